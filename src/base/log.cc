@@ -1,0 +1,26 @@
+#include "src/base/log.h"
+
+#include <unistd.h>
+
+#include <string>
+
+namespace kiscsi {
+namespace {
+
+LogLevel g_level = LogLevel::kWarning;
+const char* g_prefix = "";
+
+}  // namespace
+
+void SetLogLevel(LogLevel level) { g_level = level; }
+LogLevel GetLogLevel() { return g_level; }
+void SetLogPrefix(const char* prefix) { g_prefix = prefix; }
+
+LogLine::~LogLine() {
+  std::string line = g_prefix + stream_.str() + "\n";
+  // One write so that lines from concurrent processes do not interleave.
+  ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+}
+
+}  // namespace kiscsi
