@@ -1,6 +1,5 @@
 #include "src/base/exit_code.h"
 
-#include <optional>
 #include <string>
 
 #include "absl/strings/cord.h"
@@ -22,7 +21,7 @@ absl::Status WithExitCode(absl::Status status, ExitCode code) {
 
 ExitCode ExitCodeOf(const absl::Status& status) {
   if (status.ok()) return ExitCode::kSuccess;
-  std::optional<absl::Cord> payload = status.GetPayload(kExitCodePayload);
+  auto payload = status.GetPayload(kExitCodePayload);
   int value = 0;
   if (payload.has_value() &&
       absl::SimpleAtoi(std::string(*payload), &value)) {
