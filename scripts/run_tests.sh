@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# All of kiscsi's tests, as CI runs them:
+#   1. g++ build (-Werror): unit and host suites (host = real tgtd on 127.0.0.1), benchmark smoke.
+#   2. clang build with ASan+UBSan and libFuzzer instrumentation: unit and host suites again,
+#      then every fuzz target for KISCSI_FUZZ_SECONDS (default 20) over its seed corpus.
+# Build trees go to build-ci-gcc/ and build-ci-clang/ (override with KISCSI_BUILD_ROOT).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+bash scripts/setup.sh
+root=${KISCSI_BUILD_ROOT:-$top}
+jobs=$(nproc)
+
+echo "== g++ build"
+cmake -S . -B "$root/build-ci-gcc" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$root/build-ci-gcc" -j"$jobs"
+echo "== unit and host tests (g++)"
+ctest --test-dir "$root/build-ci-gcc" -L 'unit|host' -j"$jobs" --output-on-failure
+echo "== benchmark smoke (g++)"
+for b in "$root"/build-ci-gcc/bench/*; do
+  [ -x "$b" ] && "$b" --benchmark_min_time=0.01 >/dev/null
+done
+
+echo "== clang build with ASan+UBSan and fuzzers"
+CC=clang CXX=clang++ cmake -S . -B "$root/build-ci-clang" -G Ninja \
+  -DCMAKE_BUILD_TYPE=Debug -DKISCSI_SANITIZE=ON -DKISCSI_FUZZ=ON -DKISCSI_BENCH=OFF >/dev/null
+cmake --build "$root/build-ci-clang" -j"$jobs"
+echo "== unit and host tests (clang, sanitizers)"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir "$root/build-ci-clang" -L 'unit|host' -j"$jobs" --output-on-failure
+echo "== fuzz targets (${KISCSI_FUZZ_SECONDS:-20} s each)"
+ctest --test-dir "$root/build-ci-clang" -L fuzz --output-on-failure

@@ -1,0 +1,380 @@
+#include "src/programs/kiscsiadm/commands.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "conf/initiator_name.h"
+#include "conf/iscsid_conf.h"
+#include "conf/node_db.h"
+#include "src/base/exit_code.h"
+#include "src/base/status_macros.h"
+#include "src/discovery/probe.h"
+#include "src/discovery/sendtargets.h"
+#include "src/node/login_settings.h"
+#include "src/transport/portal.h"
+
+namespace kiscsi {
+namespace {
+
+absl::Status Invalid(std::string message) {
+  return WithExitCode(absl::InvalidArgumentError(std::move(message)),
+                      ExitCode::kInvalid);
+}
+
+absl::Status NoRecords() {
+  return WithExitCode(absl::NotFoundError("No records found"),
+                      ExitCode::kNoObjectsFound);
+}
+
+absl::Status NeedsKernel(const char* what) {
+  return WithExitCode(
+      absl::UnimplementedError(absl::StrCat(
+          what,
+          " needs kiscsid and the kernel's iscsi_tcp, which this build does "
+          "not provide yet; --probe checks a login without them")),
+      ExitCode::kOperationNotSupported);
+}
+
+absl::StatusOr<conf::IscsidConf> LoadConf(CommandContext& context) {
+  ASSIGN_OR_RETURN(conf::LoadedIscsidConf loaded,
+                   conf::LoadIscsidConf(context.sysconf_dir + "/iscsid.conf"));
+  for (const conf::Diagnostic& diagnostic : loaded.diagnostics) {
+    context.err << "kiscsiadm: warning: " << diagnostic.message << "\n";
+  }
+  return std::move(loaded.conf);
+}
+
+absl::StatusOr<Identity> LoadIdentity(CommandContext& context) {
+  auto file = conf::ReadInitiatorNameFile(context.sysconf_dir +
+                                          "/initiatorname.iscsi");
+  if (!file.ok()) {
+    // A login without an initiator name cannot succeed anywhere; say how to fix it.
+    return WithExitCode(
+        absl::Status(file.status().code(),
+                     absl::StrCat(file.status().message(),
+                                  " (write InitiatorName=iqn.... there)")),
+        ExitCode::kInvalid);
+  }
+  return Identity{file->name, file->alias};
+}
+
+// "127.0.0.1:3260,1 iqn..." as iscsiadm lists nodes and discovery results.
+std::string NodeLine(const std::string& address, int port, int tpgt,
+                     const std::string& target) {
+  return absl::StrCat(
+      FormatPortal(Portal{address, static_cast<uint16_t>(port)}, ':'), ",",
+      tpgt, " ", target);
+}
+
+// "[iface: default, target: T, portal: A,P]" of iscsiadm's login and logout lines.
+std::string NodeTag(const conf::NodeKey& key) {
+  return absl::StrCat(
+      "[iface: ", key.iface, ", target: ", key.target_name, ", portal: ",
+      FormatPortal(Portal{key.address, static_cast<uint16_t>(key.port)}, ','),
+      "]");
+}
+
+absl::StatusOr<conf::NodeFilter> FilterFromOptions(const Options& options) {
+  conf::NodeFilter filter;
+  filter.target_name = options.target_name;
+  filter.iface = options.iface;
+  if (options.portal.has_value()) {
+    ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
+    filter.address = spec.portal.address;
+    filter.port = spec.portal.port;
+    if (spec.tpgt.has_value()) filter.tpgt = *spec.tpgt;
+  }
+  return filter;
+}
+
+// ---------------------------------------------------------------- discovery
+
+absl::Status SendTargetsDiscovery(const Options& options,
+                                  CommandContext& context) {
+  if (!options.portal.has_value()) {
+    return Invalid("discovery needs a portal: -p IP[:PORT]");
+  }
+  ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
+  if (options.login) return NeedsKernel("logging in to discovered nodes");
+  const bool persistent = !options.HasOp(Op::kNonPersistent);
+  ASSIGN_OR_RETURN(conf::IscsidConf conf, LoadConf(context));
+  ASSIGN_OR_RETURN(Identity identity, LoadIdentity(context));
+  conf::NodeDb db(context.sysconf_dir);
+  conf::DiscoveryPortal where{spec.portal.address, spec.portal.port};
+  // A discovery record the user already edited (e.g. discovery CHAP) wins over iscsid.conf.
+  auto record = db.ReadDiscoveryRecord(where);
+  if (!record.ok()) {
+    if (!absl::IsNotFound(record.status())) return record.status();
+    record = conf.NewDiscoveryRecord(where.address, where.port);
+  }
+  ASSIGN_OR_RETURN(DiscoveryOptions discovery_options,
+                   DiscoveryOptionsFromRecord(*record, identity));
+  ASSIGN_OR_RETURN(std::vector<DiscoveredPortal> found,
+                   DiscoverSendTargets(spec.portal, discovery_options));
+  if (persistent) {
+    RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
+    std::vector<conf::DiscoveredTarget> targets;
+    for (const DiscoveredPortal& portal : found) {
+      targets.push_back({portal.target_name, portal.address, portal.port,
+                         portal.tpgt});
+    }
+    ASSIGN_OR_RETURN(conf::DiscoveryChanges changes,
+                     db.ApplyDiscoveryResult(where, targets, conf,
+                                             options.iface.value_or("default")));
+    (void)changes;
+  }
+  if (found.empty()) {
+    return WithExitCode(absl::NotFoundError("No portals found"),
+                        ExitCode::kNoObjectsFound);
+  }
+  for (const DiscoveredPortal& portal : found) {
+    context.out << NodeLine(portal.address, portal.port, portal.tpgt,
+                            portal.target_name)
+                << "\n";
+  }
+  return absl::OkStatus();
+}
+
+// `-m discovery` without -t: the discovery records.
+absl::Status ListDiscoveryRecords(const Options& options,
+                                  CommandContext& context) {
+  conf::NodeDb db(context.sysconf_dir);
+  if (options.portal.has_value()) {
+    ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
+    conf::DiscoveryPortal where{spec.portal.address, spec.portal.port};
+    auto record = db.ReadDiscoveryRecord(where);
+    if (!record.ok()) {
+      return absl::IsNotFound(record.status()) ? NoRecords() : record.status();
+    }
+    context.out << conf::FormatRecordShow(*record, conf::RecordKind::kDiscovery,
+                                          options.show_secrets);
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::vector<conf::DiscoveryPortal> portals,
+                   db.ListDiscoveryPortals());
+  if (portals.empty()) return NoRecords();
+  for (const conf::DiscoveryPortal& portal : portals) {
+    context.out << FormatPortal(Portal{portal.address,
+                                       static_cast<uint16_t>(portal.port)},
+                                ':')
+                << " via sendtargets\n";
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- node
+
+void PrintNodeTree(const std::vector<conf::NodeKey>& keys, std::ostream& out) {
+  std::string target, portal;
+  for (const conf::NodeKey& key : keys) {
+    if (key.target_name != target) {
+      target = key.target_name;
+      portal.clear();
+      out << "Target: " << target << "\n";
+    }
+    std::string this_portal = absl::StrCat(
+        FormatPortal(Portal{key.address, static_cast<uint16_t>(key.port)}, ':'),
+        ",", key.tpgt);
+    if (this_portal != portal) {
+      portal = this_portal;
+      out << "\tPortal: " << portal << "\n";
+    }
+    out << "\t\tIface Name: " << key.iface << "\n";
+  }
+}
+
+absl::Status NewNode(const Options& options, CommandContext& context) {
+  if (!options.target_name.has_value() || !options.portal.has_value()) {
+    return Invalid("-o new needs a target (-T) and a portal (-p)");
+  }
+  ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
+  ASSIGN_OR_RETURN(conf::IscsidConf conf, LoadConf(context));
+  conf::NodeDb db(context.sysconf_dir);
+  conf::NodeKey key{*options.target_name, spec.portal.address, spec.portal.port,
+                    spec.tpgt.has_value() ? int{*spec.tpgt} : conf::kTpgtUnknown,
+                    options.iface.value_or("default")};
+  RETURN_IF_ERROR(db.WriteNode(key, conf.NewNodeRecord()));
+  context.out << "New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if=" << key.iface
+              << "] "
+              << FormatPortal(Portal{key.address,
+                                     static_cast<uint16_t>(key.port)},
+                              ',')
+              << "," << key.tpgt << " " << key.target_name << "] added\n";
+  return absl::OkStatus();
+}
+
+std::string YesNo(bool value) { return value ? "Yes" : "No"; }
+
+void PrintProbe(const conf::NodeKey& key, const ProbeResult& probe,
+                std::ostream& out) {
+  const LoginResult& login = probe.login;
+  const NegotiatedParams& p = login.params;
+  out << "Login to " << NodeTag(key) << " successful (probe, "
+      << absl::StrFormat("%.1f ms",
+                         absl::ToDoubleMilliseconds(probe.connect_and_login_time))
+      << ").\n";
+  for (const Portal& redirect : probe.redirects) {
+    out << "\tRedirected to: " << FormatPortal(redirect, ':') << "\n";
+  }
+  out << "\tAuthentication: ";
+  if (login.chap_algorithm.has_value()) {
+    out << "CHAP (" << ChapAlgorithmName(*login.chap_algorithm) << ")"
+        << (login.target_authenticated ? ", target authenticated (mutual)"
+                                       : "")
+        << "\n";
+  } else {
+    out << "None\n";
+  }
+  out << "\tTSIH: " << login.tsih << "\n";
+  out << "\tTarget Portal Group Tag: " << p.target_portal_group_tag << "\n";
+  if (!p.target_alias.empty()) out << "\tTarget Alias: " << p.target_alias << "\n";
+  out << "Negotiated iSCSI params:\n";
+  out << "\tHeaderDigest: " << (p.header_digest ? "CRC32C" : "None") << "\n";
+  out << "\tDataDigest: " << (p.data_digest ? "CRC32C" : "None") << "\n";
+  out << "\tMaxRecvDataSegmentLength: " << p.max_recv_data_segment_length << "\n";
+  out << "\tMaxXmitDataSegmentLength: " << p.max_xmit_data_segment_length << "\n";
+  out << "\tFirstBurstLength: " << p.first_burst_length << "\n";
+  out << "\tMaxBurstLength: " << p.max_burst_length << "\n";
+  out << "\tImmediateData: " << YesNo(p.immediate_data) << "\n";
+  out << "\tInitialR2T: " << YesNo(p.initial_r2t) << "\n";
+  out << "\tMaxOutstandingR2T: " << p.max_outstanding_r2t << "\n";
+  out << "\tDefaultTime2Wait: " << p.default_time2wait << "\n";
+  out << "\tDefaultTime2Retain: " << p.default_time2retain << "\n";
+  out << "\tErrorRecoveryLevel: " << p.error_recovery_level << "\n";
+  out << "\tMaxConnections: " << p.max_connections << "\n";
+  out << "Logout of " << NodeTag(key) << " successful (probe, "
+      << absl::StrFormat("%.1f ms", absl::ToDoubleMilliseconds(probe.logout_time))
+      << ").\n";
+}
+
+absl::Status ProbeNodes(const std::vector<conf::NodeKey>& keys,
+                        conf::NodeDb& db, CommandContext& context) {
+  ASSIGN_OR_RETURN(Identity identity, LoadIdentity(context));
+  absl::Status first_error;
+  for (const conf::NodeKey& key : keys) {
+    absl::Status status = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(conf::Record record, db.ReadNode(key));
+      ASSIGN_OR_RETURN(LoginConfig config, LoginConfigFromNode(record, identity));
+      ASSIGN_OR_RETURN(config.isid, RandomIsid());
+      context.out << "Probing " << NodeTag(key) << "\n";
+      ASSIGN_OR_RETURN(
+          ProbeResult probe,
+          Probe(Portal{key.address, static_cast<uint16_t>(key.port)}, config,
+                NodeLoginTimeout(record), NodeLogoutTimeout(record)));
+      PrintProbe(key, probe, context.out);
+      return absl::OkStatus();
+    }();
+    if (!status.ok()) {
+      context.err << "kiscsiadm: Could not probe " << NodeTag(key) << ": "
+                  << status.message() << "\n";
+      if (first_error.ok()) first_error = status;
+    }
+  }
+  if (!first_error.ok()) {
+    // The detail was printed per node; keep the exit code of the first failure.
+    return WithExitCode(
+        absl::Status(first_error.code(), "Could not probe all portals"),
+        ExitCodeOf(first_error));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunDiscovery(const Options& options, CommandContext& context) {
+  if (options.type.empty()) return ListDiscoveryRecords(options, context);
+  if (options.type != "sendtargets") {
+    return WithExitCode(
+        absl::UnimplementedError(absl::StrCat(
+            "discovery type '", options.type, "' is not supported; use sendtargets")),
+        ExitCode::kOperationNotSupported);
+  }
+  return SendTargetsDiscovery(options, context);
+}
+
+absl::Status RunNode(const Options& options, CommandContext& context) {
+  if (options.login || options.logout || options.login_all.has_value() ||
+      options.logout_all.has_value()) {
+    return NeedsKernel(options.login || options.login_all ? "login" : "logout");
+  }
+  if (options.HasOp(Op::kNew)) return NewNode(options, context);
+  ASSIGN_OR_RETURN(conf::NodeFilter filter, FilterFromOptions(options));
+  conf::NodeDb db(context.sysconf_dir);
+  ASSIGN_OR_RETURN(std::vector<conf::NodeKey> keys, db.FindNodes(filter));
+  if (keys.empty()) return NoRecords();
+
+  if (options.probe) return ProbeNodes(keys, db, context);
+  if (options.HasOp(Op::kDelete)) {
+    for (const conf::NodeKey& key : keys) RETURN_IF_ERROR(db.DeleteNode(key));
+    return absl::OkStatus();
+  }
+  if (options.HasOp(Op::kUpdate)) {
+    if (!options.name.has_value()) return Invalid("-o update needs -n NAME -v VALUE");
+    for (const conf::NodeKey& key : keys) {
+      RETURN_IF_ERROR(db.UpdateNode(key, *options.name, *options.value));
+    }
+    return absl::OkStatus();
+  }
+  const bool selected = options.target_name.has_value() ||
+                        options.portal.has_value() || options.iface.has_value();
+  if (options.HasOp(Op::kShow) || (selected && !options.print_level.has_value())) {
+    for (const conf::NodeKey& key : keys) {
+      ASSIGN_OR_RETURN(conf::Record record, db.ReadNode(key));
+      context.out << conf::FormatRecordShow(record, conf::RecordKind::kNode,
+                                            options.show_secrets);
+    }
+    return absl::OkStatus();
+  }
+  if (options.print_level.value_or(0) >= 1) {
+    PrintNodeTree(keys, context.out);
+    return absl::OkStatus();
+  }
+  for (const conf::NodeKey& key : keys) {
+    context.out << NodeLine(key.address, key.port, key.tpgt, key.target_name)
+                << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunIface(const Options& options, CommandContext& context) {
+  conf::NodeDb db(context.sysconf_dir);
+  if (options.iface.has_value()) {
+    ASSIGN_OR_RETURN(conf::Record record, db.ReadIface(*options.iface));
+    context.out << conf::FormatRecordShow(record, conf::RecordKind::kIface,
+                                          options.show_secrets);
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::vector<conf::Record> ifaces, db.ListIfaces());
+  for (const conf::Record& iface : ifaces) {
+    context.out << conf::FormatIfaceLine(iface) << "\n";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunCommand(const Options& options, CommandContext& context) {
+  switch (options.mode) {
+    case Mode::kDiscovery:
+    case Mode::kDiscoveryDb:
+      return RunDiscovery(options, context);
+    case Mode::kNode:
+      return RunNode(options, context);
+    case Mode::kIface:
+      return RunIface(options, context);
+    case Mode::kSession:
+      return WithExitCode(absl::NotFoundError("No active sessions."),
+                          ExitCode::kNoObjectsFound);
+    case Mode::kFw:
+    case Mode::kHost:
+      return NeedsKernel(options.mode == Mode::kFw ? "firmware mode"
+                                                   : "host mode");
+    case Mode::kNone:
+      break;
+  }
+  return Invalid("no mode given: use -m discovery|node|session|iface (see -h)");
+}
+
+}  // namespace kiscsi

@@ -1,0 +1,32 @@
+// kiscsiadm's modes: each takes the parsed options and prints what iscsiadm would print.
+//
+// Output goes to `out`; warnings (e.g. iscsid.conf typos) to `err`. Failures are returned as
+// absl::Status carrying the iscsiadm exit code (src/base/exit_code.h); main() prints them as
+// "kiscsiadm: MESSAGE" and exits with that code.
+#ifndef KISCSI_SRC_PROGRAMS_KISCSIADM_COMMANDS_H_
+#define KISCSI_SRC_PROGRAMS_KISCSIADM_COMMANDS_H_
+
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "src/programs/kiscsiadm/options.h"
+
+namespace kiscsi {
+
+struct CommandContext {
+  std::string sysconf_dir;  // node database root, iscsid.conf, initiatorname.iscsi
+  std::ostream& out;
+  std::ostream& err;
+};
+
+absl::Status RunDiscovery(const Options& options, CommandContext& context);
+absl::Status RunNode(const Options& options, CommandContext& context);
+absl::Status RunIface(const Options& options, CommandContext& context);
+
+// Dispatches on options.mode.
+absl::Status RunCommand(const Options& options, CommandContext& context);
+
+}  // namespace kiscsi
+
+#endif  // KISCSI_SRC_PROGRAMS_KISCSIADM_COMMANDS_H_

@@ -1,0 +1,45 @@
+// kiscsiadm: iscsiadm's command line for kiscsi.
+
+#include <libgen.h>
+
+#include <iostream>
+#include <string>
+
+#include "src/base/exit_code.h"
+#include "src/base/log.h"
+#include "src/base/paths.h"
+#include "src/programs/kiscsiadm/commands.h"
+#include "src/programs/kiscsiadm/options.h"
+
+int main(int argc, char** argv) {
+  // Installed under the open-iscsi name, messages say "iscsiadm: ...".
+  std::string program = basename(argv[0]);
+  std::string prefix = program + ": ";
+  kiscsi::SetLogPrefix(prefix.c_str());
+  auto options = kiscsi::ParseOptions(argc, argv);
+  if (!options.ok()) {
+    std::cerr << prefix << options.status().message() << "\n"
+              << kiscsi::UsageText();
+    return static_cast<int>(kiscsi::ExitCodeOf(options.status()));
+  }
+  if (options->help) {
+    std::cout << kiscsi::UsageText();
+    return 0;
+  }
+  if (options->version) {
+    std::cout << program << " version " << KISCSI_VERSION << "\n";
+    return 0;
+  }
+  if (options->debug_level > 0) {
+    kiscsi::SetLogLevel(options->debug_level >= 4 ? kiscsi::LogLevel::kDebug
+                                                  : kiscsi::LogLevel::kInfo);
+  }
+  kiscsi::CommandContext context{kiscsi::SysconfDir(), std::cout, std::cerr};
+  absl::Status status = kiscsi::RunCommand(*options, context);
+  std::cout.flush();
+  if (!status.ok()) {
+    std::cerr << prefix << status.message() << "\n";
+    return static_cast<int>(kiscsi::ExitCodeOf(status));
+  }
+  return 0;
+}
