@@ -47,7 +47,9 @@ bool CanConnect(uint16_t port) {
 
 }  // namespace
 
-Tgtd::Tgtd(const std::string& work_dir) : work_dir_(work_dir) {
+Tgtd::Tgtd(const std::string& work_dir) : work_dir_(work_dir) { Start(); }
+
+void Tgtd::Start() {
   mkdir(work_dir_.c_str(), 0755);
   ipc_socket_ = work_dir_ + "/tgtd.ipc";
   // A port picked this way can be taken by someone else before tgtd binds it; try a few.
@@ -93,8 +95,7 @@ int Tgtd::Admin(const std::vector<std::string>& args) {
 
 void Tgtd::AddTarget(int tid, const std::string& name, uint64_t lun_bytes) {
   std::string backing = work_dir_ + "/lun" + std::to_string(tid) + ".img";
-  ASSERT_EQ(truncate(backing.c_str(), 0) == 0 || errno == ENOENT, true);
-  { std::ofstream create(backing); }
+  { std::ofstream create(backing, std::ios::trunc); }
   ASSERT_EQ(truncate(backing.c_str(), lun_bytes), 0);
   std::string t = std::to_string(tid);
   ASSERT_EQ(Admin({"--op", "new", "--mode", "target", "--tid", t, "-T", name}), 0);

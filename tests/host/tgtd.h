@@ -31,6 +31,8 @@ class Tgtd {
   int Admin(const std::vector<std::string>& args);
 
  private:
+  void Start();
+
   std::string work_dir_;
   std::string ipc_socket_;
   uint16_t port_ = 0;

@@ -166,6 +166,50 @@ absl::Status ListDiscoveryRecords(const Options& options,
   return absl::OkStatus();
 }
 
+// `-m discoverydb -t st -p P -o new|delete|update|show`: discovery records, as iscsiadm.
+absl::Status DiscoveryRecordOps(const Options& options,
+                                CommandContext& context) {
+  if (!options.portal.has_value()) {
+    return Invalid("discoverydb needs a portal: -p IP[:PORT]");
+  }
+  ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
+  conf::DiscoveryPortal where{spec.portal.address, spec.portal.port};
+  conf::NodeDb db(context.sysconf_dir);
+  auto record = db.ReadDiscoveryRecord(where);
+  if (options.HasOp(Op::kNew)) {
+    if (record.ok()) return absl::OkStatus();  // already there: keep the user's edits
+    if (!absl::IsNotFound(record.status())) return record.status();
+    ASSIGN_OR_RETURN(conf::IscsidConf conf, LoadConf(context));
+    record = conf.NewDiscoveryRecord(where.address, where.port);
+    RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
+    context.out << "New discovery record for ["
+                << FormatPortal(spec.portal, ',') << "] added.\n";
+  }
+  if (!record.ok()) {
+    return absl::IsNotFound(record.status()) ? NoRecords() : record.status();
+  }
+  if (options.HasOp(Op::kUpdate)) {
+    if (!options.name.has_value()) {
+      return Invalid("-o update needs -n NAME -v VALUE");
+    }
+    const conf::KeySpec* key =
+        conf::FindKeySpec(conf::RecordKind::kDiscovery, *options.name);
+    if (key == nullptr) {
+      return Invalid(
+          conf::UnknownKeyMessage(conf::RecordKind::kDiscovery, *options.name));
+    }
+    auto value = conf::NormalizeValue(*key, *options.value);
+    if (!value.ok()) return WithExitCode(value.status(), ExitCode::kInvalid);
+    record->Set(key->name, *value);
+    RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
+  }
+  if (options.HasOp(Op::kShow)) {
+    context.out << conf::FormatRecordShow(*record, conf::RecordKind::kDiscovery,
+                                          options.show_secrets);
+  }
+  return absl::OkStatus();
+}
+
 // ---------------------------------------------------------------- node
 
 void PrintNodeTree(const std::vector<conf::NodeKey>& keys, std::ostream& out) {
@@ -286,6 +330,15 @@ absl::Status ProbeNodes(const std::vector<conf::NodeKey>& keys,
 }  // namespace
 
 absl::Status RunDiscovery(const Options& options, CommandContext& context) {
+  const bool record_ops = options.HasOp(Op::kNew) || options.HasOp(Op::kUpdate) ||
+                          options.HasOp(Op::kShow);
+  if (options.mode == Mode::kDiscoveryDb && record_ops) {
+    RETURN_IF_ERROR(DiscoveryRecordOps(options, context));
+    if (!options.discover) return absl::OkStatus();
+  }
+  if (options.mode == Mode::kDiscoveryDb && !options.discover) {
+    return ListDiscoveryRecords(options, context);
+  }
   if (options.type.empty()) return ListDiscoveryRecords(options, context);
   if (options.type != "sendtargets") {
     return WithExitCode(

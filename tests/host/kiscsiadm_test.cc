@@ -1,0 +1,314 @@
+// kiscsiadm against a real tgtd on 127.0.0.1: what a user types and what they see.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/host/subprocess.h"
+#include "tests/host/tgtd.h"
+
+namespace kiscsi::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kInitiator[] = "iqn.2026-11.org.kiscsi:host-test";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+class KiscsiadmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/kiscsi-host-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    work_ = pattern;
+    etc_ = work_ + "/etc";
+    ASSERT_EQ(mkdir(etc_.c_str(), 0755), 0);
+    std::ofstream(etc_ + "/initiatorname.iscsi")
+        << "InitiatorName=" << kInitiator << "\n";
+    tgtd_ = std::make_unique<Tgtd>(work_ + "/tgtd");
+    ASSERT_TRUE(tgtd_->running());
+  }
+
+  void TearDown() override {
+    tgtd_.reset();
+    std::filesystem::remove_all(work_);
+  }
+
+  ProcessResult Adm(std::vector<std::string> args) {
+    args.insert(args.begin(), KISCSIADM_PATH);
+    return RunProcess(args, {"KISCSI_SYSCONFDIR=" + etc_});
+  }
+
+  std::string Portal() const { return tgtd_->portal(); }
+  std::string Port() const { return std::to_string(tgtd_->port()); }
+  std::string NodePath(const std::string& target) const {
+    return etc_ + "/nodes/" + target + "/127.0.0.1," + Port() + ",1/default";
+  }
+
+  // Discovers, then sets `key` to `value` in the node record of `target`.
+  void Update(const std::string& target, const std::string& key,
+              const std::string& value) {
+    ProcessResult r = Adm({"-m", "node", "-T", target, "-p", Portal(), "-o",
+                           "update", "-n", key, "-v", value});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  void UseChap(const std::string& target, const std::string& user,
+               const std::string& password) {
+    Update(target, "node.session.auth.authmethod", "CHAP");
+    Update(target, "node.session.auth.username", user);
+    Update(target, "node.session.auth.password", password);
+  }
+
+  std::string work_;
+  std::string etc_;
+  std::unique_ptr<Tgtd> tgtd_;
+};
+
+TEST_F(KiscsiadmTest, DiscoveryPrintsIscsiadmLinesAndWritesRecords) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:fmt1");
+  tgtd_->AddTarget(2, "iqn.2026-11.test:fmt2");
+  tgtd_->AddTarget(3, "iqn.2026-11.test:fmt3");
+
+  ProcessResult r = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "127.0.0.1:" + Port() + ",1 iqn.2026-11.test:fmt1\n" +
+                       "127.0.0.1:" + Port() + ",1 iqn.2026-11.test:fmt2\n" +
+                       "127.0.0.1:" + Port() + ",1 iqn.2026-11.test:fmt3\n");
+  EXPECT_EQ(r.err, "");
+
+  // The files open-iscsi 2.1.8 writes, with the same content.
+  std::string expected_record = absl::StrReplaceAll(
+      ReadFile(TESTDATA_DIR "/open-iscsi-2.1.8-node-record"),
+      {{"@PORT@", Port()}});
+  EXPECT_EQ(ReadFile(NodePath("iqn.2026-11.test:fmt2")), expected_record);
+  struct stat st;
+  ASSERT_EQ(stat(NodePath("iqn.2026-11.test:fmt2").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::string discovery_dir = etc_ + "/send_targets/127.0.0.1," + Port();
+  EXPECT_EQ(ReadFile(discovery_dir + "/st_config"),
+            absl::StrReplaceAll(
+                ReadFile(TESTDATA_DIR "/open-iscsi-2.1.8-st_config"),
+                {{"@PORT@", Port()}}));
+  for (const char* t : {"fmt1", "fmt2", "fmt3"}) {
+    std::string link = discovery_dir + "/iqn.2026-11.test:" + t + ",127.0.0.1," +
+                       Port() + ",1,default";
+    EXPECT_TRUE(std::filesystem::is_symlink(link)) << link;
+    EXPECT_TRUE(std::filesystem::exists(link)) << "dangling " << link;
+  }
+}
+
+TEST_F(KiscsiadmTest, NodeListingAndTree) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:fmt1");
+  tgtd_->AddTarget(2, "iqn.2026-11.test:fmt2");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "sendtargets", "-p", Portal()}).exit_code, 0);
+
+  ProcessResult list = Adm({"-m", "node"});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_EQ(list.out, "127.0.0.1:" + Port() + ",1 iqn.2026-11.test:fmt1\n" +
+                          "127.0.0.1:" + Port() + ",1 iqn.2026-11.test:fmt2\n");
+  ProcessResult tree = Adm({"-m", "node", "-P", "1"});
+  EXPECT_EQ(tree.exit_code, 0);
+  EXPECT_EQ(tree.out, "Target: iqn.2026-11.test:fmt1\n\tPortal: 127.0.0.1:" +
+                          Port() + ",1\n\t\tIface Name: default\n" +
+                          "Target: iqn.2026-11.test:fmt2\n\tPortal: 127.0.0.1:" +
+                          Port() + ",1\n\t\tIface Name: default\n");
+}
+
+TEST_F(KiscsiadmTest, RediscoveryDropsTargetsThePortalNoLongerReports) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:stay");
+  tgtd_->AddTarget(2, "iqn.2026-11.test:go");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  Update("iqn.2026-11.test:stay", "node.startup", "automatic");
+  ASSERT_EQ(tgtd_->Admin({"--op", "delete", "--mode", "target", "--tid", "2"}), 0);
+
+  ProcessResult r = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "127.0.0.1:" + Port() + ",1 iqn.2026-11.test:stay\n");
+  EXPECT_FALSE(std::filesystem::exists(etc_ + "/nodes/iqn.2026-11.test:go"));
+  // The record that stayed keeps the user's edit.
+  EXPECT_THAT(ReadFile(NodePath("iqn.2026-11.test:stay")),
+              HasSubstr("node.startup = automatic\n"));
+}
+
+TEST_F(KiscsiadmTest, DiscoveryChap) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:fmt1");
+  // An account bound to no target guards tgtd's discovery sessions.
+  ASSERT_EQ(tgtd_->Admin({"--op", "new", "--mode", "account", "--user", "disc",
+                          "--password", "discovery-secret-1"}),
+            0);
+  ASSERT_EQ(tgtd_->Admin({"--op", "bind", "--mode", "account", "--user", "disc"}), 0);
+
+  ProcessResult without = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
+  EXPECT_EQ(without.exit_code, 24) << without.err;
+  EXPECT_THAT(without.err, HasSubstr("authoriz"));
+
+  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"discovery.sendtargets.auth.authmethod", "CHAP"},
+           {"discovery.sendtargets.auth.username", "disc"},
+           {"discovery.sendtargets.auth.password", "discovery-secret-1"}}) {
+    ProcessResult u = Adm({"-m", "discoverydb", "-t", "st", "-p", Portal(), "-o",
+                           "update", "-n", key, "-v", value});
+    ASSERT_EQ(u.exit_code, 0) << u.err;
+  }
+  ProcessResult with = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
+  EXPECT_EQ(with.exit_code, 0) << with.err;
+  EXPECT_EQ(with.out, "127.0.0.1:" + Port() + ",1 iqn.2026-11.test:fmt1\n");
+
+  // The secret is stored for the next run but never printed without -S.
+  ProcessResult show =
+      Adm({"-m", "discoverydb", "-t", "st", "-p", Portal(), "-o", "show"});
+  EXPECT_EQ(show.exit_code, 0);
+  EXPECT_THAT(show.out, HasSubstr("discovery.sendtargets.auth.password = ********\n"));
+  EXPECT_THAT(show.out, Not(HasSubstr("discovery-secret-1")));
+}
+
+TEST_F(KiscsiadmTest, ProbeWithoutAuthPrintsNegotiatedParams) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:open");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  ProcessResult r =
+      Adm({"-m", "node", "-T", "iqn.2026-11.test:open", "-p", Portal(), "--probe"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string tag = "[iface: default, target: iqn.2026-11.test:open, portal: 127.0.0.1," +
+                    Port() + "]";
+  EXPECT_THAT(r.out, HasSubstr("Login to " + tag + " successful (probe"));
+  EXPECT_THAT(r.out, HasSubstr("\tAuthentication: None\n"));
+  EXPECT_THAT(r.out, HasSubstr("\tMaxRecvDataSegmentLength: 262144\n"));
+  EXPECT_THAT(r.out, HasSubstr("\tHeaderDigest: None\n"));
+  EXPECT_THAT(r.out, HasSubstr("Logout of " + tag + " successful (probe"));
+}
+
+TEST_F(KiscsiadmTest, ProbeWithChapMd5) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:chap");
+  tgtd_->AddAccount(1, "user1", "initiator-secret-1");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  UseChap("iqn.2026-11.test:chap", "user1", "initiator-secret-1");
+  ProcessResult r =
+      Adm({"-m", "node", "-T", "iqn.2026-11.test:chap", "-p", Portal(), "--probe"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\tAuthentication: CHAP (MD5)\n"));
+}
+
+TEST_F(KiscsiadmTest, ProbeWithMutualChap) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:mutual");
+  tgtd_->AddAccount(1, "user1", "initiator-secret-1");
+  tgtd_->AddAccount(1, "target1", "target-secret-22", /*outgoing=*/true);
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  const std::string t = "iqn.2026-11.test:mutual";
+  UseChap(t, "user1", "initiator-secret-1");
+  Update(t, "node.session.auth.username_in", "target1");
+  Update(t, "node.session.auth.password_in", "target-secret-22");
+  ProcessResult r = Adm({"-m", "node", "-T", t, "-p", Portal(), "--probe"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out,
+              HasSubstr("\tAuthentication: CHAP (MD5), target authenticated (mutual)\n"));
+
+  // The target proves itself with a secret we do not expect: refuse it.
+  Update(t, "node.session.auth.password_in", "not-the-target-secret");
+  ProcessResult bad = Adm({"-m", "node", "-T", t, "-p", Portal(), "--probe"});
+  EXPECT_EQ(bad.exit_code, 24) << bad.err;
+  EXPECT_THAT(bad.err, HasSubstr("username_in/password_in"));
+  EXPECT_THAT(bad.err, Not(HasSubstr("not-the-target-secret")));
+}
+
+TEST_F(KiscsiadmTest, WrongPasswordExits24AndNeverPrintsTheSecret) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:chap");
+  tgtd_->AddAccount(1, "user1", "initiator-secret-1");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  UseChap("iqn.2026-11.test:chap", "user1", "wrong-secret-value");
+  ProcessResult r =
+      Adm({"-m", "node", "-T", "iqn.2026-11.test:chap", "-p", Portal(), "--probe"});
+  EXPECT_EQ(r.exit_code, 24);
+  EXPECT_THAT(r.err, HasSubstr("node.session.auth.username"));
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("wrong-secret-value")));
+}
+
+TEST_F(KiscsiadmTest, UnknownTargetIsANonRetryableLoginFailure) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:real");
+  ProcessResult created = Adm({"-m", "node", "-T", "iqn.2026-11.test:ghost", "-p",
+                               Portal(), "-o", "new"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_EQ(created.out, "New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if=default] 127.0.0.1," +
+                             Port() + ",-1 iqn.2026-11.test:ghost] added\n");
+  ProcessResult r =
+      Adm({"-m", "node", "-T", "iqn.2026-11.test:ghost", "-p", Portal(), "--probe"});
+  EXPECT_EQ(r.exit_code, 19) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("iqn.2026-11.test:ghost"));
+  EXPECT_THAT(r.err, HasSubstr("not found"));
+}
+
+TEST_F(KiscsiadmTest, ConnectionRefusedExits4) {
+  // Nothing listens on tgtd's port once it is gone.
+  std::string portal = Portal();
+  tgtd_.reset();
+  ProcessResult r = Adm({"-m", "discovery", "-t", "st", "-p", portal});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("Connection refused"));
+}
+
+TEST_F(KiscsiadmTest, NoRecordsExits21) {
+  ProcessResult r = Adm({"-m", "node"});
+  EXPECT_EQ(r.exit_code, 21);
+  EXPECT_EQ(r.err, "kiscsiadm: No records found\n");
+  ProcessResult t = Adm({"-m", "node", "-T", "iqn.2026-11.test:none", "-p", "127.0.0.1"});
+  EXPECT_EQ(t.exit_code, 21);
+}
+
+TEST_F(KiscsiadmTest, UpdateWithMisspelledKeySuggestsTheRightOne) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:fmt1");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  ProcessResult r = Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal(),
+                         "-o", "update", "-n", "node.session.timeo.replacment_timeout",
+                         "-v", "30"});
+  EXPECT_EQ(r.exit_code, 7);
+  EXPECT_THAT(r.err, HasSubstr("node.session.timeo.replacement_timeout"));
+  ProcessResult bad = Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal(),
+                           "-o", "update", "-n", "node.session.cmds_max", "-v", "lots"});
+  EXPECT_EQ(bad.exit_code, 7);
+  EXPECT_THAT(bad.err, HasSubstr("lots"));
+}
+
+TEST_F(KiscsiadmTest, ShowHidesSecretsUnlessAsked) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:fmt1");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  UseChap("iqn.2026-11.test:fmt1", "user1", "shown-only-with-S");
+  ProcessResult hidden = Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal()});
+  EXPECT_EQ(hidden.exit_code, 0);
+  EXPECT_THAT(hidden.out, HasSubstr("node.session.auth.password = ********\n"));
+  EXPECT_THAT(hidden.out, HasSubstr("node.session.auth.username_in = <empty>\n"));
+  ProcessResult shown =
+      Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal(), "-S"});
+  EXPECT_THAT(shown.out, HasSubstr("node.session.auth.password = shown-only-with-S\n"));
+}
+
+TEST_F(KiscsiadmTest, DeleteRemovesRecordAndDiscoveryLink) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:fmt1");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  ProcessResult r = Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal(),
+                         "-o", "delete"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Adm({"-m", "node"}).exit_code, 21);
+  EXPECT_FALSE(std::filesystem::exists(
+      etc_ + "/send_targets/127.0.0.1," + Port() + "/iqn.2026-11.test:fmt1,127.0.0.1," +
+      Port() + ",1,default"));
+}
+
+}  // namespace
+}  // namespace kiscsi::testing
