@@ -17,7 +17,10 @@ LogLevel GetLogLevel() { return g_level; }
 void SetLogPrefix(const char* prefix) { g_prefix = prefix; }
 
 LogLine::~LogLine() {
-  std::string line = g_prefix + stream_.str() + "\n";
+  const char* severity = level_ == LogLevel::kError     ? "error: "
+                         : level_ == LogLevel::kWarning ? "warning: "
+                                                        : "";
+  std::string line = g_prefix + (severity + stream_.str()) + "\n";
   // One write so that lines from concurrent processes do not interleave.
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;

@@ -1,5 +1,5 @@
-// CRC32C (Castagnoli), as iSCSI header and data digests use it (RFC 7143 section 13.1, with the
-// test vectors of RFC 3720 appendix B.4).
+// CRC32C (Castagnoli), as iSCSI header and data digests use it (RFC 7143
+// section 13.1, with the test vectors of RFC 3720 appendix B.4).
 #ifndef KISCSI_SRC_PROTOCOL_CRC32C_H_
 #define KISCSI_SRC_PROTOCOL_CRC32C_H_
 

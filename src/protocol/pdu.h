@@ -1,14 +1,19 @@
-// iSCSI PDUs (RFC 7143 section 11): the 48-byte basic header segment, typed views of every PDU an
-// initiator sends or receives, and the byte framing (AHS, padding, CRC32C digests).
+// iSCSI PDUs (RFC 7143 section 11): the 48-byte basic header segment, typed
+// views of every PDU an initiator sends or receives, and the byte framing (AHS,
+// padding, CRC32C digests).
 //
 // Three layers:
 //   - Pdu: a PDU as bytes (BHS, AHS, data segment without padding).
-//   - Typed structs (LoginRequest, TextResponse, ...): Encode() builds a Pdu from one;
+//   - Typed structs (LoginRequest, TextResponse, ...): Encode() builds a Pdu
+//   from one;
 //     Decode*() checks the opcode and fields of a Pdu and fills one in.
-//   - Framing: SerializePdu() writes a Pdu as it travels on the wire (padding and digests);
-//     PduReader reassembles Pdus from a byte stream, enforcing limits, so nothing a peer sends
-//     can make it allocate without bound or read past its input.
-// All multi-byte fields are big-endian on the wire; structs hold host-order values.
+//   - Framing: SerializePdu() writes a Pdu as it travels on the wire (padding
+//   and digests);
+//     PduReader reassembles Pdus from a byte stream, enforcing limits, so
+//     nothing a peer sends can make it allocate without bound or read past its
+//     input.
+// All multi-byte fields are big-endian on the wire; structs hold host-order
+// values.
 #ifndef KISCSI_SRC_PROTOCOL_PDU_H_
 #define KISCSI_SRC_PROTOCOL_PDU_H_
 
@@ -74,7 +79,9 @@ struct Pdu {
   uint32_t declared_data_length() const {
     return (uint32_t{bhs[5]} << 16) | (uint32_t{bhs[6]} << 8) | bhs[7];
   }
-  // Writes TotalAHSLength and DataSegmentLength from ahs.size() and data.size().
+  // Writes TotalAHSLength and DataSegmentLength from ahs.size() (rounded up to
+  // 4-byte words) and data.size(). The caller keeps ahs within 1020 bytes and
+  // data within kMaxDataSegmentLength; every Encode() does.
   void UpdateLengths();
 };
 
@@ -89,7 +96,8 @@ struct LoginRequest {
   bool transit = false;
   bool cont = false;
   LoginStage csg = LoginStage::kSecurityNegotiation;
-  LoginStage nsg = LoginStage::kSecurityNegotiation;  // meaningful only with transit
+  // Meaningful only with transit.
+  LoginStage nsg = LoginStage::kSecurityNegotiation;
   uint8_t version_max = 0;
   uint8_t version_min = 0;
   Isid isid{};
@@ -159,7 +167,8 @@ struct LogoutRequest {
 };
 
 struct LogoutResponse {
-  uint8_t response = 0;  // 0 closed successfully, 1 CID not found, 2 unsupported, 3 failed
+  // 0 closed successfully, 1 CID not found, 2 unsupported, 3 failed.
+  uint8_t response = 0;
   uint32_t itt = 0;
   uint32_t statsn = 0;
   uint32_t exp_cmdsn = 0;
@@ -188,7 +197,8 @@ struct NopIn {
   std::vector<uint8_t> data;
 };
 
-// SCSI Command (only what userspace needs: small commands such as INQUIRY or TEST UNIT READY).
+// SCSI Command (only what userspace needs: small commands such as INQUIRY or
+// TEST UNIT READY).
 struct ScsiCommand {
   bool immediate = false;
   bool final = true;
@@ -215,7 +225,8 @@ struct ScsiResponse {
   uint32_t exp_datasn = 0;
   uint32_t bidi_residual = 0;
   uint32_t residual = 0;
-  std::vector<uint8_t> data;  // sense data (with its 2-byte length prefix) or response data
+  // Sense data (with its 2-byte length prefix) or response data.
+  std::vector<uint8_t> data;
 };
 
 // Asynchronous Message (RFC 7143 11.9).
@@ -267,8 +278,8 @@ Pdu Encode(const ScsiResponse& pdu);
 Pdu Encode(const AsyncMessage& pdu);
 Pdu Encode(const Reject& pdu);
 
-// Each Decode checks the opcode (InvalidArgument naming the expected and actual opcode) and
-// that reserved structure is sane; it never reads past the Pdu.
+// Each Decode checks the opcode (InvalidArgument naming the expected and actual
+// opcode) and that reserved structure is sane; it never reads past the Pdu.
 absl::StatusOr<LoginRequest> DecodeLoginRequest(const Pdu& pdu);
 absl::StatusOr<LoginResponse> DecodeLoginResponse(const Pdu& pdu);
 absl::StatusOr<TextRequest> DecodeTextRequest(const Pdu& pdu);
@@ -287,19 +298,26 @@ struct DigestOptions {
   bool data = false;    // DataDigest=CRC32C
 };
 
-// The PDU as it goes on the wire: BHS, AHS, header digest, data, padding to 4 bytes, data digest.
-// Updates the BHS lengths from the vectors first.
+// The PDU as it goes on the wire: BHS, AHS, header digest, data, padding to 4
+// bytes, data digest. Updates the BHS lengths from the vectors first. A PDU
+// without data gets no data digest; an AHS that is not a whole number of words
+// is zero-padded like the data.
 std::vector<uint8_t> SerializePdu(Pdu pdu, DigestOptions digests = {});
 
 struct PduReaderLimits {
-  // Largest data segment accepted (our MaxRecvDataSegmentLength, or a discovery limit).
+  // Largest data segment accepted (our MaxRecvDataSegmentLength, or a discovery
+  // limit).
   uint32_t max_data_segment_length = 262144;
   DigestOptions digests;
 };
 
-// Reassembles PDUs from a byte stream. Feed bytes in any chunking; take complete PDUs out.
-// A malformed stream (a declared length over the limit, a digest mismatch) puts the reader in a
-// failed state: Feed() returns the error and every later call returns it again.
+// Reassembles PDUs from a byte stream. Feed bytes in any chunking; take
+// complete PDUs out. A malformed stream (a declared length over the limit, a
+// digest mismatch) puts the reader in a failed state: Feed() returns the error
+// and every later call returns it again. PDUs completed before the error can
+// still be taken with Next(). A declared data length is checked against the
+// limit (after the header digest, when enabled) before any of the data is
+// buffered.
 class PduReader {
  public:
   explicit PduReader(PduReaderLimits limits = {}) : limits_(limits) {}
@@ -307,8 +325,11 @@ class PduReader {
   absl::Status Feed(absl::Span<const uint8_t> bytes);
   // The next complete PDU, if one has been assembled.
   std::optional<Pdu> Next();
-  // How many more bytes are needed before the PDU in progress completes (at least 1); lets a
-  // blocking caller read exactly what it needs.
+  // How many more bytes are needed before the PDU in progress completes (at
+  // least 1); lets a blocking caller read exactly what it needs. While the
+  // header (BHS, AHS and header digest) is incomplete this counts only the
+  // header, so a corrupt length never makes the caller wait for bytes the peer
+  // will not send.
   size_t BytesWanted() const;
   void SetLimits(PduReaderLimits limits) { limits_ = limits; }
 

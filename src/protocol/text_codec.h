@@ -1,7 +1,9 @@
-// The text key=value format of login, text and discovery exchanges (RFC 7143 section 6.1).
+// The text key=value format of login, text and discovery exchanges (RFC 7143
+// section 6.1).
 //
-// Pairs are "key=value\0" in a data segment; a set of pairs may span several PDUs (the C bit),
-// so decoding goes through TextAssembler, which also bounds how much a peer can make us hold.
+// Pairs are "key=value\0" in a data segment; a set of pairs may span several
+// PDUs (the C bit), so decoding goes through TextAssembler, which also bounds
+// how much a peer can make us hold.
 #ifndef KISCSI_SRC_PROTOCOL_TEXT_CODEC_H_
 #define KISCSI_SRC_PROTOCOL_TEXT_CODEC_H_
 
@@ -27,40 +29,48 @@ using TextPairs = std::vector<TextPair>;
 
 struct TextLimits {
   size_t max_key_length = 63;  // RFC 7143 6.1
-  // Values: 255 bytes in general, but CHAP_C/CHAP_R may be large binary values and
-  // SendTargets answers carry long names; the codec enforces one bound for all keys.
+  // Values: 255 bytes in general, but CHAP_C/CHAP_R may be large binary values
+  // and SendTargets answers carry long names; the codec enforces one bound for
+  // all keys.
   size_t max_value_length = 8192;
   size_t max_total_length = 1 << 20;  // all PDUs of one exchange together
   size_t max_pairs = 4096;
 };
 
-// "k1=v1\0k2=v2\0". Keys and values must not contain NUL; keys must not contain '='.
+// "k1=v1\0k2=v2\0". Keys and values must not contain NUL; keys must not contain
+// '='.
 std::vector<uint8_t> EncodeText(const TextPairs& pairs);
 
-// Decodes a complete key set. Trailing NUL padding is allowed; a pair without '=', an empty key,
-// an over-long key or value, or a key with characters RFC 7143 does not allow is an error
-// naming the offending pair (truncated to a printable prefix).
+// Decodes a complete key set. Every pair must end with a NUL (RFC 7143 6.1);
+// empty values are allowed, and values must be UTF-8. Trailing NUL padding is
+// allowed; a pair without '=', an empty key, an over-long key or value, or a
+// key with characters RFC 7143 does not allow is an error naming the offending
+// pair (truncated to a printable prefix).
 absl::StatusOr<TextPairs> DecodeText(absl::Span<const uint8_t> bytes,
                                      const TextLimits& limits = {});
 
 // The value of the first pair with `key`, or nullptr.
 const std::string* FindTextValue(const TextPairs& pairs, absl::string_view key);
 
-// Splits an encoded key set into data segments of at most `max_segment` bytes (a pair may be
-// split anywhere; the receiver reassembles on the C bit). Always returns at least one segment.
-std::vector<std::vector<uint8_t>> SplitTextSegments(absl::Span<const uint8_t> bytes,
-                                                    size_t max_segment);
+// Splits an encoded key set into data segments of at most `max_segment` bytes
+// (a pair may be split anywhere; the receiver reassembles on the C bit). Always
+// returns at least one segment. A max_segment of 0 is treated as 1.
+std::vector<std::vector<uint8_t>> SplitTextSegments(
+    absl::Span<const uint8_t> bytes, size_t max_segment);
 
 // Collects the data segments of one exchange (PDUs with C=1 then one with C=0).
 class TextAssembler {
  public:
   explicit TextAssembler(TextLimits limits = {}) : limits_(limits) {}
 
-  // Adds one PDU's data segment; `cont` is the PDU's C bit.
+  // Adds one PDU's data segment; `cont` is the PDU's C bit. Fails when the
+  // exchange would exceed limits.max_total_length (dropping what was held) or
+  // is already complete (Take() first).
   absl::Status Append(absl::Span<const uint8_t> segment, bool cont);
   // True once a segment with C=0 has been appended.
   bool complete() const { return complete_; }
-  // Decodes the assembled pairs and resets for the next exchange.
+  // Decodes the assembled pairs and resets for the next exchange, also when
+  // decoding fails. FailedPrecondition before complete().
   absl::StatusOr<TextPairs> Take();
 
  private:
