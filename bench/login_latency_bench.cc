@@ -1,0 +1,142 @@
+// Discovery and login latency against a real tgtd that this benchmark starts on 127.0.0.1
+// (needs tgtd and tgtadm in PATH). Wall-clock time per operation:
+//   BM_SendTargets/N   discovery session + SendTargets=All + logout with N targets
+//   BM_Probe           normal-session login (no auth) + logout over a plain socket
+//   BM_ProbeChapMd5    the same with CHAP MD5
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "src/discovery/probe.h"
+#include "src/discovery/sendtargets.h"
+#include "tests/host/subprocess.h"
+
+namespace kiscsi {
+namespace {
+
+using testing::RunProcess;
+using testing::StartProcess;
+
+constexpr int kTargets = 32;
+constexpr char kInitiator[] = "iqn.2026-11.org.kiscsi:bench";
+
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class TgtdInstance {
+ public:
+  TgtdInstance() : port_(FreePort()) {
+    char pattern[] = "/tmp/kiscsi-bench-XXXXXX";
+    if (mkdtemp(pattern) == nullptr) std::abort();
+    dir_ = pattern;
+    env_ = {"TGT_IPC_SOCKET=" + dir_ + "/ipc"};
+    pid_ = StartProcess({"tgtd", "-f", "--iscsi",
+                         "portal=127.0.0.1:" + std::to_string(port_)},
+                        env_, dir_ + "/tgtd.log");
+    for (int i = 0; i < 200 && Admin({"--op", "show", "--mode", "target"}) != 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    for (int tid = 1; tid <= kTargets; ++tid) {
+      std::string t = std::to_string(tid);
+      Admin({"--op", "new", "--mode", "target", "--tid", t, "-T",
+             "iqn.2026-11.bench:t" + t});
+      Admin({"--op", "bind", "--mode", "target", "--tid", t, "-I", "ALL"});
+    }
+    Admin({"--op", "new", "--mode", "account", "--user", "bench", "--password",
+           "bench-secret-1"});
+    Admin({"--op", "bind", "--mode", "account", "--tid", "2", "--user", "bench"});
+  }
+  ~TgtdInstance() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    std::filesystem::remove_all(dir_);
+  }
+  Portal portal() const { return Portal{"127.0.0.1", port_}; }
+  int Admin(std::vector<std::string> args) {
+    args.insert(args.begin(), {"tgtadm", "--lld", "iscsi"});
+    return RunProcess(args, env_).exit_code;
+  }
+
+ private:
+  uint16_t port_;
+  std::string dir_;
+  std::vector<std::string> env_;
+  int pid_ = -1;
+};
+
+TgtdInstance& Target() {
+  static TgtdInstance* instance = new TgtdInstance();
+  return *instance;
+}
+
+void BM_SendTargets(benchmark::State& state) {
+  Portal portal = Target().portal();
+  DiscoveryOptions options;
+  options.initiator_name = kInitiator;
+  for (auto _ : state) {
+    auto found = DiscoverSendTargets(portal, options);
+    if (!found.ok() || found->size() != kTargets) {
+      state.SkipWithError(std::string(found.status().message()).c_str());
+      break;
+    }
+  }
+}
+BENCHMARK(BM_SendTargets)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void ProbeLoop(benchmark::State& state, const std::string& target, bool chap) {
+  Portal portal = Target().portal();
+  LoginConfig config;
+  config.initiator_name = kInitiator;
+  config.target_name = target;
+  config.isid = {0x80, 0x12, 0x34, 0x56, 0x00, 0x01};
+  if (chap) {
+    config.auth.chap = true;
+    config.auth.username = "bench";
+    config.auth.password = "bench-secret-1";
+  }
+  for (auto _ : state) {
+    auto probe = Probe(portal, config, absl::Seconds(5),
+                       absl::Seconds(5));
+    if (!probe.ok()) {
+      state.SkipWithError(std::string(probe.status().message()).c_str());
+      break;
+    }
+  }
+}
+
+void BM_Probe(benchmark::State& state) {
+  ProbeLoop(state, "iqn.2026-11.bench:t1", false);
+}
+BENCHMARK(BM_Probe)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+void BM_ProbeChapMd5(benchmark::State& state) {
+  ProbeLoop(state, "iqn.2026-11.bench:t2", true);
+}
+BENCHMARK(BM_ProbeChapMd5)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace kiscsi
+
+BENCHMARK_MAIN();
