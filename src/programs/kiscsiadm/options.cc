@@ -194,7 +194,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
 const char* UsageText() {
   return R"(Usage: kiscsiadm -m MODE [OPTIONS]
   -m discovery -t sendtargets|st -p IP[:PORT][,TPGT] [-I IFACE] [-o new|delete|update|show|nonpersistent]
-  -m discovery [-p IP[:PORT]] [-o show|delete] [-P 1]
+  -m discovery [-p IP[:PORT]]               list discovery records, or show one
+  -m discoverydb -t st -p IP[:PORT] -o new|update|show [-n NAME -v VALUE] [-D]
   -m node [-P 1] [-T TARGET] [-p IP[:PORT]] [-I IFACE] [-o new|delete|update|show] [-n NAME -v VALUE] [-S]
   -m node -T TARGET -p IP[:PORT] --probe   log in over a plain socket (no kernel), print the
                                            negotiated parameters, log out
