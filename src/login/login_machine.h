@@ -146,6 +146,7 @@ class LoginMachine {
 
  private:
   class Impl;
+  SessionType config_session_type_;
   std::unique_ptr<Impl> impl_;
 };
 

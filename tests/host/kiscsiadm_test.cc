@@ -158,7 +158,11 @@ TEST_F(KiscsiadmTest, DiscoveryChap) {
 
   ProcessResult without = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
   EXPECT_EQ(without.exit_code, 24) << without.err;
-  EXPECT_THAT(without.err, HasSubstr("authoriz"));
+  EXPECT_THAT(without.err, HasSubstr("discovery.sendtargets.auth.username"));
+
+  ProcessResult created =
+      Adm({"-m", "discoverydb", "-t", "st", "-p", Portal(), "-o", "new"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
 
   for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
            {"discovery.sendtargets.auth.authmethod", "CHAP"},
@@ -251,7 +255,7 @@ TEST_F(KiscsiadmTest, UnknownTargetIsANonRetryableLoginFailure) {
       Adm({"-m", "node", "-T", "iqn.2026-11.test:ghost", "-p", Portal(), "--probe"});
   EXPECT_EQ(r.exit_code, 19) << r.err;
   EXPECT_THAT(r.err, HasSubstr("iqn.2026-11.test:ghost"));
-  EXPECT_THAT(r.err, HasSubstr("not found"));
+  EXPECT_THAT(r.err, HasSubstr("target name is unknown at this portal"));
 }
 
 TEST_F(KiscsiadmTest, ConnectionRefusedExits4) {
