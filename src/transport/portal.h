@@ -1,0 +1,42 @@
+// Network portals (an address and a TCP port) and iscsiadm's `-p` syntax for
+// naming one.
+//
+// ParsePortalSpec accepts what iscsiadm accepts after -p (and what a
+// SendTargets TargetAddress value looks like): `IP[:PORT][,TPGT]`,
+// `[IPv6][:PORT][,TPGT]`, a bare IPv6 address (no port then), or a host name.
+// FormatPortal prints a portal the ways iscsiadm does.
+#ifndef KISCSI_SRC_TRANSPORT_PORTAL_H_
+#define KISCSI_SRC_TRANSPORT_PORTAL_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace kiscsi {
+
+struct Portal {
+  std::string address;  // IPv4 or IPv6 literal (no brackets) or a host name
+  uint16_t port = 3260;
+  bool operator==(const Portal&) const = default;
+};
+
+struct PortalSpec {
+  Portal portal;
+  std::optional<uint16_t> tpgt;  // the ",TPGT" suffix, when given
+};
+
+// Errors are InvalidArgument with ExitCode::kInvalid and name the offending
+// text.
+absl::StatusOr<PortalSpec> ParsePortalSpec(absl::string_view spec);
+
+// "127.0.0.1:3260" / "[fd00::1]:3260" with sep ':'; "127.0.0.1,3260" /
+// "fd00::1,3260" with sep ',' (the form of iscsiadm's login lines and of node
+// database paths).
+std::string FormatPortal(const Portal& portal, char sep);
+
+}  // namespace kiscsi
+
+#endif  // KISCSI_SRC_TRANSPORT_PORTAL_H_
