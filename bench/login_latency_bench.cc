@@ -1,8 +1,8 @@
-// Discovery and login latency against a real tgtd that this benchmark starts on 127.0.0.1
-// (needs tgtd and tgtadm in PATH). Wall-clock time per operation:
-//   BM_SendTargets/N   discovery session + SendTargets=All + logout with N targets
-//   BM_Probe           normal-session login (no auth) + logout over a plain socket
-//   BM_ProbeChapMd5    the same with CHAP MD5
+// Discovery and login latency against a real tgtd that this benchmark starts on
+// 127.0.0.1 (needs tgtd and tgtadm in PATH). Wall-clock time per operation:
+//   BM_SendTargets    discovery login + SendTargets=All (32 targets) + logout
+//   BM_Probe          normal-session login (no auth) + logout, plain socket
+//   BM_ProbeChapMd5   the same with CHAP MD5
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -52,10 +52,11 @@ class TgtdInstance {
     if (mkdtemp(pattern) == nullptr) std::abort();
     dir_ = pattern;
     env_ = {"TGT_IPC_SOCKET=" + dir_ + "/ipc"};
-    pid_ = StartProcess({"tgtd", "-f", "--iscsi",
-                         "portal=127.0.0.1:" + std::to_string(port_)},
-                        env_, dir_ + "/tgtd.log");
-    for (int i = 0; i < 200 && Admin({"--op", "show", "--mode", "target"}) != 0; ++i) {
+    pid_ = StartProcess(
+        {"tgtd", "-f", "--iscsi", "portal=127.0.0.1:" + std::to_string(port_)},
+        env_, dir_ + "/tgtd.log");
+    for (int i = 0; i < 200 && Admin({"--op", "show", "--mode", "target"}) != 0;
+         ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     for (int tid = 1; tid <= kTargets; ++tid) {
@@ -66,7 +67,8 @@ class TgtdInstance {
     }
     Admin({"--op", "new", "--mode", "account", "--user", "bench", "--password",
            "bench-secret-1"});
-    Admin({"--op", "bind", "--mode", "account", "--tid", "2", "--user", "bench"});
+    Admin(
+        {"--op", "bind", "--mode", "account", "--tid", "2", "--user", "bench"});
   }
   ~TgtdInstance() {
     kill(pid_, SIGKILL);
@@ -117,8 +119,7 @@ void ProbeLoop(benchmark::State& state, const std::string& target, bool chap) {
     config.auth.password = "bench-secret-1";
   }
   for (auto _ : state) {
-    auto probe = Probe(portal, config, absl::Seconds(5),
-                       absl::Seconds(5));
+    auto probe = Probe(portal, config, absl::Seconds(5), absl::Seconds(5));
     if (!probe.ok()) {
       state.SkipWithError(std::string(probe.status().message()).c_str());
       break;

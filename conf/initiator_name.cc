@@ -117,12 +117,16 @@ absl::Status ValidateIscsiName(std::string_view name) {
       i += length;
       continue;
     }
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '.' && c != ':') {
+    // RFC 3722 has no '_', but open-iscsi accepts it and some targets use it in
+    // their names; it is harmless in a path, so refusing it would only break
+    // discovery.
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '.' && c != ':' &&
+        c != '_') {
       return Invalid(
           name,
           absl::StrCat("character '", absl::CHexEscape(std::string(1, name[i])),
                        "' is not allowed (letters, digits, "
-                       "'-', '.' and ':' are)"));
+                       "'-', '.', ':' and '_' are)"));
     }
     ++i;
   }

@@ -3,11 +3,11 @@
 // The file holds `InitiatorName=iqn....` and optionally `InitiatorAlias=...`;
 // `#` starts a comment line and whitespace around keys and values is ignored.
 // Names have three forms:
-//   iqn.YYYY-MM.<reversed domain>[:<anything>]   e.g.
-//   iqn.1993-08.org.debian:01:c85bc2516951 eui.<16 hex digits> e.g.
-//   eui.02004567a425678d naa.<16 or 32 hex digits>                    e.g.
-//   naa.52004567ba64678d
-// at most 223 bytes, made of letters, digits, '-', '.', ':' (and non-ASCII
+//   iqn.YYYY-MM.<reversed domain>[:<anything>]
+//       e.g. iqn.1993-08.org.debian:01:c85bc2516951
+//   eui.<16 hex digits>, e.g. eui.02004567a425678d
+//   naa.<16 or 32 hex digits>, e.g. naa.52004567ba64678d
+// at most 223 bytes, made of letters, digits, '-', '.', ':', '_' (and non-ASCII
 // characters, which RFC 3722 allows). Names compare case-insensitively; the
 // normalized form is lowercase.
 #ifndef KISCSI_CONF_INITIATOR_NAME_H_

@@ -18,7 +18,7 @@ echo "== unit and host tests (g++)"
 ctest --test-dir "$root/build-ci-gcc" -L 'unit|host' -j"$jobs" --output-on-failure
 echo "== benchmark smoke (g++)"
 for b in "$root"/build-ci-gcc/bench/*; do
-  [ -x "$b" ] && "$b" --benchmark_min_time=0.01 >/dev/null
+  if [ -f "$b" ] && [ -x "$b" ]; then "$b" --benchmark_min_time=0.01 >/dev/null; fi
 done
 
 echo "== clang build with ASan+UBSan and fuzzers"

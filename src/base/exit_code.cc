@@ -23,8 +23,7 @@ ExitCode ExitCodeOf(const absl::Status& status) {
   if (status.ok()) return ExitCode::kSuccess;
   auto payload = status.GetPayload(kExitCodePayload);
   int value = 0;
-  if (payload.has_value() &&
-      absl::SimpleAtoi(std::string(*payload), &value)) {
+  if (payload.has_value() && absl::SimpleAtoi(std::string(*payload), &value)) {
     return static_cast<ExitCode>(value);
   }
   switch (status.code()) {

@@ -1,9 +1,11 @@
-// iscsiadm-compatible exit codes, carried across module boundaries inside absl::Status.
+// iscsiadm-compatible exit codes, carried across module boundaries inside
+// absl::Status.
 //
-// Scripts test iscsiadm's exit status (systemd's iscsi.service treats 15 and 21 as success), so
-// every failure that reaches a program's main() must map to the number iscsiadm would use. A
-// module that knows the precise meaning of a failure attaches it with WithExitCode(); otherwise
-// ExitCodeOf() derives one from the absl::StatusCode.
+// Scripts test iscsiadm's exit status (systemd's iscsi.service treats 15 and 21
+// as success), so every failure that reaches a program's main() must map to the
+// number iscsiadm would use. A module that knows the precise meaning of a
+// failure attaches it with WithExitCode(); otherwise ExitCodeOf() derives one
+// from the absl::StatusCode.
 #ifndef KISCSI_SRC_BASE_EXIT_CODE_H_
 #define KISCSI_SRC_BASE_EXIT_CODE_H_
 
@@ -11,7 +13,8 @@
 
 namespace kiscsi {
 
-// Values are open-iscsi's error numbers (ISCSI_ERR_*), which are iscsiadm's exit statuses.
+// Values are open-iscsi's error numbers (ISCSI_ERR_*), which are iscsiadm's
+// exit statuses.
 enum class ExitCode : int {
   kSuccess = 0,
   kUnknown = 1,

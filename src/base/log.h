@@ -2,8 +2,9 @@
 //
 //   KISCSI_LOG(kInfo) << "session " << sid << " logged in";
 //
-// Debian's Abseil has no absl::log, hence this. Lines below the threshold set by SetLogLevel
-// cost one comparison. Never stream a CHAP secret: there is no filter behind this.
+// Debian's Abseil has no absl::log, hence this. Lines below the threshold set
+// by SetLogLevel cost one comparison. Never stream a CHAP secret: there is no
+// filter behind this.
 #ifndef KISCSI_SRC_BASE_LOG_H_
 #define KISCSI_SRC_BASE_LOG_H_
 
@@ -35,9 +36,9 @@ class LogLine {
 
 }  // namespace kiscsi
 
-#define KISCSI_LOG(level)                                          \
-  if (::kiscsi::LogLevel::level < ::kiscsi::GetLogLevel()) {       \
-  } else                                                           \
+#define KISCSI_LOG(level)                                    \
+  if (::kiscsi::LogLevel::level < ::kiscsi::GetLogLevel()) { \
+  } else                                                     \
     ::kiscsi::LogLine(::kiscsi::LogLevel::level)
 
 #endif  // KISCSI_SRC_BASE_LOG_H_

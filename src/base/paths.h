@@ -1,8 +1,8 @@
-// Where the programs find their files. Every path is relocatable through the environment so that
-// tests never touch the real /etc or /run:
-//   KISCSI_SYSCONFDIR  (default /etc/iscsi): iscsid.conf, initiatorname.iscsi, nodes/,
-//                      send_targets/, ifaces/
-//   KISCSI_RUNDIR      (default /run/kiscsi): the daemon's socket and lock files
+// Where the programs find their files. Every path is relocatable through the
+// environment so that tests never touch the real /etc or /run:
+//   KISCSI_SYSCONFDIR (default /etc/iscsi): iscsid.conf, initiatorname.iscsi,
+//                     nodes/, send_targets/, ifaces/
+//   KISCSI_RUNDIR     (default /run/kiscsi): the daemon's socket, lock files
 #ifndef KISCSI_SRC_BASE_PATHS_H_
 #define KISCSI_SRC_BASE_PATHS_H_
 
@@ -12,8 +12,8 @@ namespace kiscsi {
 
 std::string SysconfDir();
 std::string RunDir();
-std::string IscsidConfPath();         // SysconfDir()/iscsid.conf
-std::string InitiatorNamePath();      // SysconfDir()/initiatorname.iscsi
+std::string IscsidConfPath();     // SysconfDir()/iscsid.conf
+std::string InitiatorNamePath();  // SysconfDir()/initiatorname.iscsi
 
 }  // namespace kiscsi
 

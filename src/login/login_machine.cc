@@ -10,9 +10,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "src/base/exit_code.h"
 #include "src/base/status_macros.h"
 #include "src/login/negotiation.h"
@@ -397,8 +397,9 @@ absl::StatusOr<LoginStep> LoginMachine::Impl::OnResponse(
 
 absl::StatusOr<LoginStep> LoginMachine::Impl::Handle(
     const LoginResponse& response) {
-  // The status comes first: some targets (tgtd) do not echo the ISID and ITT in a
-  // rejection, and the user needs the rejection's reason, not a complaint about the tags.
+  // The status comes first: some targets (tgtd) do not echo the ISID and ITT in
+  // a rejection, and the user needs the rejection's reason, not a complaint
+  // about the tags.
   if (response.status_class == 1) return HandleRedirect(response);
   RETURN_IF_ERROR(LoginStatusToError(
       response.status_class, response.status_detail, config_.target_name));
@@ -805,8 +806,8 @@ absl::StatusOr<T> NameKeysFor(SessionType type, absl::StatusOr<T> result) {
   absl::Status status = result.status();
   absl::Status renamed(
       status.code(),
-      absl::StrReplaceAll(status.message(),
-                          {{"node.session.auth.", "discovery.sendtargets.auth."}}));
+      absl::StrReplaceAll(status.message(), {{"node.session.auth.",
+                                              "discovery.sendtargets.auth."}}));
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
     renamed.SetPayload(url, payload);
   });

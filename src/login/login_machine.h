@@ -1,9 +1,11 @@
-// The iSCSI login state machine (RFC 7143 sections 6.3, 11.12, 11.13, 12, 13), without I/O.
+// The iSCSI login state machine (RFC 7143 sections 6.3, 11.12, 11.13, 12, 13),
+// without I/O.
 //
-// LoginMachine turns a LoginConfig into Login Requests and consumes Login Responses, walking the
-// security (CHAP), operational and full-feature stages. It never touches a socket, so the same
-// code logs in over a plain TCP socket (discovery, --probe) and through the kernel
-// (SEND_PDU/RECV_PDU) unchanged. A driver loop looks like:
+// LoginMachine turns a LoginConfig into Login Requests and consumes Login
+// Responses, walking the security (CHAP), operational and full-feature stages.
+// It never touches a socket, so the same code logs in over a plain TCP socket
+// (discovery, --probe) and through the kernel (SEND_PDU/RECV_PDU) unchanged. A
+// driver loop looks like:
 //
 //   LoginMachine machine(config);
 //   ASSIGN_OR_RETURN(LoginRequest request, machine.Start());
@@ -11,13 +13,13 @@
 //     send(Encode(request)); LoginResponse response = receive();
 //     ASSIGN_OR_RETURN(LoginStep step, machine.OnResponse(response));
 //     if (step.kind == LoginStep::kDone) return step.result;
-//     if (step.kind == LoginStep::kRedirect) ... reconnect to step.redirect, new machine ...
+//     if (step.kind == LoginStep::kRedirect) ...  // reconnect, new machine
 //     request = std::move(step.request);
 //   }
 //
-// Failures come back as absl::Status with an ExitCode attached (src/base/exit_code.h) and a
-// one-line message that says what went wrong and what to check. CHAP secrets never appear in a
-// message.
+// Failures come back as absl::Status with an ExitCode attached
+// (src/base/exit_code.h) and a one-line message that says what went wrong and
+// what to check. CHAP secrets never appear in a message.
 #ifndef KISCSI_SRC_LOGIN_LOGIN_MACHINE_H_
 #define KISCSI_SRC_LOGIN_LOGIN_MACHINE_H_
 
@@ -35,7 +37,8 @@ namespace kiscsi {
 
 enum class SessionType { kNormal, kDiscovery };
 
-// iscsid.conf's HeaderDigest/DataDigest values: "None", "CRC32C", "CRC32C,None", "None,CRC32C".
+// iscsid.conf's HeaderDigest/DataDigest values: "None", "CRC32C",
+// "CRC32C,None", "None,CRC32C".
 enum class DigestPreference { kNone, kCrc32c, kCrc32cOrNone, kNoneOrCrc32c };
 
 struct AuthConfig {
@@ -49,12 +52,14 @@ struct AuthConfig {
   std::vector<ChapAlgorithm> algorithms = {ChapAlgorithm::kMd5};
 };
 
-// What the initiator asks for (iscsid.conf / node record); defaults are iscsid.conf's.
+// What the initiator asks for (iscsid.conf / node record); defaults are
+// iscsid.conf's.
 struct OperationalConfig {
   DigestPreference header_digest = DigestPreference::kNone;
   DigestPreference data_digest = DigestPreference::kNone;
   uint32_t max_recv_data_segment_length = 262144;  // declared by us
-  uint32_t max_xmit_data_segment_length = 0;  // our cap on sending; 0 = target's value
+  uint32_t max_xmit_data_segment_length =
+      0;  // our cap on sending; 0 = target's value
   bool initial_r2t = false;
   bool immediate_data = true;
   uint32_t first_burst_length = 262144;
@@ -88,7 +93,8 @@ struct NegotiatedParams {
   bool header_digest = false;  // CRC32C
   bool data_digest = false;
   uint32_t max_recv_data_segment_length = 8192;  // what we declared
-  uint32_t max_xmit_data_segment_length = 8192;  // what the target declared (capped by config)
+  uint32_t max_xmit_data_segment_length =
+      8192;  // what the target declared (capped by config)
   bool initial_r2t = true;
   bool immediate_data = true;
   uint32_t first_burst_length = 65536;
@@ -112,16 +118,19 @@ struct LoginResult {
   uint32_t statsn = 0;  // of the final response; ExpStatSN = statsn + 1
   uint32_t exp_cmdsn = 0;
   uint32_t max_cmdsn = 0;
-  // The CHAP algorithm used, if any, and whether the target proved itself (mutual CHAP).
+  // The CHAP algorithm used, if any, and whether the target proved itself
+  // (mutual CHAP).
   std::optional<ChapAlgorithm> chap_algorithm;
   bool target_authenticated = false;
 };
 
-// Status class 1: the target moved. `address` is a host name, IPv4 or IPv6 literal.
+// Status class 1: the target moved. `address` is a host name, IPv4 or IPv6
+// literal.
 struct Redirect {
   std::string address;
   uint16_t port = 3260;
-  bool permanent = false;  // detail 0x02 (moved permanently) vs 0x01 (temporarily)
+  bool permanent =
+      false;  // detail 0x02 (moved permanently) vs 0x01 (temporarily)
 };
 
 struct LoginStep {
@@ -139,7 +148,8 @@ class LoginMachine {
   LoginMachine(const LoginMachine&) = delete;
   LoginMachine& operator=(const LoginMachine&) = delete;
 
-  // The first Login Request. Fails only on an unusable config (e.g. CHAP without a username).
+  // The first Login Request. Fails only on an unusable config (e.g. CHAP
+  // without a username).
   absl::StatusOr<LoginRequest> Start();
   // Consumes the target's answer to the last request.
   absl::StatusOr<LoginStep> OnResponse(const LoginResponse& response);
@@ -150,8 +160,9 @@ class LoginMachine {
   std::unique_ptr<Impl> impl_;
 };
 
-// "Target Error: Service Unavailable" style text and the iscsiadm exit code for a login status
-// class/detail pair; the Status from OnResponse already uses these.
+// "Target Error: Service Unavailable" style text and the iscsiadm exit code for
+// a login status class/detail pair; the Status from OnResponse already uses
+// these.
 absl::Status LoginStatusToError(uint8_t status_class, uint8_t status_detail,
                                 absl::string_view target_name);
 

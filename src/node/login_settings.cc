@@ -23,8 +23,9 @@ absl::StatusOr<DigestPreference> ParseDigest(const conf::Record& record,
   if (value == "CRC32C") return DigestPreference::kCrc32c;
   if (value == "CRC32C,None") return DigestPreference::kCrc32cOrNone;
   if (value == "None,CRC32C") return DigestPreference::kNoneOrCrc32c;
-  return Invalid(absl::StrCat("invalid value '", value, "' for ", key,
-                              ": expected None, CRC32C, CRC32C,None or None,CRC32C"));
+  return Invalid(
+      absl::StrCat("invalid value '", value, "' for ", key,
+                   ": expected None, CRC32C, CRC32C,None or None,CRC32C"));
 }
 
 // Reads the five CHAP keys under `prefix` ("node.session.auth").
@@ -49,9 +50,9 @@ absl::StatusOr<AuthConfig> ParseAuth(const conf::Record& record,
     for (const std::string& name : names) {
       auto algorithm = ChapAlgorithmFromName(name);
       if (!algorithm.has_value()) {
-        return Invalid(absl::StrCat("unknown CHAP algorithm '", name, "' in ",
-                                    algs_key,
-                                    ": expected MD5, SHA1, SHA256 or SHA3-256"));
+        return Invalid(
+            absl::StrCat("unknown CHAP algorithm '", name, "' in ", algs_key,
+                         ": expected MD5, SHA1, SHA256 or SHA3-256"));
       }
       auth.algorithms.push_back(*algorithm);
     }
@@ -92,7 +93,8 @@ absl::StatusOr<LoginConfig> LoginConfigFromNode(const conf::Record& node,
   LoginConfig config;
   config.session_type = SessionType::kNormal;
   config.target_name = node.Get("node.name");
-  if (config.target_name.empty()) return Invalid("node record has no node.name");
+  if (config.target_name.empty())
+    return Invalid("node record has no node.name");
   std::string iface_initiator = node.Get("iface.initiatorname");
   config.initiator_name =
       iface_initiator.empty() ? identity.initiator_name : iface_initiator;
@@ -138,11 +140,13 @@ absl::StatusOr<DiscoveryOptions> DiscoveryOptionsFromRecord(
   DiscoveryOptions options;
   options.initiator_name = identity.initiator_name;
   options.initiator_alias = identity.initiator_alias;
-  // open-iscsi 2.1.8 stores the discovery CHAP algorithms under the node key in st_config.
+  // open-iscsi 2.1.8 stores the discovery CHAP algorithms under the node key in
+  // st_config.
   ASSIGN_OR_RETURN(options.auth,
                    ParseAuth(discovery, "discovery.sendtargets.auth",
                              "node.session.auth.chap_algs"));
-  SetIfPresent(discovery, "discovery.sendtargets.iscsi.MaxRecvDataSegmentLength",
+  SetIfPresent(discovery,
+               "discovery.sendtargets.iscsi.MaxRecvDataSegmentLength",
                options.max_recv_data_segment_length);
   options.login_timeout =
       Seconds(discovery, "discovery.sendtargets.timeo.login_timeout", 15);
@@ -155,7 +159,8 @@ absl::StatusOr<Isid> RandomIsid() {
   ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, RandomBytes(6));
   Isid isid;
   for (size_t i = 0; i < isid.size(); ++i) isid[i] = bytes[i];
-  // T = 10b (random) in the top two bits of the first byte; the rest stays random.
+  // T = 10b (random) in the top two bits of the first byte; the rest stays
+  // random.
   isid[0] = static_cast<uint8_t>(0x80 | (isid[0] & 0x3f));
   return isid;
 }

@@ -1,7 +1,8 @@
-// Turns node and discovery records (conf/) into what a login needs (src/login/, src/discovery/).
+// Turns node and discovery records (conf/) into what a login needs (src/login/,
+// src/discovery/).
 //
-// One place maps record keys to LoginConfig fields, so the CLI's probe, the daemon and the
-// initramfs tool negotiate exactly what the record says.
+// One place maps record keys to LoginConfig fields, so the CLI's probe, the
+// daemon and the initramfs tool negotiate exactly what the record says.
 #ifndef KISCSI_SRC_NODE_LOGIN_SETTINGS_H_
 #define KISCSI_SRC_NODE_LOGIN_SETTINGS_H_
 
@@ -20,9 +21,9 @@ struct Identity {
   std::string initiator_alias;
 };
 
-// A normal-session LoginConfig from a node record. The ISID is left zero for the caller. Fails
-// with InvalidArgument (ExitCode kInvalid) for unusable values, e.g. an unknown CHAP algorithm
-// or CHAP selected without a username.
+// A normal-session LoginConfig from a node record. The ISID is left zero for
+// the caller. Fails with InvalidArgument (ExitCode kInvalid) for unusable
+// values, e.g. an unknown CHAP algorithm or CHAP selected without a username.
 absl::StatusOr<LoginConfig> LoginConfigFromNode(const conf::Record& node,
                                                 const Identity& identity);
 
@@ -34,8 +35,9 @@ absl::Duration NodeLogoutTimeout(const conf::Record& node);
 absl::StatusOr<DiscoveryOptions> DiscoveryOptionsFromRecord(
     const conf::Record& discovery, const Identity& identity);
 
-// A random ISID (type 10b, "random", RFC 7143 section 10.12.5): a probe must never reuse the
-// ISID of a live session, or the target would reinstate (end) that session.
+// A random ISID (type 10b, "random", RFC 7143 section 10.12.5): a probe must
+// never reuse the ISID of a live session, or the target would reinstate (end)
+// that session.
 absl::StatusOr<Isid> RandomIsid();
 
 }  // namespace kiscsi

@@ -29,6 +29,8 @@ TEST(ValidateIscsiNameTest, AcceptsTheThreeForms) {
            "naa.52004567BA64678D",
            "naa.62004567BA64678D0123456789ABCDEF",
            "iqn.2001-04.com.example:caf\xc3\xa9",
+           // Not RFC 3722, but open-iscsi takes it and NAS products use it.
+           "iqn.2004-04.com.qnap:ts-453:iscsi.vm_store.abc123",
        }) {
     EXPECT_TRUE(ValidateIscsiName(name).ok()) << name;
   }
@@ -45,7 +47,6 @@ TEST(ValidateIscsiNameTest, RejectsMalformedNames) {
            "iqn.2001-04.:x",
            "iqn.2001-04.com..example",
            "iqn.2001-04.com.example:with space",
-           "iqn.2001-04.com.example:under_score",
            "eui.02004567A425678",
            "eui.02004567A425678G",
            "naa.1234",

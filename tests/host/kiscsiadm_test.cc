@@ -1,4 +1,5 @@
-// kiscsiadm against a real tgtd on 127.0.0.1: what a user types and what they see.
+// kiscsiadm against a real tgtd on 127.0.0.1: what a user types and what they
+// see.
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -103,13 +104,13 @@ TEST_F(KiscsiadmTest, DiscoveryPrintsIscsiadmLinesAndWritesRecords) {
   ASSERT_EQ(stat(NodePath("iqn.2026-11.test:fmt2").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   std::string discovery_dir = etc_ + "/send_targets/127.0.0.1," + Port();
-  EXPECT_EQ(ReadFile(discovery_dir + "/st_config"),
-            absl::StrReplaceAll(
-                ReadFile(TESTDATA_DIR "/open-iscsi-2.1.8-st_config"),
-                {{"@PORT@", Port()}}));
+  EXPECT_EQ(
+      ReadFile(discovery_dir + "/st_config"),
+      absl::StrReplaceAll(ReadFile(TESTDATA_DIR "/open-iscsi-2.1.8-st_config"),
+                          {{"@PORT@", Port()}}));
   for (const char* t : {"fmt1", "fmt2", "fmt3"}) {
-    std::string link = discovery_dir + "/iqn.2026-11.test:" + t + ",127.0.0.1," +
-                       Port() + ",1,default";
+    std::string link = discovery_dir + "/iqn.2026-11.test:" + t +
+                       ",127.0.0.1," + Port() + ",1,default";
     EXPECT_TRUE(std::filesystem::is_symlink(link)) << link;
     EXPECT_TRUE(std::filesystem::exists(link)) << "dangling " << link;
   }
@@ -118,7 +119,9 @@ TEST_F(KiscsiadmTest, DiscoveryPrintsIscsiadmLinesAndWritesRecords) {
 TEST_F(KiscsiadmTest, NodeListingAndTree) {
   tgtd_->AddTarget(1, "iqn.2026-11.test:fmt1");
   tgtd_->AddTarget(2, "iqn.2026-11.test:fmt2");
-  ASSERT_EQ(Adm({"-m", "discovery", "-t", "sendtargets", "-p", Portal()}).exit_code, 0);
+  ASSERT_EQ(
+      Adm({"-m", "discovery", "-t", "sendtargets", "-p", Portal()}).exit_code,
+      0);
 
   ProcessResult list = Adm({"-m", "node"});
   EXPECT_EQ(list.exit_code, 0);
@@ -126,10 +129,11 @@ TEST_F(KiscsiadmTest, NodeListingAndTree) {
                           "127.0.0.1:" + Port() + ",1 iqn.2026-11.test:fmt2\n");
   ProcessResult tree = Adm({"-m", "node", "-P", "1"});
   EXPECT_EQ(tree.exit_code, 0);
-  EXPECT_EQ(tree.out, "Target: iqn.2026-11.test:fmt1\n\tPortal: 127.0.0.1:" +
-                          Port() + ",1\n\t\tIface Name: default\n" +
-                          "Target: iqn.2026-11.test:fmt2\n\tPortal: 127.0.0.1:" +
-                          Port() + ",1\n\t\tIface Name: default\n");
+  EXPECT_EQ(tree.out,
+            "Target: iqn.2026-11.test:fmt1\n\tPortal: 127.0.0.1:" + Port() +
+                ",1\n\t\tIface Name: default\n" +
+                "Target: iqn.2026-11.test:fmt2\n\tPortal: 127.0.0.1:" + Port() +
+                ",1\n\t\tIface Name: default\n");
 }
 
 TEST_F(KiscsiadmTest, RediscoveryDropsTargetsThePortalNoLongerReports) {
@@ -137,7 +141,8 @@ TEST_F(KiscsiadmTest, RediscoveryDropsTargetsThePortalNoLongerReports) {
   tgtd_->AddTarget(2, "iqn.2026-11.test:go");
   ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
   Update("iqn.2026-11.test:stay", "node.startup", "automatic");
-  ASSERT_EQ(tgtd_->Admin({"--op", "delete", "--mode", "target", "--tid", "2"}), 0);
+  ASSERT_EQ(tgtd_->Admin({"--op", "delete", "--mode", "target", "--tid", "2"}),
+            0);
 
   ProcessResult r = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -154,7 +159,8 @@ TEST_F(KiscsiadmTest, DiscoveryChap) {
   ASSERT_EQ(tgtd_->Admin({"--op", "new", "--mode", "account", "--user", "disc",
                           "--password", "discovery-secret-1"}),
             0);
-  ASSERT_EQ(tgtd_->Admin({"--op", "bind", "--mode", "account", "--user", "disc"}), 0);
+  ASSERT_EQ(
+      tgtd_->Admin({"--op", "bind", "--mode", "account", "--user", "disc"}), 0);
 
   ProcessResult without = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
   EXPECT_EQ(without.exit_code, 24) << without.err;
@@ -168,8 +174,8 @@ TEST_F(KiscsiadmTest, DiscoveryChap) {
            {"discovery.sendtargets.auth.authmethod", "CHAP"},
            {"discovery.sendtargets.auth.username", "disc"},
            {"discovery.sendtargets.auth.password", "discovery-secret-1"}}) {
-    ProcessResult u = Adm({"-m", "discoverydb", "-t", "st", "-p", Portal(), "-o",
-                           "update", "-n", key, "-v", value});
+    ProcessResult u = Adm({"-m", "discoverydb", "-t", "st", "-p", Portal(),
+                           "-o", "update", "-n", key, "-v", value});
     ASSERT_EQ(u.exit_code, 0) << u.err;
   }
   ProcessResult with = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
@@ -180,18 +186,20 @@ TEST_F(KiscsiadmTest, DiscoveryChap) {
   ProcessResult show =
       Adm({"-m", "discoverydb", "-t", "st", "-p", Portal(), "-o", "show"});
   EXPECT_EQ(show.exit_code, 0);
-  EXPECT_THAT(show.out, HasSubstr("discovery.sendtargets.auth.password = ********\n"));
+  EXPECT_THAT(show.out,
+              HasSubstr("discovery.sendtargets.auth.password = ********\n"));
   EXPECT_THAT(show.out, Not(HasSubstr("discovery-secret-1")));
 }
 
 TEST_F(KiscsiadmTest, ProbeWithoutAuthPrintsNegotiatedParams) {
   tgtd_->AddTarget(1, "iqn.2026-11.test:open");
   ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
-  ProcessResult r =
-      Adm({"-m", "node", "-T", "iqn.2026-11.test:open", "-p", Portal(), "--probe"});
+  ProcessResult r = Adm(
+      {"-m", "node", "-T", "iqn.2026-11.test:open", "-p", Portal(), "--probe"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::string tag = "[iface: default, target: iqn.2026-11.test:open, portal: 127.0.0.1," +
-                    Port() + "]";
+  std::string tag =
+      "[iface: default, target: iqn.2026-11.test:open, portal: 127.0.0.1," +
+      Port() + "]";
   EXPECT_THAT(r.out, HasSubstr("Login to " + tag + " successful (probe"));
   EXPECT_THAT(r.out, HasSubstr("\tAuthentication: None\n"));
   EXPECT_THAT(r.out, HasSubstr("\tMaxRecvDataSegmentLength: 262144\n"));
@@ -204,8 +212,8 @@ TEST_F(KiscsiadmTest, ProbeWithChapMd5) {
   tgtd_->AddAccount(1, "user1", "initiator-secret-1");
   ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
   UseChap("iqn.2026-11.test:chap", "user1", "initiator-secret-1");
-  ProcessResult r =
-      Adm({"-m", "node", "-T", "iqn.2026-11.test:chap", "-p", Portal(), "--probe"});
+  ProcessResult r = Adm(
+      {"-m", "node", "-T", "iqn.2026-11.test:chap", "-p", Portal(), "--probe"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("\tAuthentication: CHAP (MD5)\n"));
 }
@@ -221,8 +229,10 @@ TEST_F(KiscsiadmTest, ProbeWithMutualChap) {
   Update(t, "node.session.auth.password_in", "target-secret-22");
   ProcessResult r = Adm({"-m", "node", "-T", t, "-p", Portal(), "--probe"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out,
-              HasSubstr("\tAuthentication: CHAP (MD5), target authenticated (mutual)\n"));
+  EXPECT_THAT(
+      r.out,
+      HasSubstr(
+          "\tAuthentication: CHAP (MD5), target authenticated (mutual)\n"));
 
   // The target proves itself with a secret we do not expect: refuse it.
   Update(t, "node.session.auth.password_in", "not-the-target-secret");
@@ -237,8 +247,8 @@ TEST_F(KiscsiadmTest, WrongPasswordExits24AndNeverPrintsTheSecret) {
   tgtd_->AddAccount(1, "user1", "initiator-secret-1");
   ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
   UseChap("iqn.2026-11.test:chap", "user1", "wrong-secret-value");
-  ProcessResult r =
-      Adm({"-m", "node", "-T", "iqn.2026-11.test:chap", "-p", Portal(), "--probe"});
+  ProcessResult r = Adm(
+      {"-m", "node", "-T", "iqn.2026-11.test:chap", "-p", Portal(), "--probe"});
   EXPECT_EQ(r.exit_code, 24);
   EXPECT_THAT(r.err, HasSubstr("node.session.auth.username"));
   EXPECT_THAT(r.out + r.err, Not(HasSubstr("wrong-secret-value")));
@@ -246,13 +256,15 @@ TEST_F(KiscsiadmTest, WrongPasswordExits24AndNeverPrintsTheSecret) {
 
 TEST_F(KiscsiadmTest, UnknownTargetIsANonRetryableLoginFailure) {
   tgtd_->AddTarget(1, "iqn.2026-11.test:real");
-  ProcessResult created = Adm({"-m", "node", "-T", "iqn.2026-11.test:ghost", "-p",
-                               Portal(), "-o", "new"});
+  ProcessResult created = Adm({"-m", "node", "-T", "iqn.2026-11.test:ghost",
+                               "-p", Portal(), "-o", "new"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
-  EXPECT_EQ(created.out, "New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if=default] 127.0.0.1," +
-                             Port() + ",-1 iqn.2026-11.test:ghost] added\n");
-  ProcessResult r =
-      Adm({"-m", "node", "-T", "iqn.2026-11.test:ghost", "-p", Portal(), "--probe"});
+  EXPECT_EQ(
+      created.out,
+      "New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if=default] 127.0.0.1," +
+          Port() + ",-1 iqn.2026-11.test:ghost] added\n");
+  ProcessResult r = Adm({"-m", "node", "-T", "iqn.2026-11.test:ghost", "-p",
+                         Portal(), "--probe"});
   EXPECT_EQ(r.exit_code, 19) << r.err;
   EXPECT_THAT(r.err, HasSubstr("iqn.2026-11.test:ghost"));
   EXPECT_THAT(r.err, HasSubstr("target name is unknown at this portal"));
@@ -271,20 +283,22 @@ TEST_F(KiscsiadmTest, NoRecordsExits21) {
   ProcessResult r = Adm({"-m", "node"});
   EXPECT_EQ(r.exit_code, 21);
   EXPECT_EQ(r.err, "kiscsiadm: No records found\n");
-  ProcessResult t = Adm({"-m", "node", "-T", "iqn.2026-11.test:none", "-p", "127.0.0.1"});
+  ProcessResult t =
+      Adm({"-m", "node", "-T", "iqn.2026-11.test:none", "-p", "127.0.0.1"});
   EXPECT_EQ(t.exit_code, 21);
 }
 
 TEST_F(KiscsiadmTest, UpdateWithMisspelledKeySuggestsTheRightOne) {
   tgtd_->AddTarget(1, "iqn.2026-11.test:fmt1");
   ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
-  ProcessResult r = Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal(),
-                         "-o", "update", "-n", "node.session.timeo.replacment_timeout",
-                         "-v", "30"});
+  ProcessResult r = Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p",
+                         Portal(), "-o", "update", "-n",
+                         "node.session.timeo.replacment_timeout", "-v", "30"});
   EXPECT_EQ(r.exit_code, 7);
   EXPECT_THAT(r.err, HasSubstr("node.session.timeo.replacement_timeout"));
-  ProcessResult bad = Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal(),
-                           "-o", "update", "-n", "node.session.cmds_max", "-v", "lots"});
+  ProcessResult bad =
+      Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal(), "-o",
+           "update", "-n", "node.session.cmds_max", "-v", "lots"});
   EXPECT_EQ(bad.exit_code, 7);
   EXPECT_THAT(bad.err, HasSubstr("lots"));
 }
@@ -293,25 +307,49 @@ TEST_F(KiscsiadmTest, ShowHidesSecretsUnlessAsked) {
   tgtd_->AddTarget(1, "iqn.2026-11.test:fmt1");
   ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
   UseChap("iqn.2026-11.test:fmt1", "user1", "shown-only-with-S");
-  ProcessResult hidden = Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal()});
+  ProcessResult hidden =
+      Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal()});
   EXPECT_EQ(hidden.exit_code, 0);
   EXPECT_THAT(hidden.out, HasSubstr("node.session.auth.password = ********\n"));
-  EXPECT_THAT(hidden.out, HasSubstr("node.session.auth.username_in = <empty>\n"));
+  EXPECT_THAT(hidden.out,
+              HasSubstr("node.session.auth.username_in = <empty>\n"));
   ProcessResult shown =
       Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal(), "-S"});
-  EXPECT_THAT(shown.out, HasSubstr("node.session.auth.password = shown-only-with-S\n"));
+  EXPECT_THAT(shown.out,
+              HasSubstr("node.session.auth.password = shown-only-with-S\n"));
 }
 
 TEST_F(KiscsiadmTest, DeleteRemovesRecordAndDiscoveryLink) {
   tgtd_->AddTarget(1, "iqn.2026-11.test:fmt1");
   ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
-  ProcessResult r = Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal(),
-                         "-o", "delete"});
+  ProcessResult r = Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p",
+                         Portal(), "-o", "delete"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Adm({"-m", "node"}).exit_code, 21);
   EXPECT_FALSE(std::filesystem::exists(
-      etc_ + "/send_targets/127.0.0.1," + Port() + "/iqn.2026-11.test:fmt1,127.0.0.1," +
-      Port() + ",1,default"));
+      etc_ + "/send_targets/127.0.0.1," + Port() +
+      "/iqn.2026-11.test:fmt1,127.0.0.1," + Port() + ",1,default"));
+}
+
+TEST_F(KiscsiadmTest, IscsidConfTypoWarnsAndInvalidValueStops) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:fmt1");
+  const std::string conf = etc_ + "/iscsid.conf";
+  std::ofstream(conf) << "# site settings\n"
+                      << "node.startup = automatic\n"
+                      << "node.sesion.timeo.replacement_timeout = 30\n";
+  ProcessResult typo = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
+  EXPECT_EQ(typo.exit_code, 0) << typo.err;
+  EXPECT_THAT(typo.err, HasSubstr(conf + ":3: unknown key"));
+  EXPECT_THAT(typo.err, HasSubstr("node.session.timeo.replacement_timeout"));
+  // The valid line was applied to the new record.
+  EXPECT_THAT(ReadFile(NodePath("iqn.2026-11.test:fmt1")),
+              HasSubstr("node.startup = automatic\n"));
+
+  std::ofstream(conf) << "node.session.cmds_max = many\n";
+  ProcessResult invalid = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
+  EXPECT_EQ(invalid.exit_code, 7);
+  EXPECT_THAT(invalid.err, HasSubstr(conf + ":1: invalid value 'many'"));
+  EXPECT_EQ(invalid.out, "");
 }
 
 }  // namespace

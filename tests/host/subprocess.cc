@@ -47,6 +47,24 @@ int WaitExit(int pid) {
   return -1;
 }
 
+// posix_spawnp with the current environment plus `env`; consumes `actions`.
+int Spawn(const std::vector<std::string>& argv,
+          const std::vector<std::string>& env,
+          posix_spawn_file_actions_t* actions) {
+  std::vector<std::string> env_storage;
+  std::vector<char*> envp = MakeEnvp(env, env_storage);
+  std::vector<char*> args = MakeArgv(argv);
+  pid_t pid = 0;
+  int rc =
+      posix_spawnp(&pid, args[0], actions, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(actions);
+  if (rc != 0) {
+    errno = rc;
+    Die(argv[0].c_str());
+  }
+  return pid;
+}
+
 }  // namespace
 
 ProcessResult RunProcess(const std::vector<std::string>& argv,
@@ -60,19 +78,9 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  std::vector<std::string> env_storage;
-  std::vector<char*> envp = MakeEnvp(env, env_storage);
-  std::vector<char*> args = MakeArgv(argv);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(),
-                        envp.data());
-  posix_spawn_file_actions_destroy(&actions);
+  int pid = Spawn(argv, env, &actions);
   close(out_pipe[1]);
   close(err_pipe[1]);
-  if (rc != 0) {
-    errno = rc;
-    Die(argv[0].c_str());
-  }
   ProcessResult result;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
@@ -108,18 +116,7 @@ int StartProcess(const std::vector<std::string>& argv,
   posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<std::string> env_storage;
-  std::vector<char*> envp = MakeEnvp(env, env_storage);
-  std::vector<char*> args = MakeArgv(argv);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(),
-                        envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    errno = rc;
-    Die(argv[0].c_str());
-  }
-  return pid;
+  return Spawn(argv, env, &actions);
 }
 
 }  // namespace kiscsi::testing

@@ -1,4 +1,5 @@
-// Runs a program to completion for host tests: argv, extra environment, captured output.
+// Runs a program to completion for host tests: argv, extra environment,
+// captured output.
 #ifndef KISCSI_TESTS_HOST_SUBPROCESS_H_
 #define KISCSI_TESTS_HOST_SUBPROCESS_H_
 
@@ -14,14 +15,17 @@ struct ProcessResult {
   std::string err;
 };
 
-// Runs argv[0] (looked up in PATH) with the current environment plus `env` ("NAME=VALUE").
-// Standard input is /dev/null. Aborts the test binary if the program cannot be started.
+// Runs argv[0] (looked up in PATH) with the current environment plus `env`
+// ("NAME=VALUE"). Standard input is /dev/null. Aborts the test binary if the
+// program cannot be started.
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env = {});
 
-// Starts argv in the background with output appended to `log_path`; returns its pid.
+// Starts argv in the background with output appended to `log_path`; returns its
+// pid.
 int StartProcess(const std::vector<std::string>& argv,
-                 const std::vector<std::string>& env, const std::string& log_path);
+                 const std::vector<std::string>& env,
+                 const std::string& log_path);
 
 }  // namespace kiscsi::testing
 

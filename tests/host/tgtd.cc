@@ -52,7 +52,8 @@ Tgtd::Tgtd(const std::string& work_dir) : work_dir_(work_dir) { Start(); }
 void Tgtd::Start() {
   mkdir(work_dir_.c_str(), 0755);
   ipc_socket_ = work_dir_ + "/tgtd.ipc";
-  // A port picked this way can be taken by someone else before tgtd binds it; try a few.
+  // A port picked this way can be taken by someone else before tgtd binds it;
+  // try a few.
   for (int attempt = 0; attempt < 5 && pid_ < 0; ++attempt) {
     port_ = PickFreePort();
     ASSERT_NE(port_, 0);
@@ -60,7 +61,8 @@ void Tgtd::Start() {
         {"tgtd", "-f", "--iscsi", "portal=127.0.0.1:" + std::to_string(port_)},
         {"TGT_IPC_SOCKET=" + ipc_socket_}, work_dir_ + "/tgtd.log");
     for (int i = 0; i < 200; ++i) {  // up to 2 s
-      if (CanConnect(port_) && Admin({"--op", "show", "--mode", "target"}) == 0) {
+      if (CanConnect(port_) &&
+          Admin({"--op", "show", "--mode", "target"}) == 0) {
         pid_ = pid;
         break;
       }
@@ -88,7 +90,8 @@ int Tgtd::Admin(const std::vector<std::string>& args) {
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessResult result = RunProcess(argv, {"TGT_IPC_SOCKET=" + ipc_socket_});
   if (result.exit_code != 0) {
-    ADD_FAILURE() << "tgtadm failed (" << result.exit_code << "): " << result.err;
+    ADD_FAILURE() << "tgtadm failed (" << result.exit_code
+                  << "): " << result.err;
   }
   return result.exit_code;
 }
@@ -98,12 +101,13 @@ void Tgtd::AddTarget(int tid, const std::string& name, uint64_t lun_bytes) {
   { std::ofstream create(backing, std::ios::trunc); }
   ASSERT_EQ(truncate(backing.c_str(), lun_bytes), 0);
   std::string t = std::to_string(tid);
-  ASSERT_EQ(Admin({"--op", "new", "--mode", "target", "--tid", t, "-T", name}), 0);
+  ASSERT_EQ(Admin({"--op", "new", "--mode", "target", "--tid", t, "-T", name}),
+            0);
   ASSERT_EQ(Admin({"--op", "new", "--mode", "logicalunit", "--tid", t, "--lun",
                    "1", "-b", backing}),
             0);
-  ASSERT_EQ(Admin({"--op", "bind", "--mode", "target", "--tid", t, "-I", "ALL"}),
-            0);
+  ASSERT_EQ(
+      Admin({"--op", "bind", "--mode", "target", "--tid", t, "-I", "ALL"}), 0);
 }
 
 void Tgtd::AddAccount(int tid, const std::string& user,
@@ -111,9 +115,9 @@ void Tgtd::AddAccount(int tid, const std::string& user,
   ASSERT_EQ(Admin({"--op", "new", "--mode", "account", "--user", user,
                    "--password", password}),
             0);
-  std::vector<std::string> bind = {"--op",  "bind", "--mode",
+  std::vector<std::string> bind = {"--op",    "bind",  "--mode",
                                    "account", "--tid", std::to_string(tid),
-                                   "--user", user};
+                                   "--user",  user};
   if (outgoing) bind.push_back("--outgoing");
   ASSERT_EQ(Admin(bind), 0);
 }

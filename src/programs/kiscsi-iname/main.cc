@@ -1,7 +1,8 @@
 // kiscsi-iname: prints a new initiator name, like open-iscsi's iscsi-iname.
 //
 //   kiscsi-iname [-p PREFIX]          print a name
-//   kiscsi-iname [-p PREFIX] -w FILE  write InitiatorName=... to FILE unless it already has one
+//   kiscsi-iname [-p PREFIX] -w FILE  write InitiatorName=... to FILE, unless
+//                                     it already has one
 
 #include <unistd.h>
 
@@ -16,7 +17,8 @@ int Usage(const char* program) {
   std::cerr << "Usage: " << program << " [-p PREFIX] [-w FILE]\n"
             << "  -p PREFIX  iqn. prefix (default "
             << kiscsi::conf::kDefaultInitiatorNamePrefix << ")\n"
-            << "  -w FILE    write the name to FILE (initiatorname.iscsi) if it has none\n";
+            << "  -w FILE    write the name to FILE (initiatorname.iscsi) if "
+               "it has none\n";
   return 7;
 }
 
@@ -41,7 +43,8 @@ int main(int argc, char** argv) {
   if (optind != argc) return Usage(argv[0]);
   if (!file.empty()) {
     auto existing = kiscsi::conf::ReadInitiatorNameFile(file);
-    if (existing.ok()) return 0;  // never replace a name targets' ACLs already know
+    if (existing.ok())
+      return 0;  // never replace a name targets' ACLs already know
   }
   auto name = kiscsi::conf::GenerateInitiatorName(prefix);
   if (!name.ok()) {

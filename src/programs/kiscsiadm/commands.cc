@@ -49,10 +49,11 @@ absl::StatusOr<conf::IscsidConf> LoadConf(CommandContext& context) {
 }
 
 absl::StatusOr<Identity> LoadIdentity(CommandContext& context) {
-  auto file = conf::ReadInitiatorNameFile(context.sysconf_dir +
-                                          "/initiatorname.iscsi");
+  auto file =
+      conf::ReadInitiatorNameFile(context.sysconf_dir + "/initiatorname.iscsi");
   if (!file.ok()) {
-    // A login without an initiator name cannot succeed anywhere; say how to fix it.
+    // A login without an initiator name cannot succeed anywhere; say how to fix
+    // it.
     return WithExitCode(
         absl::Status(file.status().code(),
                      absl::StrCat(file.status().message(),
@@ -70,7 +71,8 @@ std::string NodeLine(const std::string& address, int port, int tpgt,
       tpgt, " ", target);
 }
 
-// "[iface: default, target: T, portal: A,P]" of iscsiadm's login and logout lines.
+// "[iface: default, target: T, portal: A,P]" of iscsiadm's login and logout
+// lines.
 std::string NodeTag(const conf::NodeKey& key) {
   return absl::StrCat(
       "[iface: ", key.iface, ", target: ", key.target_name, ", portal: ",
@@ -105,7 +107,8 @@ absl::Status SendTargetsDiscovery(const Options& options,
   ASSIGN_OR_RETURN(Identity identity, LoadIdentity(context));
   conf::NodeDb db(context.sysconf_dir);
   conf::DiscoveryPortal where{spec.portal.address, spec.portal.port};
-  // A discovery record the user already edited (e.g. discovery CHAP) wins over iscsid.conf.
+  // A discovery record the user already edited (e.g. discovery CHAP) wins over
+  // iscsid.conf.
   auto record = db.ReadDiscoveryRecord(where);
   if (!record.ok()) {
     if (!absl::IsNotFound(record.status())) return record.status();
@@ -119,12 +122,13 @@ absl::Status SendTargetsDiscovery(const Options& options,
     RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
     std::vector<conf::DiscoveredTarget> targets;
     for (const DiscoveredPortal& portal : found) {
-      targets.push_back({portal.target_name, portal.address, portal.port,
-                         portal.tpgt});
+      targets.push_back(
+          {portal.target_name, portal.address, portal.port, portal.tpgt});
     }
-    ASSIGN_OR_RETURN(conf::DiscoveryChanges changes,
-                     db.ApplyDiscoveryResult(where, targets, conf,
-                                             options.iface.value_or("default")));
+    ASSIGN_OR_RETURN(
+        conf::DiscoveryChanges changes,
+        db.ApplyDiscoveryResult(where, targets, conf,
+                                options.iface.value_or("default")));
     (void)changes;
   }
   if (found.empty()) {
@@ -166,7 +170,8 @@ absl::Status ListDiscoveryRecords(const Options& options,
   return absl::OkStatus();
 }
 
-// `-m discoverydb -t st -p P -o new|delete|update|show`: discovery records, as iscsiadm.
+// `-m discoverydb -t st -p P -o new|delete|update|show`: discovery records, as
+// iscsiadm.
 absl::Status DiscoveryRecordOps(const Options& options,
                                 CommandContext& context) {
   if (!options.portal.has_value()) {
@@ -177,7 +182,8 @@ absl::Status DiscoveryRecordOps(const Options& options,
   conf::NodeDb db(context.sysconf_dir);
   auto record = db.ReadDiscoveryRecord(where);
   if (options.HasOp(Op::kNew)) {
-    if (record.ok()) return absl::OkStatus();  // already there: keep the user's edits
+    if (record.ok())
+      return absl::OkStatus();  // already there: keep the user's edits
     if (!absl::IsNotFound(record.status())) return record.status();
     ASSIGN_OR_RETURN(conf::IscsidConf conf, LoadConf(context));
     record = conf.NewDiscoveryRecord(where.address, where.port);
@@ -238,15 +244,15 @@ absl::Status NewNode(const Options& options, CommandContext& context) {
   ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
   ASSIGN_OR_RETURN(conf::IscsidConf conf, LoadConf(context));
   conf::NodeDb db(context.sysconf_dir);
-  conf::NodeKey key{*options.target_name, spec.portal.address, spec.portal.port,
-                    spec.tpgt.has_value() ? int{*spec.tpgt} : conf::kTpgtUnknown,
-                    options.iface.value_or("default")};
+  conf::NodeKey key{
+      *options.target_name, spec.portal.address, spec.portal.port,
+      spec.tpgt.has_value() ? int{*spec.tpgt} : conf::kTpgtUnknown,
+      options.iface.value_or("default")};
   RETURN_IF_ERROR(db.WriteNode(key, conf.NewNodeRecord()));
   context.out << "New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if=" << key.iface
               << "] "
-              << FormatPortal(Portal{key.address,
-                                     static_cast<uint16_t>(key.port)},
-                              ',')
+              << FormatPortal(
+                     Portal{key.address, static_cast<uint16_t>(key.port)}, ',')
               << "," << key.tpgt << " " << key.target_name << "] added\n";
   return absl::OkStatus();
 }
@@ -258,8 +264,8 @@ void PrintProbe(const conf::NodeKey& key, const ProbeResult& probe,
   const LoginResult& login = probe.login;
   const NegotiatedParams& p = login.params;
   out << "Login to " << NodeTag(key) << " successful (probe, "
-      << absl::StrFormat("%.1f ms",
-                         absl::ToDoubleMilliseconds(probe.connect_and_login_time))
+      << absl::StrFormat("%.1f ms", absl::ToDoubleMilliseconds(
+                                        probe.connect_and_login_time))
       << ").\n";
   for (const Portal& redirect : probe.redirects) {
     out << "\tRedirected to: " << FormatPortal(redirect, ':') << "\n";
@@ -267,20 +273,22 @@ void PrintProbe(const conf::NodeKey& key, const ProbeResult& probe,
   out << "\tAuthentication: ";
   if (login.chap_algorithm.has_value()) {
     out << "CHAP (" << ChapAlgorithmName(*login.chap_algorithm) << ")"
-        << (login.target_authenticated ? ", target authenticated (mutual)"
-                                       : "")
+        << (login.target_authenticated ? ", target authenticated (mutual)" : "")
         << "\n";
   } else {
     out << "None\n";
   }
   out << "\tTSIH: " << login.tsih << "\n";
   out << "\tTarget Portal Group Tag: " << p.target_portal_group_tag << "\n";
-  if (!p.target_alias.empty()) out << "\tTarget Alias: " << p.target_alias << "\n";
+  if (!p.target_alias.empty())
+    out << "\tTarget Alias: " << p.target_alias << "\n";
   out << "Negotiated iSCSI params:\n";
   out << "\tHeaderDigest: " << (p.header_digest ? "CRC32C" : "None") << "\n";
   out << "\tDataDigest: " << (p.data_digest ? "CRC32C" : "None") << "\n";
-  out << "\tMaxRecvDataSegmentLength: " << p.max_recv_data_segment_length << "\n";
-  out << "\tMaxXmitDataSegmentLength: " << p.max_xmit_data_segment_length << "\n";
+  out << "\tMaxRecvDataSegmentLength: " << p.max_recv_data_segment_length
+      << "\n";
+  out << "\tMaxXmitDataSegmentLength: " << p.max_xmit_data_segment_length
+      << "\n";
   out << "\tFirstBurstLength: " << p.first_burst_length << "\n";
   out << "\tMaxBurstLength: " << p.max_burst_length << "\n";
   out << "\tImmediateData: " << YesNo(p.immediate_data) << "\n";
@@ -291,7 +299,8 @@ void PrintProbe(const conf::NodeKey& key, const ProbeResult& probe,
   out << "\tErrorRecoveryLevel: " << p.error_recovery_level << "\n";
   out << "\tMaxConnections: " << p.max_connections << "\n";
   out << "Logout of " << NodeTag(key) << " successful (probe, "
-      << absl::StrFormat("%.1f ms", absl::ToDoubleMilliseconds(probe.logout_time))
+      << absl::StrFormat("%.1f ms",
+                         absl::ToDoubleMilliseconds(probe.logout_time))
       << ").\n";
 }
 
@@ -302,7 +311,8 @@ absl::Status ProbeNodes(const std::vector<conf::NodeKey>& keys,
   for (const conf::NodeKey& key : keys) {
     absl::Status status = [&]() -> absl::Status {
       ASSIGN_OR_RETURN(conf::Record record, db.ReadNode(key));
-      ASSIGN_OR_RETURN(LoginConfig config, LoginConfigFromNode(record, identity));
+      ASSIGN_OR_RETURN(LoginConfig config,
+                       LoginConfigFromNode(record, identity));
       ASSIGN_OR_RETURN(config.isid, RandomIsid());
       context.out << "Probing " << NodeTag(key) << "\n";
       ASSIGN_OR_RETURN(
@@ -330,7 +340,8 @@ absl::Status ProbeNodes(const std::vector<conf::NodeKey>& keys,
 }  // namespace
 
 absl::Status RunDiscovery(const Options& options, CommandContext& context) {
-  const bool record_ops = options.HasOp(Op::kNew) || options.HasOp(Op::kUpdate) ||
+  const bool record_ops = options.HasOp(Op::kNew) ||
+                          options.HasOp(Op::kUpdate) ||
                           options.HasOp(Op::kShow);
   if (options.mode == Mode::kDiscoveryDb && record_ops) {
     RETURN_IF_ERROR(DiscoveryRecordOps(options, context));
@@ -341,10 +352,10 @@ absl::Status RunDiscovery(const Options& options, CommandContext& context) {
   }
   if (options.type.empty()) return ListDiscoveryRecords(options, context);
   if (options.type != "sendtargets") {
-    return WithExitCode(
-        absl::UnimplementedError(absl::StrCat(
-            "discovery type '", options.type, "' is not supported; use sendtargets")),
-        ExitCode::kOperationNotSupported);
+    return WithExitCode(absl::UnimplementedError(absl::StrCat(
+                            "discovery type '", options.type,
+                            "' is not supported; use sendtargets")),
+                        ExitCode::kOperationNotSupported);
   }
   return SendTargetsDiscovery(options, context);
 }
@@ -366,7 +377,8 @@ absl::Status RunNode(const Options& options, CommandContext& context) {
     return absl::OkStatus();
   }
   if (options.HasOp(Op::kUpdate)) {
-    if (!options.name.has_value()) return Invalid("-o update needs -n NAME -v VALUE");
+    if (!options.name.has_value())
+      return Invalid("-o update needs -n NAME -v VALUE");
     for (const conf::NodeKey& key : keys) {
       RETURN_IF_ERROR(db.UpdateNode(key, *options.name, *options.value));
     }
@@ -374,7 +386,8 @@ absl::Status RunNode(const Options& options, CommandContext& context) {
   }
   const bool selected = options.target_name.has_value() ||
                         options.portal.has_value() || options.iface.has_value();
-  if (options.HasOp(Op::kShow) || (selected && !options.print_level.has_value())) {
+  if (options.HasOp(Op::kShow) ||
+      (selected && !options.print_level.has_value())) {
     for (const conf::NodeKey& key : keys) {
       ASSIGN_OR_RETURN(conf::Record record, db.ReadNode(key));
       context.out << conf::FormatRecordShow(record, conf::RecordKind::kNode,

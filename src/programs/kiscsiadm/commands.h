@@ -1,8 +1,10 @@
-// kiscsiadm's modes: each takes the parsed options and prints what iscsiadm would print.
+// kiscsiadm's modes: each takes the parsed options and prints what iscsiadm
+// would print.
 //
-// Output goes to `out`; warnings (e.g. iscsid.conf typos) to `err`. Failures are returned as
-// absl::Status carrying the iscsiadm exit code (src/base/exit_code.h); main() prints them as
-// "kiscsiadm: MESSAGE" and exits with that code.
+// Output goes to `out`; warnings (e.g. iscsid.conf typos) to `err`. Failures
+// are returned as absl::Status carrying the iscsiadm exit code
+// (src/base/exit_code.h); main() prints them as "kiscsiadm: MESSAGE" and exits
+// with that code.
 #ifndef KISCSI_SRC_PROGRAMS_KISCSIADM_COMMANDS_H_
 #define KISCSI_SRC_PROGRAMS_KISCSIADM_COMMANDS_H_
 
@@ -15,7 +17,8 @@
 namespace kiscsi {
 
 struct CommandContext {
-  std::string sysconf_dir;  // node database root, iscsid.conf, initiatorname.iscsi
+  std::string
+      sysconf_dir;  // node database root, iscsid.conf, initiatorname.iscsi
   std::ostream& out;
   std::ostream& err;
 };

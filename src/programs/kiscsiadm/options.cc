@@ -79,7 +79,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       {nullptr, 0, nullptr, 0},
   };
   Options options;
-  optind = 0;  // full re-initialisation, so tests can parse several command lines
+  optind =
+      0;  // full re-initialisation, so tests can parse several command lines
   opterr = 0;
   for (;;) {
     int index = 0;
@@ -97,10 +98,9 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       case 't':
         if (arg == "st") arg = "sendtargets";
         if (arg != "sendtargets" && arg != "isns" && arg != "fw") {
-          return WithExitCode(
-              absl::InvalidArgumentError(
-                  absl::StrCat("Unknown discovery type '", arg, "'")),
-              ExitCode::kUnknownDiscoveryType);
+          return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
+                                  "Unknown discovery type '", arg, "'")),
+                              ExitCode::kUnknownDiscoveryType);
         }
         options.type = arg;
         break;
@@ -177,8 +177,8 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
         return Invalid(absl::StrCat("option '", argv[optind - 1],
                                     "' requires an argument"));
       default:
-        return Invalid(absl::StrCat("unrecognized option '",
-                                    argv[optind - 1], "'"));
+        return Invalid(
+            absl::StrCat("unrecognized option '", argv[optind - 1], "'"));
     }
   }
   if (optind < argc) {

@@ -1,7 +1,7 @@
 // kiscsiadm's command line: iscsiadm's options, parsed into one struct.
 //
-// Option letters, long names and accepted values follow iscsiadm 2.1.8 so that existing scripts
-// keep working. kiscsi adds long-only options (--probe).
+// Option letters, long names and accepted values follow iscsiadm 2.1.8 so that
+// existing scripts keep working. kiscsi adds long-only options (--probe).
 #ifndef KISCSI_SRC_PROGRAMS_KISCSIADM_OPTIONS_H_
 #define KISCSI_SRC_PROGRAMS_KISCSIADM_OPTIONS_H_
 
@@ -13,7 +13,16 @@
 
 namespace kiscsi {
 
-enum class Mode { kNone, kDiscovery, kDiscoveryDb, kNode, kSession, kIface, kFw, kHost };
+enum class Mode {
+  kNone,
+  kDiscovery,
+  kDiscoveryDb,
+  kNode,
+  kSession,
+  kIface,
+  kFw,
+  kHost
+};
 
 // -o values; several may be given (e.g. "-o new -o delete").
 enum class Op { kNew, kDelete, kUpdate, kShow, kNonPersistent };
@@ -45,8 +54,8 @@ struct Options {
   bool HasOp(Op op) const;
 };
 
-// Parses argv (argv[0] is the program). Errors are InvalidArgument with ExitCode kInvalid and
-// iscsiadm-like text ("invalid mode 'nodes'").
+// Parses argv (argv[0] is the program). Errors are InvalidArgument with
+// ExitCode kInvalid and iscsiadm-like text ("invalid mode 'nodes'").
 absl::StatusOr<Options> ParseOptions(int argc, char** argv);
 
 // The usage text printed by -h.

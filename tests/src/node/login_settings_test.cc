@@ -34,7 +34,8 @@ TEST(LoginSettingsTest, DefaultsFollowIscsidConf) {
   EXPECT_EQ(op.max_burst_length, 16776192u);
   EXPECT_FALSE(op.initial_r2t);
   EXPECT_TRUE(op.immediate_data);
-  EXPECT_EQ(NodeLoginTimeout(DefaultNode("iqn.2026-11.t:a")), absl::Seconds(15));
+  EXPECT_EQ(NodeLoginTimeout(DefaultNode("iqn.2026-11.t:a")),
+            absl::Seconds(15));
 }
 
 TEST(LoginSettingsTest, ChapAndDigestsFromTheRecord) {
@@ -65,7 +66,8 @@ TEST(LoginSettingsTest, UnusableAuthIsAnInvalidParameter) {
   node.Set("node.session.auth.authmethod", "CHAP");
   auto no_user = LoginConfigFromNode(node, kIdentity);
   EXPECT_EQ(ExitCodeOf(no_user.status()), ExitCode::kInvalid);
-  EXPECT_THAT(std::string(no_user.status().message()), HasSubstr("username is empty"));
+  EXPECT_THAT(std::string(no_user.status().message()),
+              HasSubstr("username is empty"));
 
   node.Set("node.session.auth.username", "u");
   node.Set("node.session.auth.username_in", "t");

@@ -69,7 +69,8 @@ TEST(OptionsTest, ErrorsAreInvalidParameters) {
 
   auto missing = Parse({"-m"});
   EXPECT_EQ(ExitCodeOf(missing.status()), ExitCode::kInvalid);
-  EXPECT_THAT(std::string(missing.status().message()), ::testing::HasSubstr("requires an argument"));
+  EXPECT_THAT(std::string(missing.status().message()),
+              ::testing::HasSubstr("requires an argument"));
 
   auto unknown = Parse({"-m", "node", "--frobnicate"});
   EXPECT_EQ(ExitCodeOf(unknown.status()), ExitCode::kInvalid);
