@@ -25,6 +25,7 @@ echo "InitiatorName=iqn.2026-11.org.kiscsi:demo" > "$KISCSI_SYSCONFDIR/initiator
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 tgtd -f --iscsi portal=127.0.0.1:$port >"$work/tgtd.log" 2>&1 &
 tgtd_pid=$!
+disown "$tgtd_pid"  # its SIGKILL at exit is ours, not news
 for _ in $(seq 100); do tgtadm --lld iscsi --op show --mode target >/dev/null 2>&1 && break; sleep 0.05; done
 adm_t() { tgtadm --lld iscsi "$@"; }
 for i in 1 2 3; do
