@@ -1,0 +1,143 @@
+#include "src/session/session_logout.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "src/base/exit_code.h"
+#include "src/base/log.h"
+#include "src/base/status_macros.h"
+#include "src/protocol/pdu.h"
+#include "src/session/kernel_pdu.h"
+
+namespace kiscsi {
+
+SessionLogout::SessionLogout(KernelEventRouter& router, LogoutSpec spec,
+                             Done done)
+    : router_(router),
+      loop_(router.loop()),
+      kernel_(router.kernel()),
+      spec_(std::move(spec)),
+      done_(std::move(done)) {}
+
+SessionLogout::~SessionLogout() {
+  if (!finished_ && waiting_) Teardown();
+  if (finish_timer_.has_value()) loop_.CancelTimer(*finish_timer_);
+}
+
+std::string SessionLogout::name() const {
+  return absl::StrCat("session ", spec_.sid, " (", spec_.target_name, ", ",
+                      FormatPortal(spec_.portal, ':'), ")");
+}
+
+void SessionLogout::Start() {
+  absl::Status unbound = kernel_.UnbindSession(spec_.sid);
+  if (!unbound.ok()) {
+    Finish(WithExitCode(
+        absl::Status(unbound.code(), absl::StrCat(name(), ": unbind session: ",
+                                                  unbound.message())),
+        ExitCode::kLogout));
+    return;
+  }
+  LogoutRequest request;
+  request.immediate = true;
+  request.reason = LogoutReason::kCloseSession;
+  request.cid = static_cast<uint16_t>(spec_.cid);
+  // The kernel stamps ITT, CmdSN and ExpStatSN.
+  router_.Subscribe(spec_.sid, spec_.cid,
+                    [this](const KernelEvent& event) { OnKernelEvent(event); });
+  waiting_ = true;
+  absl::Status sent =
+      SendPduThroughKernel(kernel_, spec_.sid, spec_.cid, Encode(request));
+  if (!sent.ok()) {
+    KISCSI_LOG(kWarning) << name() << ": cannot send Logout Request ("
+                         << sent.message() << "); closing the connection";
+    Teardown();
+    return;
+  }
+  timeout_timer_ = loop_.AddTimer(spec_.timeout, [this] {
+    timeout_timer_.reset();
+    KISCSI_LOG(kWarning) << name() << ": no Logout Response after "
+                         << absl::ToInt64Milliseconds(spec_.timeout)
+                         << " ms; closing the connection";
+    Teardown();
+  });
+}
+
+void SessionLogout::OnKernelEvent(const KernelEvent& event) {
+  if (!waiting_) return;
+  if (const auto* error = std::get_if<ConnErrorEvent>(&event)) {
+    KISCSI_LOG(kWarning) << name() << ": connection error "
+                         << ConnErrorName(error->error)
+                         << " during logout; closing the connection";
+    Teardown();
+    return;
+  }
+  const auto* pdu_event = std::get_if<RecvPduEvent>(&event);
+  if (pdu_event == nullptr) return;
+  absl::StatusOr<Pdu> pdu = PduFromKernel(pdu_event->pdu);
+  if (!pdu.ok() ||
+      pdu->opcode() != static_cast<uint8_t>(Opcode::kLogoutResponse)) {
+    return;  // NOP-In, async messages: not what the logout waits for
+  }
+  absl::StatusOr<LogoutResponse> response = DecodeLogoutResponse(*pdu);
+  if (!response.ok()) {
+    KISCSI_LOG(kWarning) << name() << ": bad Logout Response: "
+                         << response.status().message();
+  } else if (response->response != 0) {
+    KISCSI_LOG(kWarning) << name() << ": target answered the logout with "
+                         << static_cast<int>(response->response);
+  }
+  Teardown();
+}
+
+void SessionLogout::Teardown() {
+  waiting_ = false;
+  if (timeout_timer_.has_value()) loop_.CancelTimer(*timeout_timer_);
+  timeout_timer_.reset();
+  router_.Unsubscribe(spec_.sid, spec_.cid);
+  absl::Status first;
+  const auto step = [&](absl::string_view what, absl::Status status) {
+    if (status.ok() || !first.ok()) return;
+    first = WithExitCode(
+        absl::Status(status.code(),
+                     absl::StrCat(name(), ": ", what, ": ", status.message())),
+        ExitCode::kLogout);
+  };
+  step("stop connection",
+       kernel_.StopConn(spec_.sid, spec_.cid, StopConnFlag::kTerm));
+  step("destroy connection", kernel_.DestroyConn(spec_.sid, spec_.cid));
+  step("destroy session", kernel_.DestroySession(spec_.sid));
+  if (first.ok()) {
+    KISCSI_LOG(kInfo) << name() << ": logged out";
+  }
+  Finish(std::move(first));
+}
+
+void SessionLogout::Finish(absl::Status status) {
+  if (!status.ok()) {
+    KISCSI_LOG(kError) << status.message();
+  }
+  finished_ = true;
+  outcome_ = std::move(status);
+  finish_timer_ = loop_.AddTimer(absl::ZeroDuration(), [this] {
+    finish_timer_.reset();
+    Done done = std::move(done_);
+    done(std::move(outcome_));  // may destroy this object
+  });
+}
+
+absl::Status LogoutBlocking(IscsiKernel& kernel, const LogoutSpec& spec) {
+  ASSIGN_OR_RETURN(std::unique_ptr<EventLoop> loop, EventLoop::Create());
+  KernelEventRouter router(*loop, kernel);
+  RETURN_IF_ERROR(router.Start());
+  std::optional<absl::Status> outcome;
+  SessionLogout logout(router, spec, [&outcome](absl::Status status) {
+    outcome = std::move(status);
+  });
+  logout.Start();
+  RETURN_IF_ERROR(loop->RunUntil([&] { return outcome.has_value(); },
+                                 absl::InfiniteDuration()));
+  return *outcome;
+}
+
+}  // namespace kiscsi

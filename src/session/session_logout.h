@@ -1,0 +1,76 @@
+// Logging out a running kernel session, asynchronously on an EventLoop, and a
+// blocking wrapper.
+//
+// Order, as the kernel expects it: UNBIND_SESSION (the SCSI devices go away,
+// I/O is flushed) -> Logout Request through SEND_PDU -> Logout Response as a
+// RECV_PDU event, or the logout timeout, or a connection error -> STOP_CONN
+// (TERM) -> DESTROY_CONN -> DESTROY_SESSION. A target that does not answer
+// does not keep the session alive: the teardown goes on and the logout still
+// succeeds (as iscsiadm's does). If UNBIND_SESSION fails nothing else is done,
+// so devices in use never lose their session behind the caller's back.
+// Failures carry ExitCode kLogout and name the session and the step.
+#ifndef KISCSI_SRC_SESSION_SESSION_LOGOUT_H_
+#define KISCSI_SRC_SESSION_SESSION_LOGOUT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "netlink/iscsi_kernel.h"
+#include "src/base/event_loop.h"
+#include "src/session/kernel_event_router.h"
+#include "src/transport/portal.h"
+
+namespace kiscsi {
+
+struct LogoutSpec {
+  uint32_t sid = 0;
+  uint32_t cid = 0;
+  // For messages only.
+  std::string target_name;
+  Portal portal;
+  absl::Duration timeout = absl::Seconds(15);  // logout_timeout
+};
+
+class SessionLogout {
+ public:
+  using Done = absl::AnyInvocable<void(absl::Status)>;
+
+  // `router` must be started and outlive this object. `done` runs once, on
+  // the loop, never from inside Start(); it may destroy this object.
+  SessionLogout(KernelEventRouter& router, LogoutSpec spec, Done done);
+  // Destroying an unfinished logout finishes the teardown synchronously.
+  ~SessionLogout();
+  SessionLogout(const SessionLogout&) = delete;
+  SessionLogout& operator=(const SessionLogout&) = delete;
+
+  void Start();
+  bool finished() const { return finished_; }
+  std::string name() const;
+
+ private:
+  void OnKernelEvent(const KernelEvent& event);
+  // Stops and destroys the connection and the session.
+  void Teardown();
+  void Finish(absl::Status status);
+
+  KernelEventRouter& router_;
+  EventLoop& loop_;
+  IscsiKernel& kernel_;
+  const LogoutSpec spec_;
+  Done done_;
+  bool waiting_ = false;  // for the Logout Response
+  bool finished_ = false;
+  std::optional<EventLoop::TimerId> timeout_timer_;
+  std::optional<EventLoop::TimerId> finish_timer_;
+  absl::Status outcome_;
+};
+
+absl::Status LogoutBlocking(IscsiKernel& kernel, const LogoutSpec& spec);
+
+}  // namespace kiscsi
+
+#endif  // KISCSI_SRC_SESSION_SESSION_LOGOUT_H_

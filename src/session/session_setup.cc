@@ -1,0 +1,562 @@
+#include "src/session/session_setup.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "src/base/errno_status.h"
+#include "src/base/exit_code.h"
+#include "src/base/log.h"
+#include "src/base/status_macros.h"
+#include "src/session/kernel_pdu.h"
+
+namespace kiscsi {
+namespace {
+
+// SCSI peripheral types that get a block device (disk, optical, RBC, CD-ROM).
+bool NeedsBlockDevice(const SysfsDevice& device) {
+  if (!device.type.has_value()) return true;
+  const int type = *device.type;
+  return type == 0 || type == 5 || type == 7 || type == 14;
+}
+
+std::string Flag(bool value) { return value ? "1" : "0"; }
+
+absl::Status TransportError(absl::Status status) {
+  return WithExitCode(std::move(status), ExitCode::kTransport);
+}
+
+}  // namespace
+
+Isid IsidForSid(uint32_t sid) {
+  return {0x00,
+          0x02,
+          0x3d,
+          static_cast<uint8_t>(sid >> 16),
+          static_cast<uint8_t>(sid >> 8),
+          static_cast<uint8_t>(sid)};
+}
+
+std::string IsidHex(const Isid& isid) {
+  std::string hex;
+  for (const uint8_t byte : isid) absl::StrAppendFormat(&hex, "%02x", byte);
+  return hex;
+}
+
+SessionSetup::SessionSetup(KernelEventRouter& router, SessionSpec spec,
+                           SessionPaths paths, Done done)
+    : router_(router),
+      loop_(router.loop()),
+      kernel_(router.kernel()),
+      spec_(std::move(spec)),
+      paths_(std::move(paths)),
+      done_(std::move(done)),
+      current_portal_(spec_.portal) {}
+
+SessionSetup::~SessionSetup() {
+  if (finish_timer_.has_value()) loop_.CancelTimer(*finish_timer_);
+  if (state_ != State::kFinished) Teardown();
+}
+
+std::string SessionSetup::name() const {
+  return absl::StrCat(
+      "session", sid_.has_value() ? absl::StrCat(" ", *sid_) : "", " (",
+      spec_.login.target_name, ", ", FormatPortal(spec_.portal, ':'), ")");
+}
+
+void SessionSetup::Start() {
+  state_ = State::kConnecting;
+  login_timer_ = loop_.AddTimer(spec_.timeouts.login_timeout, [this] {
+    login_timer_.reset();
+    Fail(WithExitCode(
+        absl::DeadlineExceededError(absl::StrCat(
+            "login timed out after ",
+            absl::ToInt64Milliseconds(spec_.timeouts.login_timeout), " ms")),
+        ExitCode::kTransportTimeout));
+  });
+  Connect(spec_.portal);
+}
+
+void SessionSetup::Connect(const Portal& portal) {
+  step_ = "connect";
+  current_portal_ = portal;
+  addresses_.clear();
+  address_lengths_.clear();
+  next_address_ = 0;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(portal.port);
+  // Node records hold numeric addresses; a host name resolves synchronously.
+  const int gai =
+      getaddrinfo(portal.address.c_str(), port.c_str(), &hints, &found);
+  if (gai != 0) {
+    Fail(TransportError(absl::UnavailableError(absl::StrCat(
+        "cannot resolve '", portal.address,
+        "': ", gai == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(gai)))));
+    return;
+  }
+  for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    sockaddr_storage address{};
+    std::memcpy(&address, ai->ai_addr, ai->ai_addrlen);
+    addresses_.push_back(address);
+    address_lengths_.push_back(ai->ai_addrlen);
+  }
+  freeaddrinfo(found);
+  last_connect_error_ = TransportError(absl::UnavailableError(absl::StrCat(
+      "cannot connect to ", FormatPortal(portal, ':'), ": no address")));
+  TryNextAddress();
+}
+
+void SessionSetup::TryNextAddress() {
+  const std::string where = FormatPortal(current_portal_, ':');
+  while (next_address_ < addresses_.size()) {
+    const size_t i = next_address_++;
+    const sockaddr_storage& address = addresses_[i];
+    UniqueFd fd(socket(address.ss_family,
+                       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) {
+      last_connect_error_ = TransportError(
+          ErrnoStatus(errno, absl::StrCat("cannot connect to ", where)));
+      continue;
+    }
+    if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&address),
+                address_lengths_[i]) != 0 &&
+        errno != EINPROGRESS) {
+      last_connect_error_ = TransportError(
+          ErrnoStatus(errno, absl::StrCat("cannot connect to ", where)));
+      continue;
+    }
+    absl::Status added =
+        loop_.AddFd(fd.get(), EPOLLOUT, [this](uint32_t) { OnConnectReady(); });
+    if (!added.ok()) {
+      Fail(std::move(added));
+      return;
+    }
+    socket_ = std::move(fd);
+    socket_registered_ = true;
+    return;
+  }
+  Fail(last_connect_error_);
+}
+
+void SessionSetup::OnConnectReady() {
+  loop_.RemoveFd(socket_.get());
+  socket_registered_ = false;
+  int error = 0;
+  socklen_t length = sizeof(error);
+  if (getsockopt(socket_.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0)
+    error = errno;
+  const std::string where = FormatPortal(current_portal_, ':');
+  if (error != 0) {
+    socket_.Reset();
+    last_connect_error_ = TransportError(
+        ErrnoStatus(error, absl::StrCat("cannot connect to ", where)));
+    TryNextAddress();
+    return;
+  }
+  const int one = 1;
+  if (setsockopt(socket_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) !=
+      0) {
+    Fail(TransportError(
+        ErrnoStatus(errno, absl::StrCat("set TCP_NODELAY for ", where))));
+    return;
+  }
+  if (!sid_.has_value()) {
+    CreateKernelObjects();
+  } else {
+    BindAndLogin();
+  }
+}
+
+void SessionSetup::CreateKernelObjects() {
+  step_ = "create session";
+  absl::StatusOr<CreatedSession> session = kernel_.CreateSession(
+      spec_.login.cmdsn, spec_.cmds_max, spec_.queue_depth);
+  if (!session.ok()) {
+    Fail(session.status());
+    return;
+  }
+  sid_ = session->sid;
+  session_created_ = true;
+  host_no_ = session->host_no;
+  spec_.login.isid = IsidForSid(*sid_);
+  spec_.login.tsih = 0;
+
+  step_ = "create connection";
+  absl::StatusOr<uint32_t> cid = kernel_.CreateConn(*sid_, 0);
+  if (!cid.ok()) {
+    Fail(cid.status());
+    return;
+  }
+  cid_ = *cid;
+  spec_.login.cid = static_cast<uint16_t>(*cid_);
+  router_.Subscribe(*sid_, *cid_,
+                    [this](const KernelEvent& event) { OnKernelEvent(event); });
+  subscribed_ = true;
+  BindAndLogin();
+}
+
+void SessionSetup::BindAndLogin() {
+  step_ = "bind connection";
+  absl::Status status = kernel_.BindConn(*sid_, *cid_, socket_.get(), true);
+  if (!status.ok()) {
+    Fail(std::move(status));
+    return;
+  }
+  bound_ = true;
+  step_ = "set parameters";
+  status = SetIdentityParams();
+  if (!status.ok()) {
+    Fail(std::move(status));
+    return;
+  }
+  step_ = "login";
+  state_ = State::kLogin;
+  machine_ = std::make_unique<LoginMachine>(spec_.login);
+  absl::StatusOr<LoginRequest> request = machine_->Start();
+  if (!request.ok()) {
+    Fail(request.status());
+    return;
+  }
+  status = SendLoginRequest(*request);
+  if (!status.ok()) Fail(std::move(status));
+}
+
+absl::Status SessionSetup::SetParam(IscsiParam param,
+                                    const std::string& value) {
+  absl::Status status = kernel_.SetParam(*sid_, *cid_, param, value);
+  if (status.code() == absl::StatusCode::kUnimplemented) {
+    // -ENOSYS: this transport has no such parameter.
+    KISCSI_LOG(kDebug) << name() << ": kernel does not take parameter "
+                       << static_cast<uint32_t>(param);
+    return absl::OkStatus();
+  }
+  return status;
+}
+
+absl::Status SessionSetup::SetIdentityParams() {
+  const SessionTimeouts& t = spec_.timeouts;
+  const AuthConfig& auth = spec_.login.auth;
+  RETURN_IF_ERROR(SetParam(IscsiParam::kTargetName, spec_.login.target_name));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kPersistentAddress, spec_.portal.address));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kPersistentPort, absl::StrCat(spec_.portal.port)));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kSessRecoveryTmo, absl::StrCat(t.recovery_tmo)));
+  if (auth.chap) {
+    RETURN_IF_ERROR(SetParam(IscsiParam::kUsername, auth.username));
+    RETURN_IF_ERROR(SetParam(IscsiParam::kPassword, auth.password));
+    if (!auth.username_in.empty()) {
+      RETURN_IF_ERROR(SetParam(IscsiParam::kUsernameIn, auth.username_in));
+      RETURN_IF_ERROR(SetParam(IscsiParam::kPasswordIn, auth.password_in));
+    }
+  }
+  RETURN_IF_ERROR(SetParam(IscsiParam::kFastAbort, Flag(spec_.fast_abort)));
+  RETURN_IF_ERROR(SetParam(IscsiParam::kAbortTmo, absl::StrCat(t.abort_tmo)));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kLuResetTmo, absl::StrCat(t.lu_reset_tmo)));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kTgtResetTmo, absl::StrCat(t.tgt_reset_tmo)));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kPingTmo, absl::StrCat(t.noop_out_timeout)));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kRecvTmo, absl::StrCat(t.noop_out_interval)));
+  RETURN_IF_ERROR(SetParam(IscsiParam::kIfaceName, spec_.iface_name));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kInitiatorName, spec_.login.initiator_name));
+  RETURN_IF_ERROR(SetParam(IscsiParam::kIsid, IsidHex(spec_.login.isid)));
+  return SetParam(IscsiParam::kDiscoverySess, "0");
+}
+
+absl::Status SessionSetup::SetNegotiatedParams() {
+  const NegotiatedParams& p = login_result_.params;
+  RETURN_IF_ERROR(SetParam(IscsiParam::kMaxRecvDlength,
+                           absl::StrCat(p.max_recv_data_segment_length)));
+  RETURN_IF_ERROR(SetParam(IscsiParam::kMaxXmitDlength,
+                           absl::StrCat(p.max_xmit_data_segment_length)));
+  RETURN_IF_ERROR(SetParam(IscsiParam::kHdrdgstEn, Flag(p.header_digest)));
+  RETURN_IF_ERROR(SetParam(IscsiParam::kDatadgstEn, Flag(p.data_digest)));
+  RETURN_IF_ERROR(SetParam(IscsiParam::kInitialR2tEn, Flag(p.initial_r2t)));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kMaxR2t, absl::StrCat(p.max_outstanding_r2t)));
+  RETURN_IF_ERROR(SetParam(IscsiParam::kImmDataEn, Flag(p.immediate_data)));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kFirstBurst, absl::StrCat(p.first_burst_length)));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kMaxBurst, absl::StrCat(p.max_burst_length)));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kPduInorderEn, Flag(p.data_pdu_in_order)));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kDataseqInorderEn, Flag(p.data_sequence_in_order)));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kErl, absl::StrCat(p.error_recovery_level)));
+  RETURN_IF_ERROR(SetParam(IscsiParam::kIfmarkerEn, "0"));
+  RETURN_IF_ERROR(SetParam(IscsiParam::kOfmarkerEn, "0"));
+  RETURN_IF_ERROR(
+      SetParam(IscsiParam::kExpStatsn, absl::StrCat(login_result_.statsn + 1)));
+  return SetParam(IscsiParam::kTpgt, absl::StrCat(p.target_portal_group_tag));
+}
+
+absl::Status SessionSetup::SendLoginRequest(const LoginRequest& request) {
+  return SendPduThroughKernel(kernel_, *sid_, *cid_, Encode(request));
+}
+
+void SessionSetup::OnKernelEvent(const KernelEvent& event) {
+  if (const auto* error = std::get_if<ConnErrorEvent>(&event)) {
+    if (state_ == State::kLogin) {
+      Fail(TransportError(absl::UnavailableError(
+          absl::StrCat("connection error ", ConnErrorName(error->error)))));
+    } else {
+      KISCSI_LOG(kWarning) << name() << ": connection error "
+                           << ConnErrorName(error->error) << " during "
+                           << step_;
+    }
+    return;
+  }
+  if (const auto* pdu = std::get_if<RecvPduEvent>(&event)) {
+    if (state_ == State::kLogin) {
+      OnLoginPdu(pdu->pdu);
+    } else {
+      KISCSI_LOG(kDebug) << name() << ": PDU from the kernel during " << step_
+                         << " ignored";
+    }
+  }
+}
+
+void SessionSetup::OnLoginPdu(const std::vector<uint8_t>& bytes) {
+  absl::StatusOr<Pdu> pdu = PduFromKernel(bytes);
+  if (!pdu.ok()) {
+    Fail(WithExitCode(pdu.status(), ExitCode::kLogin));
+    return;
+  }
+  const auto opcode = static_cast<Opcode>(pdu->opcode());
+  if (opcode == Opcode::kReject) {
+    absl::StatusOr<Reject> reject = DecodeReject(*pdu);
+    Fail(WithExitCode(
+        absl::InternalError(absl::StrCat(
+            "target rejected the Login Request (",
+            reject.ok() ? RejectReasonName(reject->reason) : "undecodable",
+            ")")),
+        ExitCode::kLogin));
+    return;
+  }
+  if (opcode != Opcode::kLoginResponse) {
+    KISCSI_LOG(kDebug) << name() << ": " << OpcodeName(pdu->opcode())
+                       << " during login ignored";
+    return;
+  }
+  absl::StatusOr<LoginResponse> response = DecodeLoginResponse(*pdu);
+  if (!response.ok()) {
+    Fail(WithExitCode(response.status(), ExitCode::kLogin));
+    return;
+  }
+  absl::StatusOr<LoginStep> step = machine_->OnResponse(*response);
+  if (!step.ok()) {
+    Fail(step.status());
+    return;
+  }
+  switch (step->kind) {
+    case LoginStep::kSend: {
+      absl::Status sent = SendLoginRequest(step->request);
+      if (!sent.ok()) Fail(std::move(sent));
+      return;
+    }
+    case LoginStep::kRedirect:
+      OnRedirect(step->redirect);
+      return;
+    case LoginStep::kDone:
+      OnLoggedIn(step->result);
+      return;
+  }
+}
+
+void SessionSetup::OnRedirect(const Redirect& redirect) {
+  const Portal to{redirect.address, redirect.port};
+  redirects_.push_back(to);
+  if (static_cast<int>(redirects_.size()) > spec_.max_redirects) {
+    std::string path = FormatPortal(spec_.portal, ':');
+    for (const Portal& portal : redirects_)
+      absl::StrAppend(&path, " -> ", FormatPortal(portal, ':'));
+    Fail(WithExitCode(
+        absl::FailedPreconditionError(absl::StrCat(
+            "too many redirects (", spec_.max_redirects, "): ", path)),
+        ExitCode::kFatalLogin));
+    return;
+  }
+  KISCSI_LOG(kInfo) << name() << ": redirected to " << FormatPortal(to, ':');
+  // The connection gets a new socket: stop it as for recovery, then rebind.
+  step_ = "redirect";
+  absl::Status stopped = kernel_.StopConn(*sid_, *cid_, StopConnFlag::kRecover);
+  if (!stopped.ok()) {
+    Fail(std::move(stopped));
+    return;
+  }
+  machine_.reset();
+  socket_.Reset();
+  state_ = State::kConnecting;
+  Connect(to);
+}
+
+void SessionSetup::OnLoggedIn(const LoginResult& result) {
+  login_result_ = result;
+  step_ = "set negotiated parameters";
+  absl::Status status = SetNegotiatedParams();
+  if (!status.ok()) {
+    Fail(std::move(status));
+    return;
+  }
+  step_ = "start connection";
+  status = kernel_.StartConn(*sid_, *cid_);
+  if (!status.ok()) {
+    Fail(std::move(status));
+    return;
+  }
+  if (login_timer_.has_value()) {
+    loop_.CancelTimer(*login_timer_);
+    login_timer_.reset();
+  }
+  KISCSI_LOG(kInfo) << name() << ": logged in (host " << host_no_ << ", isid "
+                    << IsidHex(spec_.login.isid) << ")";
+  state_ = State::kDevices;
+  if (!spec_.scan) {
+    PollDevices();
+    return;
+  }
+  step_ = "scan";
+  const std::string scan = absl::StrCat(
+      paths_.sysfs_root, "/class/scsi_host/host", host_no_, "/scan");
+  UniqueFd fd(open(scan.c_str(), O_WRONLY | O_CLOEXEC));
+  constexpr absl::string_view kAll = "- - -";
+  if (!fd.valid() || write(fd.get(), kAll.data(), kAll.size()) < 0) {
+    Fail(WithExitCode(ErrnoStatus(errno, absl::StrCat("write ", scan)),
+                      ExitCode::kSysfsLookup));
+    return;
+  }
+  step_ = "wait for devices";
+  device_deadline_ = loop_.Now() + spec_.device_timeout;
+  PollDevices();
+}
+
+void SessionSetup::PollDevices() {
+  device_timer_.reset();
+  SessionResult result;
+  if (spec_.scan) {
+    result.devices = ReadSessionDevices(paths_.sysfs_root, *sid_);
+    bool ready = true;
+    for (const SysfsDevice& device : result.devices) {
+      if (!NeedsBlockDevice(device)) continue;
+      if (device.block.empty() ||
+          access(absl::StrCat(paths_.dev_root, "/", device.block).c_str(),
+                 F_OK) != 0) {
+        ready = false;
+      }
+    }
+    if (!ready && loop_.Now() < device_deadline_) {
+      device_timer_ = loop_.AddTimer(paths_.device_poll_interval,
+                                     [this] { PollDevices(); });
+      return;
+    }
+    result.devices_ready = ready;
+    if (!ready) {
+      KISCSI_LOG(kWarning) << name() << ": not every LUN has a device after "
+                           << absl::ToInt64Milliseconds(spec_.device_timeout)
+                           << " ms";
+    }
+  }
+  result.sid = *sid_;
+  result.cid = *cid_;
+  result.host_no = host_no_;
+  result.isid = spec_.login.isid;
+  result.portal = current_portal_;
+  result.redirects = redirects_;
+  result.login = login_result_;
+  result.socket = std::move(socket_);
+  if (subscribed_) {
+    router_.Unsubscribe(*sid_, *cid_);
+    subscribed_ = false;
+  }
+  Finish(std::move(result));
+}
+
+void SessionSetup::Fail(absl::Status status) {
+  if (state_ == State::kFinished) return;
+  const ExitCode code = ExitCodeOf(status);
+  absl::Status failure = WithExitCode(
+      absl::Status(status.code(),
+                   absl::StrCat(name(), ": ", step_, ": ", status.message())),
+      code);
+  KISCSI_LOG(kError) << failure.message();
+  Teardown();
+  Finish(std::move(failure));
+}
+
+void SessionSetup::Teardown() {
+  if (login_timer_.has_value()) loop_.CancelTimer(*login_timer_);
+  if (device_timer_.has_value()) loop_.CancelTimer(*device_timer_);
+  login_timer_.reset();
+  device_timer_.reset();
+  if (socket_registered_) loop_.RemoveFd(socket_.get());
+  socket_registered_ = false;
+  if (subscribed_) router_.Unsubscribe(*sid_, *cid_);
+  subscribed_ = false;
+  const auto check = [this](absl::Status status) {
+    if (!status.ok()) {
+      KISCSI_LOG(kWarning) << name() << ": teardown: " << status.message();
+    }
+  };
+  if (cid_.has_value()) {
+    // A connection stopped for a redirect still gets TERM before DESTROY.
+    if (bound_) check(kernel_.StopConn(*sid_, *cid_, StopConnFlag::kTerm));
+    check(kernel_.DestroyConn(*sid_, *cid_));
+    cid_.reset();
+  }
+  bound_ = false;
+  if (session_created_) check(kernel_.DestroySession(*sid_));
+  session_created_ = false;
+  socket_.Reset();
+}
+
+void SessionSetup::Finish(absl::StatusOr<SessionResult> outcome) {
+  state_ = State::kFinished;
+  outcome_ = std::move(outcome);
+  finish_timer_ = loop_.AddTimer(absl::ZeroDuration(), [this] {
+    finish_timer_.reset();
+    Done done = std::move(done_);
+    absl::StatusOr<SessionResult> outcome = std::move(*outcome_);
+    outcome_.reset();
+    done(std::move(outcome));  // may destroy this object
+  });
+}
+
+absl::StatusOr<SessionResult> LoginBlocking(IscsiKernel& kernel,
+                                            const SessionSpec& spec,
+                                            const SessionPaths& paths) {
+  ASSIGN_OR_RETURN(std::unique_ptr<EventLoop> loop, EventLoop::Create());
+  KernelEventRouter router(*loop, kernel);
+  RETURN_IF_ERROR(router.Start());
+  std::optional<absl::StatusOr<SessionResult>> outcome;
+  SessionSetup setup(router, spec, paths,
+                     [&outcome](absl::StatusOr<SessionResult> result) {
+                       outcome = std::move(result);
+                     });
+  setup.Start();
+  // The setup bounds itself; this only guards against a loop failure.
+  RETURN_IF_ERROR(loop->RunUntil([&] { return outcome.has_value(); },
+                                 absl::InfiniteDuration()));
+  return *std::move(outcome);
+}
+
+}  // namespace kiscsi

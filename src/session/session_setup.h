@@ -1,0 +1,184 @@
+// Logging in a kernel-offloaded (iscsi_tcp) session, asynchronously on an
+// EventLoop, so the daemon can have many logins in flight in one thread; and a
+// blocking wrapper for the single-process initramfs tool.
+//
+// SessionSetup follows the kernel's lifecycle (see the kernel reference):
+//   connect TCP (non-blocking, TCP_NODELAY) -> CREATE_SESSION -> ISID from the
+//   sid -> CREATE_CONN -> BIND_CONN -> SET_PARAM identity and timeouts ->
+//   login through the kernel (SEND_PDU / RECV_PDU events, redirects followed a
+//   bounded number of times by STOP_CONN(RECOVER) and a new socket on the same
+//   connection) -> SET_PARAM negotiated values -> START_CONN -> scan the SCSI
+//   host -> wait until the LUNs' block devices exist in sysfs and in /dev.
+// The login timeout bounds everything up to START_CONN. A failure at any step
+// undoes what was made, in order (STOP_CONN(TERM) if bound, DESTROY_CONN,
+// DESTROY_SESSION), and is reported as one line naming the session and the
+// step, keeping the exit code of the cause (24 authorization, 19 not found,
+// 8 timeout, 4 connection failure, ...).
+//
+// The ISID is 00 02 3D followed by the sid's low 24 bits: stable per session,
+// distinct for the first 16M sessions.
+#ifndef KISCSI_SRC_SESSION_SESSION_SETUP_H_
+#define KISCSI_SRC_SESSION_SESSION_SETUP_H_
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "netlink/iscsi_kernel.h"
+#include "src/base/event_loop.h"
+#include "src/base/unique_fd.h"
+#include "src/login/login_machine.h"
+#include "src/protocol/pdu.h"
+#include "src/session/kernel_event_router.h"
+#include "src/session/sysfs_sessions.h"
+#include "src/transport/portal.h"
+
+namespace kiscsi {
+
+// The node record's timeouts. Kernel values are whole seconds as the record
+// holds them; 0 disables NOPs.
+struct SessionTimeouts {
+  absl::Duration login_timeout = absl::Seconds(15);
+  int recovery_tmo = 120;     // SESS_RECOVERY_TMO (replacement_timeout)
+  int abort_tmo = 15;         // ABORT_TMO
+  int lu_reset_tmo = 30;      // LU_RESET_TMO
+  int tgt_reset_tmo = 30;     // TGT_RESET_TMO
+  int noop_out_interval = 5;  // RECV_TMO
+  int noop_out_timeout = 5;   // PING_TMO
+};
+
+struct SessionSpec {
+  // From LoginConfigFromNode; the ISID and CID are filled in here.
+  LoginConfig login;
+  Portal portal;  // the node's (persistent) portal
+  std::string iface_name = "default";
+  SessionTimeouts timeouts;
+  uint16_t cmds_max = 128;
+  uint16_t queue_depth = 32;
+  bool fast_abort = true;
+  // node.session.scan = auto: scan the host and wait for the LUNs' devices.
+  bool scan = true;
+  // How long to wait for block devices after the scan. Expiry is not a
+  // failure: the session stays, the result says which devices are missing.
+  absl::Duration device_timeout = absl::Seconds(10);
+  int max_redirects = 8;
+};
+
+// Where the kernel's sysfs and the device nodes are (tests use a temp tree).
+struct SessionPaths {
+  std::string sysfs_root = "/sys";
+  std::string dev_root = "/dev";
+  absl::Duration device_poll_interval = absl::Milliseconds(25);
+};
+
+struct SessionResult {
+  uint32_t sid = 0;
+  uint32_t cid = 0;
+  uint32_t host_no = 0;
+  Isid isid{};
+  Portal portal;                  // where the login ended (after redirects)
+  std::vector<Portal> redirects;  // each redirect followed, in order
+  LoginResult login;              // negotiated values, final StatSN
+  std::vector<SysfsDevice> devices;
+  bool devices_ready = false;  // every disk-like LUN has its /dev node
+  // The TCP socket bound to the connection; the kernel holds its own
+  // reference, keeping this one until the session ends is customary.
+  UniqueFd socket;
+};
+
+// 00 02 3D and the low 24 bits of `sid`.
+Isid IsidForSid(uint32_t sid);
+// The ISID as SET_PARAM carries it: 12 lowercase hex digits.
+std::string IsidHex(const Isid& isid);
+
+class SessionSetup {
+ public:
+  using Done = absl::AnyInvocable<void(absl::StatusOr<SessionResult>)>;
+
+  // `router` must be started and outlive this object. `done` runs once, on
+  // the loop, never from inside Start(); it may destroy this object.
+  SessionSetup(KernelEventRouter& router, SessionSpec spec, SessionPaths paths,
+               Done done);
+  // Destroying an unfinished setup undoes what it made (no callback then).
+  ~SessionSetup();
+  SessionSetup(const SessionSetup&) = delete;
+  SessionSetup& operator=(const SessionSetup&) = delete;
+
+  void Start();
+  bool finished() const { return state_ == State::kFinished; }
+  // "session 3 (iqn.2026-11.test:t1, 10.0.0.1:3260)"; no sid before
+  // CREATE_SESSION.
+  std::string name() const;
+
+ private:
+  enum class State { kIdle, kConnecting, kLogin, kDevices, kFinished };
+
+  void Connect(const Portal& portal);
+  void TryNextAddress();
+  void OnConnectReady();
+  void CreateKernelObjects();
+  void BindAndLogin();
+  absl::Status SetIdentityParams();
+  absl::Status SetNegotiatedParams();
+  absl::Status SetParam(IscsiParam param, const std::string& value);
+  absl::Status SendLoginRequest(const LoginRequest& request);
+  void OnKernelEvent(const KernelEvent& event);
+  void OnLoginPdu(const std::vector<uint8_t>& bytes);
+  void OnRedirect(const Redirect& redirect);
+  void OnLoggedIn(const LoginResult& result);
+  void PollDevices();
+  void Fail(absl::Status status);
+  void Teardown();
+  void Finish(absl::StatusOr<SessionResult> outcome);
+
+  KernelEventRouter& router_;
+  EventLoop& loop_;
+  IscsiKernel& kernel_;
+  SessionSpec spec_;
+  const SessionPaths paths_;
+  Done done_;
+
+  State state_ = State::kIdle;
+  std::string step_ = "start";
+  Portal current_portal_;
+  std::vector<Portal> redirects_;
+  std::vector<sockaddr_storage> addresses_;
+  std::vector<socklen_t> address_lengths_;
+  size_t next_address_ = 0;
+  absl::Status last_connect_error_;
+  UniqueFd socket_;
+  bool socket_registered_ = false;
+
+  std::optional<uint32_t> sid_;
+  bool session_created_ = false;  // until DESTROY_SESSION
+  uint32_t host_no_ = 0;
+  std::optional<uint32_t> cid_;
+  bool bound_ = false;  // bound once: STOP_CONN(TERM) before DESTROY_CONN
+  bool subscribed_ = false;
+  std::unique_ptr<LoginMachine> machine_;
+  LoginResult login_result_;
+
+  std::optional<EventLoop::TimerId> login_timer_;
+  std::optional<EventLoop::TimerId> device_timer_;
+  std::optional<EventLoop::TimerId> finish_timer_;
+  absl::Time device_deadline_;
+  std::optional<absl::StatusOr<SessionResult>> outcome_;
+};
+
+// Runs one SessionSetup on a private EventLoop until it finishes: the
+// initramfs tool's login. `kernel` must not have another reader of its events.
+absl::StatusOr<SessionResult> LoginBlocking(IscsiKernel& kernel,
+                                            const SessionSpec& spec,
+                                            const SessionPaths& paths = {});
+
+}  // namespace kiscsi
+
+#endif  // KISCSI_SRC_SESSION_SESSION_SETUP_H_
