@@ -1,0 +1,157 @@
+// The kernel's iSCSI transport as the daemon sees it: the NETLINK_ISCSI requests it sends and
+// the events scsi_transport_iscsi multicasts back.
+//
+// This is the seam between session logic and the kernel. NetlinkIscsiKernel (netlink/) talks to
+// the real kernel; FakeIscsiKernel (netlink/testing/) behaves like scsi_transport_iscsi for unit
+// tests (including -ENOTCONN until STOP_CONN(RECOVER) after a connection error). Every method is
+// synchronous: the kernel answers netlink requests in the sender's context.
+#ifndef KISCSI_NETLINK_ISCSI_KERNEL_H_
+#define KISCSI_NETLINK_ISCSI_KERNEL_H_
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+namespace kiscsi {
+
+// STOP_CONN flags.
+enum class StopConnFlag : uint32_t { kTerm = 1, kSuspend = 2, kRecover = 3 };
+
+// ISCSI_PARAM_* (session and connection parameters for SET_PARAM).
+enum class IscsiParam : uint32_t {
+  kMaxRecvDlength = 0,
+  kMaxXmitDlength = 1,
+  kHdrdgstEn = 2,
+  kDatadgstEn = 3,
+  kInitialR2tEn = 4,
+  kMaxR2t = 5,
+  kImmDataEn = 6,
+  kFirstBurst = 7,
+  kMaxBurst = 8,
+  kPduInorderEn = 9,
+  kDataseqInorderEn = 10,
+  kErl = 11,
+  kIfmarkerEn = 12,
+  kOfmarkerEn = 13,
+  kExpStatsn = 14,
+  kTargetName = 15,
+  kTpgt = 16,
+  kPersistentAddress = 17,
+  kPersistentPort = 18,
+  kSessRecoveryTmo = 19,
+  kConnPort = 20,
+  kConnAddress = 21,
+  kUsername = 22,
+  kUsernameIn = 23,
+  kPassword = 24,
+  kPasswordIn = 25,
+  kFastAbort = 26,
+  kAbortTmo = 27,
+  kLuResetTmo = 28,
+  kHostResetTmo = 29,
+  kPingTmo = 30,
+  kRecvTmo = 31,
+  kIfaceName = 32,
+  kIsid = 33,
+  kInitiatorName = 34,
+  kTgtResetTmo = 35,
+  kTargetAlias = 36,
+  kDiscoverySess = 43,
+};
+
+// ISCSI_HOST_PARAM_*.
+enum class HostParam : uint32_t {
+  kHwAddress = 0,
+  kInitiatorName = 1,
+  kNetdevName = 2,
+  kIpAddress = 3,
+};
+
+// Connection error codes carried by CONN_ERROR (ISCSI_ERR_*, base 1000).
+inline constexpr uint32_t kConnErrConnFailed = 1011;
+inline constexpr uint32_t kConnErrTcpConnClose = 1020;
+inline constexpr uint32_t kConnErrNopTimedOut = 1022;
+// "conn failed (1011)", "TCP connection closed (1020)", ..., "error 1099" for unknown codes.
+std::string ConnErrorName(uint32_t error);
+
+struct CreatedSession {
+  uint32_t sid = 0;
+  uint32_t host_no = 0;
+};
+
+// Kernel events (multicast to group 1).
+struct RecvPduEvent {  // a login/text/logout/NOP-In/async/reject PDU for userspace
+  uint32_t sid = 0;
+  uint32_t cid = 0;
+  std::vector<uint8_t> pdu;  // 48-byte BHS followed by the data segment
+};
+struct ConnErrorEvent {
+  uint32_t sid = 0;
+  uint32_t cid = 0;
+  uint32_t error = 0;
+};
+struct UnbindSessionEvent {
+  uint32_t sid = 0;
+  uint32_t host_no = 0;
+};
+struct DestroySessionEvent {
+  uint32_t sid = 0;
+  uint32_t host_no = 0;
+};
+struct CreateSessionEvent {
+  uint32_t sid = 0;
+  uint32_t host_no = 0;
+};
+struct ConnLoginStateEvent {
+  uint32_t sid = 0;
+  uint32_t cid = 0;
+  uint32_t state = 0;
+};
+// The event socket overflowed (ENOBUFS): events were lost, state must be re-read from sysfs.
+struct EventsLostEvent {};
+
+using KernelEvent =
+    std::variant<RecvPduEvent, ConnErrorEvent, UnbindSessionEvent, DestroySessionEvent,
+                 CreateSessionEvent, ConnLoginStateEvent, EventsLostEvent>;
+
+class IscsiKernel {
+ public:
+  virtual ~IscsiKernel() = default;
+
+  // Requests. A failure names the request and the kernel's errno, e.g.
+  // "BIND_CONN sid 3 cid 0: Transport endpoint is not connected (-107)".
+  virtual absl::StatusOr<CreatedSession> CreateSession(uint32_t initial_cmdsn,
+                                                       uint16_t cmds_max,
+                                                       uint16_t queue_depth) = 0;
+  virtual absl::Status DestroySession(uint32_t sid) = 0;
+  virtual absl::Status UnbindSession(uint32_t sid) = 0;
+  virtual absl::StatusOr<uint32_t> CreateConn(uint32_t sid, uint32_t cid) = 0;
+  virtual absl::Status DestroyConn(uint32_t sid, uint32_t cid) = 0;
+  // `socket_fd` is a connected TCP socket of this process; the kernel takes its own reference.
+  virtual absl::Status BindConn(uint32_t sid, uint32_t cid, int socket_fd,
+                                bool is_leading) = 0;
+  virtual absl::Status SetParam(uint32_t sid, uint32_t cid, IscsiParam param,
+                                absl::string_view value) = 0;
+  virtual absl::Status StartConn(uint32_t sid, uint32_t cid) = 0;
+  virtual absl::Status StopConn(uint32_t sid, uint32_t cid, StopConnFlag flag) = 0;
+  // A PDU the kernel transmits on the connection (it stamps CmdSN/ITT bookkeeping).
+  virtual absl::Status SendPdu(uint32_t sid, uint32_t cid, absl::Span<const uint8_t> bhs,
+                               absl::Span<const uint8_t> data) = 0;
+  virtual absl::Status SetHostParam(uint32_t host_no, HostParam param,
+                                    absl::string_view value) = 0;
+
+  // Events. `event_fd()` becomes readable when events may be waiting (for epoll); ReadEvents()
+  // returns what is there without blocking (possibly nothing).
+  virtual int event_fd() const = 0;
+  virtual absl::StatusOr<std::vector<KernelEvent>> ReadEvents() = 0;
+};
+
+}  // namespace kiscsi
+
+#endif  // KISCSI_NETLINK_ISCSI_KERNEL_H_

@@ -1,0 +1,218 @@
+#include "netlink/netlink_socket.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "src/base/errno_status.h"
+#include "src/base/exit_code.h"
+#include "src/base/log.h"
+#include "src/base/status_macros.h"
+
+namespace kiscsi {
+
+static_assert(NETLINK_ISCSI == kNetlinkIscsi);
+
+void KernelInbox::AddDatagram(absl::Span<const uint8_t> datagram) {
+  absl::StatusOr<std::vector<absl::Span<const uint8_t>>> messages =
+      SplitNetlinkMessages(datagram);
+  if (!messages.ok()) {
+    KISCSI_LOG(kWarning) << "NETLINK_ISCSI: dropping a datagram of "
+                         << datagram.size()
+                         << " bytes: " << messages.status().message();
+    AddEventsLost();
+    return;
+  }
+  for (absl::Span<const uint8_t> message : *messages) {
+    absl::StatusOr<DecodedMessage> decoded = DecodeKernelMessage(message);
+    if (!decoded.ok()) {
+      KISCSI_LOG(kWarning) << "NETLINK_ISCSI: dropping a message: "
+                           << decoded.status().message();
+      AddEventsLost();
+      continue;
+    }
+    if (KernelReply* reply = std::get_if<KernelReply>(&decoded->body)) {
+      if (replies_.size() == kMaxPendingReplies) replies_.pop_front();
+      replies_.push_back(PendingReply{decoded->seq, std::move(*reply)});
+    } else if (KernelEvent* event = std::get_if<KernelEvent>(&decoded->body)) {
+      events_.push_back(std::move(*event));
+    } else {
+      KISCSI_LOG(kDebug) << "NETLINK_ISCSI: ignoring "
+                         << UeventTypeName(
+                                std::get<IgnoredMessage>(decoded->body).type);
+    }
+  }
+}
+
+void KernelInbox::AddEventsLost() { events_.push_back(EventsLostEvent{}); }
+
+std::optional<KernelReply> KernelInbox::TakeReply(const RequestId& id) {
+  while (!replies_.empty()) {
+    PendingReply pending = std::move(replies_.front());
+    replies_.pop_front();
+    if (pending.reply.request_type == id.type &&
+        (pending.seq == id.seq || pending.seq == 0)) {
+      return std::move(pending.reply);
+    }
+    KISCSI_LOG(kDebug) << "NETLINK_ISCSI: dropping a stale reply to "
+                       << UeventTypeName(pending.reply.request_type) << " seq "
+                       << pending.seq;
+  }
+  return std::nullopt;
+}
+
+std::vector<KernelEvent> KernelInbox::TakeEvents() {
+  return std::exchange(events_, {});
+}
+
+absl::StatusOr<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open(
+    const NetlinkSocketOptions& options) {
+  mnl_socket* socket =
+      mnl_socket_open2(kNetlinkIscsi, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (socket == nullptr) {
+    const int error = errno;
+    if (error == EPROTONOSUPPORT) {
+      return WithExitCode(
+          ErrnoStatus(error,
+                      "open NETLINK_ISCSI socket: the kernel has no iSCSI "
+                      "transport (load scsi_transport_iscsi / iscsi_tcp)"),
+          ExitCode::kTransportNotFound);
+    }
+    return ErrnoStatus(error, "open NETLINK_ISCSI socket");
+  }
+  // From here the socket is owned by the object, closed on any failure.
+  std::unique_ptr<NetlinkSocket> result(new NetlinkSocket(socket, options));
+  const int fd = mnl_socket_get_fd(socket);
+  const int size = options.receive_buffer_bytes;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0 &&
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) != 0) {
+    KISCSI_LOG(kWarning) << "NETLINK_ISCSI: cannot set a " << size
+                         << "-byte receive buffer; events may be lost";
+  }
+  if (mnl_socket_bind(socket, kIscsiEventGroup, MNL_SOCKET_AUTOPID) != 0) {
+    const int error = errno;
+    if (error == EPERM || error == EACCES) {
+      return WithExitCode(
+          ErrnoStatus(error,
+                      "bind NETLINK_ISCSI socket to event group 1 (needs "
+                      "root)"),
+          ExitCode::kAccessDenied);
+    }
+    return ErrnoStatus(error, "bind NETLINK_ISCSI socket to event group 1");
+  }
+  return result;
+}
+
+NetlinkSocket::NetlinkSocket(mnl_socket* socket,
+                             const NetlinkSocketOptions& options)
+    : socket_(socket), options_(options), buffer_(64 * 1024) {}
+
+NetlinkSocket::~NetlinkSocket() { mnl_socket_close(socket_); }
+
+uint32_t NetlinkSocket::portid() const {
+  return mnl_socket_get_portid(socket_);
+}
+
+int NetlinkSocket::fd() const { return mnl_socket_get_fd(socket_); }
+
+absl::StatusOr<KernelReply> NetlinkSocket::Request(
+    absl::Span<const uint8_t> message) {
+  ASSIGN_OR_RETURN(const RequestId id, ReadRequestId(message));
+  const std::string name = UeventTypeName(id.type);
+  const ssize_t sent =
+      mnl_socket_sendto(socket_, message.data(), message.size());
+  if (sent < 0) return ErrnoStatus(errno, absl::StrCat("send ", name));
+  if (static_cast<size_t>(sent) != message.size()) {
+    return absl::InternalError(absl::StrCat("send ", name, ": sent ", sent,
+                                            " of ", message.size(), " bytes"));
+  }
+  const absl::Time deadline =
+      absl::Now() + absl::Milliseconds(options_.reply_timeout_ms);
+  while (true) {
+    RETURN_IF_ERROR(Drain());
+    if (std::optional<KernelReply> reply = inbox_.TakeReply(id)) {
+      return *std::move(reply);
+    }
+    const int64_t left_ms = absl::ToInt64Milliseconds(
+        absl::Ceil(deadline - absl::Now(), absl::Milliseconds(1)));
+    if (left_ms <= 0) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("no reply from the kernel to ", name, " (seq ", id.seq,
+                       ") within ", options_.reply_timeout_ms, " ms"));
+    }
+    pollfd poll_fd = {fd(), POLLIN, 0};
+    if (poll(&poll_fd, 1, static_cast<int>(left_ms)) < 0 && errno != EINTR) {
+      return ErrnoStatus(errno, "poll NETLINK_ISCSI socket");
+    }
+  }
+}
+
+absl::StatusOr<std::vector<KernelEvent>> NetlinkSocket::ReadEvents() {
+  RETURN_IF_ERROR(Drain());
+  return inbox_.TakeEvents();
+}
+
+absl::Status NetlinkSocket::Drain() {
+  while (true) {
+    // Peek first: MSG_TRUNC makes recv() return the datagram's true size, so
+    // a large RECV_PDU is never cut short.
+    const ssize_t size =
+        recv(fd(), nullptr, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+    if (size < 0) {
+      const int error = errno;
+      if (error == EAGAIN || error == EWOULDBLOCK) return absl::OkStatus();
+      if (error == EINTR) continue;
+      if (error == ENOBUFS) {
+        KISCSI_LOG(kWarning)
+            << "NETLINK_ISCSI: receive buffer overflowed, events were lost";
+        inbox_.AddEventsLost();
+        continue;
+      }
+      return ErrnoStatus(error, "receive from NETLINK_ISCSI socket");
+    }
+    if (static_cast<size_t>(size) > buffer_.size()) buffer_.resize(size);
+
+    sockaddr_nl from = {};
+    iovec iov = {buffer_.data(), buffer_.size()};
+    msghdr msg = {};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof(from);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    const ssize_t got = recvmsg(fd(), &msg, MSG_DONTWAIT);
+    if (got < 0) {
+      const int error = errno;
+      if (error == EAGAIN || error == EWOULDBLOCK) return absl::OkStatus();
+      if (error == EINTR) continue;
+      if (error == ENOBUFS) {
+        inbox_.AddEventsLost();
+        continue;
+      }
+      return ErrnoStatus(error, "receive from NETLINK_ISCSI socket");
+    }
+    if (from.nl_pid != 0) {
+      // Only the kernel speaks for the kernel: a process that unicasts to
+      // this port could otherwise forge login responses.
+      KISCSI_LOG(kWarning) << "NETLINK_ISCSI: dropping " << got
+                           << " bytes sent by port " << from.nl_pid
+                           << ", not the kernel";
+      continue;
+    }
+    inbox_.AddDatagram(
+        absl::Span<const uint8_t>(buffer_.data(), static_cast<size_t>(got)));
+  }
+}
+
+}  // namespace kiscsi

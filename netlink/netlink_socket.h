@@ -1,0 +1,112 @@
+// The NETLINK_ISCSI socket: moves request and reply bytes, queues events.
+//
+// One socket carries both directions, as the kernel expects: requests go to
+// the kernel (port 0) and are answered in the sender's context; the socket is
+// bound to multicast group 1, so kernel events arrive on it too. Events that
+// arrive while a request waits for its reply are queued, never lost, and come
+// out of the next ReadEvents().
+//
+// Neither class is thread-safe: one thread (the daemon's event loop) owns
+// the socket.
+//
+// KernelInbox is the pure part: it sorts received datagrams into replies and
+// events. NetlinkSocket only moves bytes into it (libmnl for open, bind and
+// send; recvmsg() directly, to see the sender's address and the datagram's
+// true size).
+#ifndef KISCSI_NETLINK_NETLINK_SOCKET_H_
+#define KISCSI_NETLINK_NETLINK_SOCKET_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "netlink/iscsi_kernel.h"
+#include "netlink/uevent_codec.h"
+
+struct mnl_socket;
+
+namespace kiscsi {
+
+class KernelInbox {
+ public:
+  // Decodes one datagram: replies are kept for TakeReply(), events queued for
+  // TakeEvents(). A datagram that does not decode is logged and queued as an
+  // EventsLostEvent: whatever events it held are gone, so the daemon must
+  // re-read state from sysfs.
+  void AddDatagram(absl::Span<const uint8_t> datagram);
+  // Queues an EventsLostEvent (the socket overflowed).
+  void AddEventsLost();
+
+  // The reply to request `id`, if it has arrived. A reply matches on the
+  // request type and on seq, which the kernel either echoes or leaves 0.
+  // Replies to anything else (a request that timed out, another process's
+  // GET_STATS) are dropped.
+  std::optional<KernelReply> TakeReply(const RequestId& id);
+  std::vector<KernelEvent> TakeEvents();
+
+ private:
+  struct PendingReply {
+    uint32_t seq;
+    KernelReply reply;
+  };
+  // Replies nobody waits for are not kept beyond this.
+  static constexpr size_t kMaxPendingReplies = 16;
+
+  std::deque<PendingReply> replies_;
+  std::vector<KernelEvent> events_;
+};
+
+struct NetlinkSocketOptions {
+  // SO_RCVBUF(FORCE) for the event backlog: a control PDU the kernel cannot
+  // queue fails the connection with error 1011.
+  int receive_buffer_bytes = 8 << 20;
+  // How long Request() waits for a reply after sending (the kernel answers
+  // synchronously, so the reply is normally there when sendto() returns).
+  int reply_timeout_ms = 5000;
+};
+
+class NetlinkSocket {
+ public:
+  // Opens and binds the socket. On a kernel without scsi_transport_iscsi the
+  // error carries ExitCode kTransportNotFound; without root, kAccessDenied.
+  static absl::StatusOr<std::unique_ptr<NetlinkSocket>> Open(
+      const NetlinkSocketOptions& options);
+  ~NetlinkSocket();
+  NetlinkSocket(const NetlinkSocket&) = delete;
+  NetlinkSocket& operator=(const NetlinkSocket&) = delete;
+
+  // For RequestHeader: the socket's port id and a fresh sequence number.
+  uint32_t portid() const;
+  uint32_t NextSeq() { return next_seq_++; }
+
+  // Sends one encoded request and waits for its reply. The reply is returned
+  // as is (IF_ERROR and retcodes included): the caller knows how to name the
+  // request in an error.
+  absl::StatusOr<KernelReply> Request(absl::Span<const uint8_t> message);
+
+  // Readable (for epoll) when the kernel may have sent something.
+  int fd() const;
+  // Events queued while waiting for replies plus whatever is readable now;
+  // never blocks.
+  absl::StatusOr<std::vector<KernelEvent>> ReadEvents();
+
+ private:
+  NetlinkSocket(mnl_socket* socket, const NetlinkSocketOptions& options);
+  // Receives every datagram that is waiting, without blocking.
+  absl::Status Drain();
+
+  mnl_socket* socket_;
+  NetlinkSocketOptions options_;
+  uint32_t next_seq_ = 1;
+  std::vector<uint8_t> buffer_;
+  KernelInbox inbox_;
+};
+
+}  // namespace kiscsi
+
+#endif  // KISCSI_NETLINK_NETLINK_SOCKET_H_
