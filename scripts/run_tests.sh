@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # All of kiscsi's tests, as CI runs them:
-#   1. g++ build (-Werror): unit and host suites (host = real tgtd on 127.0.0.1), benchmark smoke.
+#   1. g++ build (-Werror): unit and host suites (host = real tgtd on 127.0.0.1), the vm suite
+#      (Debian's kernel under qemu with LIO inside, tests/vm/README.md), benchmark smoke.
 #   2. clang build with ASan+UBSan and libFuzzer instrumentation: unit and host suites again,
 #      then every fuzz target for KISCSI_FUZZ_SECONDS (default 20) over its seed corpus.
 # Build trees go to build-ci-gcc/ and build-ci-clang/ (override with KISCSI_BUILD_ROOT).
@@ -16,6 +17,8 @@ cmake -S . -B "$root/build-ci-gcc" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/
 cmake --build "$root/build-ci-gcc" -j"$jobs"
 echo "== unit and host tests (g++)"
 ctest --test-dir "$root/build-ci-gcc" -L 'unit|host' -j"$jobs" --output-on-failure
+echo "== vm tests: Debian's kernel in qemu, LIO on 127.0.0.1 (g++ build)"
+ctest --test-dir "$root/build-ci-gcc" -L vm --output-on-failure
 echo "== benchmark smoke (g++)"
 for b in "$root"/build-ci-gcc/bench/*; do
   if [ -f "$b" ] && [ -x "$b" ]; then "$b" --benchmark_min_time=0.01 >/dev/null; fi

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Boots one kiscsi test VM (Debian's kernel under qemu/TCG, the host's root read-only over 9p with
+# a tmpfs overlay) and runs one scenario script inside it; exits with the scenario's exit code.
+#
+#   tests/vm/run.sh [--build DIR] [--timeout SECONDS] [--log FILE] SCENARIO [ARGS...]
+#
+# SCENARIO is a path, or a name from tests/vm/scenarios/ (with or without .sh). ARGS are passed
+# to it. Inside the guest the scenario runs as root in /tmp with KISCSI_BUILD (the build tree),
+# KISCSI_VM_DIR (tests/vm) and KISCSI_VM_GUEST (tests/vm/guest) set.
+# Setup (packages, kernel, initramfs) happens on the first run and is cached: see setup.sh.
+#
+# Environment: KISCSI_BUILD (default <repo>/build), KISCSI_VM_TIMEOUT (default 300),
+# KISCSI_VM_CACHE, KISCSI_VM_QUIET=1 (no live console; the log is printed on failure),
+# KISCSI_VM_MEM (MiB, default 2048), KISCSI_VM_SMP (default 2), KISCSI_VM_QEMU_ARGS (extra args).
+# Exit codes: the scenario's; 124 on timeout; 125 when the VM ended without a result.
+set -euo pipefail
+
+vm_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$vm_dir/../.." && pwd)
+
+usage() {
+  sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0" >&2
+  exit 2
+}
+die() { echo "vm: error: $*" >&2; exit 125; }
+
+build=${KISCSI_BUILD:-$repo/build}
+timeout_s=${KISCSI_VM_TIMEOUT:-300}
+log=""
+while (($#)); do
+  case $1 in
+    --build) build=${2:?--build needs a directory}; shift 2 ;;
+    --timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
+    --log) log=${2:?--log needs a file}; shift 2 ;;
+    -h|--help) usage ;;
+    --) shift; break ;;
+    -*) echo "vm: unknown option $1" >&2; usage ;;
+    *) break ;;
+  esac
+done
+(($#)) || usage
+scenario=$1
+shift
+
+if [[ $scenario != */* ]]; then
+  scenario=$vm_dir/scenarios/${scenario%.sh}.sh
+fi
+[ -f "$scenario" ] || die "no scenario $scenario"
+scenario=$(realpath "$scenario")
+[ -d "$build" ] || die "build tree $build does not exist (set KISCSI_BUILD or --build)"
+build=$(realpath "$build")
+[[ $timeout_s =~ ^[0-9]+$ ]] || die "timeout must be whole seconds, got '$timeout_s'"
+name=$(basename "$scenario" .sh)
+for p in "$scenario" "$build" "$vm_dir"; do
+  [[ $p != *[[:space:]]* ]] || die "paths with blanks cannot go on the kernel command line: $p"
+done
+
+started=$(date +%s.%N)
+setup_out=$(bash "$vm_dir/setup.sh") || die "setup failed"
+kernel=$(sed -n 's/^kernel=//p' <<<"$setup_out")
+initrd=$(sed -n 's/^initrd=//p' <<<"$setup_out")
+kver=$(sed -n 's/^kver=//p' <<<"$setup_out")
+if [ ! -f "$kernel" ] || [ ! -f "$initrd" ]; then die "setup gave no kernel/initrd"; fi
+
+cache=${KISCSI_VM_CACHE:-${HOME:-/root}/.cache/kiscsi-vm}
+mkdir -p "$cache/runs"
+rundir=$(mktemp -d "$cache/runs/$name.XXXXXX")
+qemu_pid=""
+tail_pid=""
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+  if [ -n "$qemu_pid" ]; then kill "$qemu_pid" 2>/dev/null || true; fi
+  if [ -n "$tail_pid" ]; then kill "$tail_pid" 2>/dev/null || true; fi
+  rm -rf "$rundir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# Scenario arguments, NUL-separated; the guest reads them over 9p.
+if (($#)); then printf '%s\0' "$@" >"$rundir/args"; else : >"$rundir/args"; fi
+
+if [ -z "$log" ]; then
+  log_dir=${KISCSI_VM_LOG_DIR:-$build/Testing/vm}
+  mkdir -p "$log_dir"
+  log=$log_dir/$name.log
+fi
+: >"$log"
+result=$rundir/result
+: >"$result"
+
+append="console=ttyS0 quiet panic=-1 kiscsi.init=$vm_dir/guest/stage2.sh"
+append+=" kiscsi.scenario=$scenario kiscsi.build=$build kiscsi.rundir=$rundir"
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "${KISCSI_VM_MEM:-2048}"
+      -smp "${KISCSI_VM_SMP:-2}" -nodefaults -no-user-config -display none -monitor none
+      -no-reboot -kernel "$kernel" -initrd "$initrd" -append "$append"
+      -serial "file:$log" -serial "file:$result"
+      -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
+      -device virtio-rng-pci)
+if [ -n "${KISCSI_VM_QEMU_ARGS:-}" ]; then
+  read -r -a extra <<<"$KISCSI_VM_QEMU_ARGS"
+  qemu+=("${extra[@]}")
+fi
+
+echo "vm: $name on $kver (timeout ${timeout_s}s, log $log)"
+boot_started=$(date +%s.%N)
+timeout --kill-after=5 "$timeout_s" "${qemu[@]}" </dev/null >>"$log" 2>&1 &
+qemu_pid=$!
+if [ "${KISCSI_VM_QUIET:-0}" != 1 ]; then
+  tail -n +1 -F --pid="$qemu_pid" "$log" 2>/dev/null | sed -u 's/\r$//' &
+  tail_pid=$!
+fi
+set +e
+wait "$qemu_pid"
+qemu_rc=$?
+set -e
+qemu_pid=""
+if [ -n "$tail_pid" ]; then wait "$tail_pid" 2>/dev/null || true; tail_pid=""; fi
+ended=$(date +%s.%N)
+
+field() { sed -n "s/^$1 *\([0-9.]*\).*/\1/p" "$result" | tr -d '\r' | tail -n 1; }
+rc=$(sed -n 's/^KISCSI-VM-RESULT rc=\([0-9]*\).*/\1/p' "$result" | tail -n 1)
+start_up=$(field 'KISCSI-VM-START uptime=')
+end_up=$(field 'KISCSI-VM-END uptime=')
+if [ -z "$rc" ]; then
+  # Fall back to the console, in case the second serial port was lost.
+  rc=$(tr -d '\r' <"$log" | sed -n 's/^KISCSI-VM-RESULT rc=\([0-9]*\)$/\1/p' | tail -n 1)
+fi
+if [ -z "$rc" ]; then
+  if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
+    echo "vm: $name TIMED OUT after ${timeout_s}s" >&2
+    rc=124
+  else
+    echo "vm: $name: the VM ended (qemu rc=$qemu_rc) without a result" >&2
+    rc=125
+  fi
+  if [ "${KISCSI_VM_QUIET:-0}" = 1 ]; then
+    echo "----- last 60 console lines ($log):" >&2
+    tail -n 60 "$log" | tr -d '\r' >&2
+  fi
+elif [ "$rc" -ne 0 ] && [ "${KISCSI_VM_QUIET:-0}" = 1 ]; then
+  echo "----- console ($log):" >&2
+  tr -d '\r' <"$log" >&2
+fi
+
+secs() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.1f", e - s }'; }
+summary="vm: $name rc=$rc in $(secs "$started" "$ended")s"
+summary+=" (setup $(secs "$started" "$boot_started")s"
+if [ -n "$start_up" ]; then
+  summary+=", boot to scenario ${start_up}s"
+  [ -n "$end_up" ] && summary+=", scenario $(secs "$start_up" "$end_up")s"
+fi
+summary+=", qemu $(secs "$boot_started" "$ended")s)"
+echo "$summary"
+exit "$rc"
