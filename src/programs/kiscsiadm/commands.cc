@@ -15,6 +15,7 @@
 #include "src/discovery/probe.h"
 #include "src/discovery/sendtargets.h"
 #include "src/node/login_settings.h"
+#include "src/programs/kiscsiadm/session_commands.h"
 #include "src/transport/portal.h"
 
 namespace kiscsi {
@@ -30,12 +31,9 @@ absl::Status NoRecords() {
                       ExitCode::kNoObjectsFound);
 }
 
-absl::Status NeedsKernel(const char* what) {
+absl::Status NotSupportedYet(const char* what) {
   return WithExitCode(
-      absl::UnimplementedError(absl::StrCat(
-          what,
-          " needs kiscsid and the kernel's iscsi_tcp, which this build does "
-          "not provide yet; --probe checks a login without them")),
+      absl::UnimplementedError(absl::StrCat(what, " is not supported yet")),
       ExitCode::kOperationNotSupported);
 }
 
@@ -101,7 +99,11 @@ absl::Status SendTargetsDiscovery(const Options& options,
     return Invalid("discovery needs a portal: -p IP[:PORT]");
   }
   ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
-  if (options.login) return NeedsKernel("logging in to discovered nodes");
+  if (options.login) {
+    return Invalid(
+        "discovery with -l is not supported yet: discover, then log in with "
+        "-m node -l");
+  }
   const bool persistent = !options.HasOp(Op::kNonPersistent);
   ASSIGN_OR_RETURN(conf::IscsidConf conf, LoadConf(context));
   ASSIGN_OR_RETURN(Identity identity, LoadIdentity(context));
@@ -361,10 +363,10 @@ absl::Status RunDiscovery(const Options& options, CommandContext& context) {
 }
 
 absl::Status RunNode(const Options& options, CommandContext& context) {
-  if (options.login || options.logout || options.login_all.has_value() ||
-      options.logout_all.has_value()) {
-    return NeedsKernel(options.login || options.login_all ? "login" : "logout");
-  }
+  if (options.login_all.has_value()) return LoginAll(options, context);
+  if (options.logout_all.has_value()) return LogoutAll(options, context);
+  if (options.login) return LoginNodes(options, context);
+  if (options.logout) return LogoutNodes(options, context);
   if (options.HasOp(Op::kNew)) return NewNode(options, context);
   ASSIGN_OR_RETURN(conf::NodeFilter filter, FilterFromOptions(options));
   conf::NodeDb db(context.sysconf_dir);
@@ -431,12 +433,11 @@ absl::Status RunCommand(const Options& options, CommandContext& context) {
     case Mode::kIface:
       return RunIface(options, context);
     case Mode::kSession:
-      return WithExitCode(absl::NotFoundError("No active sessions."),
-                          ExitCode::kNoObjectsFound);
+      return RunSession(options, context);
     case Mode::kFw:
     case Mode::kHost:
-      return NeedsKernel(options.mode == Mode::kFw ? "firmware mode"
-                                                   : "host mode");
+      return NotSupportedYet(options.mode == Mode::kFw ? "firmware mode"
+                                                       : "host mode");
     case Mode::kNone:
       break;
   }

@@ -17,8 +17,10 @@
 namespace kiscsi {
 
 struct CommandContext {
-  std::string
-      sysconf_dir;  // node database root, iscsid.conf, initiatorname.iscsi
+  // Node database root, iscsid.conf, initiatorname.iscsi.
+  std::string sysconf_dir;
+  // Where the kernel's sessions are read: /sys (a fake tree in tests).
+  std::string sysfs_dir;
   std::ostream& out;
   std::ostream& err;
 };

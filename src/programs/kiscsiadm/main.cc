@@ -2,6 +2,7 @@
 
 #include <libgen.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
@@ -34,7 +35,10 @@ int main(int argc, char** argv) {
     kiscsi::SetLogLevel(options->debug_level >= 4 ? kiscsi::LogLevel::kDebug
                                                   : kiscsi::LogLevel::kInfo);
   }
-  kiscsi::CommandContext context{kiscsi::SysconfDir(), std::cout, std::cerr};
+  const char* sysfs = std::getenv("KISCSI_SYSFS");  // tests: a fake tree
+  kiscsi::CommandContext context{kiscsi::SysconfDir(),
+                                 sysfs != nullptr ? sysfs : "/sys", std::cout,
+                                 std::cerr};
   absl::Status status = kiscsi::RunCommand(*options, context);
   std::cout.flush();
   if (!status.ok()) {

@@ -1,0 +1,452 @@
+#include "src/daemon/ipc_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "src/base/errno_status.h"
+#include "src/base/exit_code.h"
+#include "src/base/log.h"
+#include "src/base/status_macros.h"
+
+namespace kiscsi::daemon {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr int kAcceptsPerWakeup = 32;
+constexpr int kListenBacklog = 128;
+// How long accepting pauses when the process runs out of descriptors.
+constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);
+
+absl::StatusOr<sockaddr_un> UnixAddress(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) {
+    return WithExitCode(absl::InvalidArgumentError(
+                            absl::StrCat("socket path too long: ", path)),
+                        ExitCode::kInvalid);
+  }
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  return address;
+}
+
+// Whether a daemon accepts connections on the socket file at `path`.
+bool SomeoneListens(const sockaddr_un& address) {
+  UniqueFd probe(
+      ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!probe.valid()) return false;
+  const int result =
+      ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address),
+                sizeof(address));
+  // EAGAIN: a full accept queue, so a live (if busy) listener.
+  return result == 0 || errno == EAGAIN;
+}
+
+}  // namespace
+
+absl::StatusOr<UniqueFd> ListenOnPath(const std::string& path) {
+  ASSIGN_OR_RETURN(sockaddr_un address, UnixAddress(path));
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " exists and is not a socket"));
+    }
+    if (SomeoneListens(address)) {
+      return WithExitCode(
+          absl::AlreadyExistsError(absl::StrCat(
+              "kiscsid is already running (it answers on ", path, ")")),
+          ExitCode::kBusy);
+    }
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoStatus(errno, absl::StrCat("remove stale socket ", path));
+    }
+    KISCSI_LOG(kInfo) << "replaced stale socket " << path;
+  }
+
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return ErrnoStatus(errno, "socket");
+  // Created 0600: only root (the daemon's user) may even connect.
+  const mode_t old_umask = ::umask(0177);
+  const int bound = ::bind(
+      fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address));
+  const int bind_errno = errno;
+  ::umask(old_umask);
+  if (bound != 0) return ErrnoStatus(bind_errno, absl::StrCat("bind ", path));
+  if (::listen(fd.get(), kListenBacklog) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("listen on ", path));
+  }
+  return fd;
+}
+
+struct IpcServer::Client {
+  uint64_t id = 0;
+  UniqueFd fd;
+  pid_t pid = 0;
+  uid_t uid = 0;
+  bool allowed = false;
+  ipc::MessageReader reader;
+  std::vector<uint8_t> out;  // reply bytes not yet sent, from out_pos on
+  size_t out_pos = 0;
+  size_t in_flight = 0;
+  bool read_closed = false;         // no more requests will be read
+  bool close_when_flushed = false;  // close once `out` is sent
+  uint32_t interest = 0;            // the epoll mask registered
+  EventLoop::TimerId idle_timer = 0;
+};
+
+// The `done` callback handed to the CommandHandler for one request. Destroyed
+// without having been called, it answers with an internal error.
+class IpcServer::PendingReply {
+ public:
+  PendingReply(std::weak_ptr<IpcServer*> server, uint64_t client_id,
+               uint32_t request_id, ipc::MessageType type)
+      : server_(std::move(server)),
+        client_id_(client_id),
+        request_id_(request_id),
+        type_(type) {}
+  PendingReply(const PendingReply&) = delete;
+  PendingReply& operator=(const PendingReply&) = delete;
+  ~PendingReply() {
+    if (answered_) return;
+    KISCSI_LOG(kError) << ipc::MessageTypeName(type_)
+                       << " request dropped without a reply";
+    Send(ipc::ReplyFromStatus(WithExitCode(
+        absl::InternalError(absl::StrCat("kiscsid dropped the ",
+                                         ipc::MessageTypeName(type_),
+                                         " request without answering")),
+        ExitCode::kInternal)));
+  }
+
+  void Send(ipc::Reply reply) {
+    if (answered_) {
+      KISCSI_LOG(kError) << ipc::MessageTypeName(type_)
+                         << " request answered twice; second reply dropped";
+      return;
+    }
+    answered_ = true;
+    if (std::shared_ptr<IpcServer*> server = server_.lock()) {
+      (*server)->Finish(client_id_, request_id_, reply);
+    }
+  }
+
+ private:
+  std::weak_ptr<IpcServer*> server_;
+  uint64_t client_id_;
+  uint32_t request_id_;
+  ipc::MessageType type_;
+  bool answered_ = false;
+};
+
+absl::StatusOr<std::unique_ptr<IpcServer>> IpcServer::Create(
+    EventLoop& loop, UniqueFd listener, CommandHandler& handler,
+    IpcServerOptions options) {
+  const int flags = ::fcntl(listener.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(listener.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+    return ErrnoStatus(errno, "make the listening socket non-blocking");
+  }
+  std::unique_ptr<IpcServer> server(
+      new IpcServer(loop, std::move(listener), handler, options));
+  RETURN_IF_ERROR(
+      loop.AddFd(server->listener_.get(), EPOLLIN,
+                 [raw = server.get()](uint32_t) { raw->OnListenerReady(); }));
+  return server;
+}
+
+IpcServer::IpcServer(EventLoop& loop, UniqueFd listener,
+                     CommandHandler& handler, IpcServerOptions options)
+    : loop_(loop),
+      listener_(std::move(listener)),
+      handler_(handler),
+      options_(options),
+      self_(std::make_shared<IpcServer*>(this)) {}
+
+IpcServer::~IpcServer() {
+  self_.reset();
+  if (resume_timer_ != 0) loop_.CancelTimer(resume_timer_);
+  loop_.RemoveFd(listener_.get());
+  for (auto& [id, client] : clients_) {
+    loop_.RemoveFd(client->fd.get());
+    if (client->idle_timer != 0) loop_.CancelTimer(client->idle_timer);
+  }
+}
+
+IpcServer::Client* IpcServer::Find(uint64_t id) {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second.get();
+}
+
+void IpcServer::OnListenerReady() {
+  for (int i = 0; i < kAcceptsPerWakeup; ++i) {
+    UniqueFd fd(::accept4(listener_.get(), nullptr, nullptr,
+                          SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (fd.valid()) {
+      Accept(std::move(fd));
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    // Out of descriptors or memory: the listener stays readable, so stop
+    // watching it for a moment rather than spin.
+    KISCSI_LOG(kWarning) << "accept: " << std::strerror(errno)
+                         << "; pausing for "
+                         << absl::ToInt64Milliseconds(kAcceptPause) << " ms";
+    PauseAccepting();
+    return;
+  }
+}
+
+void IpcServer::PauseAccepting() {
+  if (resume_timer_ != 0) return;
+  (void)loop_.ModifyFd(listener_.get(), 0);
+  resume_timer_ = loop_.AddTimer(kAcceptPause, [this] {
+    resume_timer_ = 0;
+    absl::Status status = loop_.ModifyFd(listener_.get(), EPOLLIN);
+    if (!status.ok()) {
+      KISCSI_LOG(kError) << status.message();
+    }
+  });
+}
+
+void IpcServer::Accept(UniqueFd fd) {
+  ucred credentials{};
+  socklen_t length = sizeof(credentials);
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &credentials, &length) !=
+      0) {
+    KISCSI_LOG(kWarning) << "SO_PEERCRED: " << std::strerror(errno)
+                         << "; closing the connection";
+    return;
+  }
+  if (clients_.size() >= options_.max_clients) {
+    KISCSI_LOG(kWarning) << "too many connections (" << clients_.size()
+                         << "); closing the one from pid " << credentials.pid;
+    return;
+  }
+  auto client = std::make_unique<Client>();
+  client->id = next_client_id_++;
+  client->pid = credentials.pid;
+  client->uid = credentials.uid;
+  client->allowed = credentials.uid == options_.allowed_uid;
+  if (!client->allowed) {
+    KISCSI_LOG(kWarning) << "refusing commands from pid " << credentials.pid
+                         << " (uid " << credentials.uid << "): only uid "
+                         << options_.allowed_uid << " may command kiscsid";
+  }
+  const uint64_t id = client->id;
+  absl::Status added =
+      loop_.AddFd(fd.get(), EPOLLIN,
+                  [this, id](uint32_t events) { OnClientEvents(id, events); });
+  if (!added.ok()) {
+    KISCSI_LOG(kError) << "cannot watch a connection: " << added.message();
+    return;
+  }
+  client->fd = std::move(fd);
+  client->interest = EPOLLIN;
+  Client& stored = *clients_.emplace(id, std::move(client)).first->second;
+  KISCSI_LOG(kDebug) << "connection " << id << " from pid " << stored.pid;
+  ArmIdleTimer(stored);
+}
+
+void IpcServer::OnClientEvents(uint64_t id, uint32_t events) {
+  if ((events & (EPOLLHUP | EPOLLERR)) != 0) {
+    // The peer is gone: nobody is left to read replies.
+    Close(id);
+    return;
+  }
+  if ((events & EPOLLOUT) != 0) Flush(id);
+  if ((events & EPOLLIN) != 0) ReadFrom(id);
+}
+
+void IpcServer::ReadFrom(uint64_t id) {
+  Client* client = Find(id);
+  if (client == nullptr || client->read_closed) return;
+  uint8_t buffer[kReadChunk];
+  const ssize_t n = ::recv(client->fd.get(), buffer, sizeof(buffer), 0);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    KISCSI_LOG(kDebug) << "connection " << id << ": " << std::strerror(errno);
+    Close(id);
+    return;
+  }
+  if (n == 0) {
+    // The peer will send nothing more; answer what is in flight, then close.
+    client->read_closed = true;
+    if (client->in_flight == 0 && client->out_pos == client->out.size()) {
+      Close(id);
+    } else {
+      UpdateInterest(*client);
+    }
+    return;
+  }
+  absl::Status fed =
+      client->reader.Feed(absl::MakeConstSpan(buffer, static_cast<size_t>(n)));
+  if (!fed.ok()) {
+    KISCSI_LOG(kWarning) << "pid " << client->pid << ": " << fed.message()
+                         << "; closing the connection";
+    client->read_closed = true;
+    client->close_when_flushed = true;
+    Answer(id, 0, ipc::ReplyFromStatus(fed));
+    return;
+  }
+  for (;;) {
+    client = Find(id);
+    if (client == nullptr || client->read_closed) return;
+    std::optional<ipc::Message> message = client->reader.Next();
+    if (!message.has_value()) return;
+    HandleMessage(id, *message);
+  }
+}
+
+void IpcServer::HandleMessage(uint64_t id, const ipc::Message& message) {
+  Client& client = *Find(id);
+  const uint32_t request_id = message.header.request_id;
+  if (!client.allowed) {
+    client.read_closed = true;
+    client.close_when_flushed = true;
+    Answer(id, request_id,
+           ipc::ReplyFromStatus(WithExitCode(
+               absl::PermissionDeniedError(absl::StrCat(
+                   "kiscsid takes commands from uid ", options_.allowed_uid,
+                   " only, not from uid ", client.uid)),
+               ExitCode::kAccessDenied)));
+    return;
+  }
+  if (client.in_flight >= options_.max_requests_per_client) {
+    Answer(id, request_id,
+           ipc::ReplyFromStatus(WithExitCode(
+               absl::ResourceExhaustedError(absl::StrCat(
+                   "too many requests in flight on one connection (",
+                   client.in_flight, ")")),
+               ExitCode::kBusy)));
+    return;
+  }
+  absl::StatusOr<ipc::Request> request =
+      ipc::DecodeRequest(message.header, message.payload);
+  if (!request.ok()) {
+    KISCSI_LOG(kWarning) << "pid " << client.pid << ": "
+                         << request.status().message();
+    Answer(id, request_id, ipc::ReplyFromStatus(request.status()));
+    return;
+  }
+  const ipc::MessageType type = ipc::TypeOf(*request);
+  KISCSI_LOG(kDebug) << "pid " << client.pid << ": request " << request_id
+                     << " " << ipc::MessageTypeName(type);
+  ++client.in_flight;
+  if (client.idle_timer != 0) {
+    loop_.CancelTimer(client.idle_timer);
+    client.idle_timer = 0;
+  }
+  auto pending = std::make_unique<PendingReply>(self_, id, request_id, type);
+  Dispatch(handler_, *request,
+           [pending = std::move(pending)](ipc::Reply reply) {
+             pending->Send(std::move(reply));
+           });
+}
+
+void IpcServer::Finish(uint64_t id, uint32_t request_id,
+                       const ipc::Reply& reply) {
+  Client* client = Find(id);
+  if (client == nullptr) {
+    KISCSI_LOG(kDebug) << "reply to request " << request_id
+                       << " dropped: the client has gone";
+    return;
+  }
+  --client->in_flight;
+  Answer(id, request_id, reply);
+  client = Find(id);
+  if (client != nullptr && client->in_flight == 0) ArmIdleTimer(*client);
+}
+
+void IpcServer::Answer(uint64_t id, uint32_t request_id,
+                       const ipc::Reply& reply) {
+  Client& client = *Find(id);
+  absl::StatusOr<std::vector<uint8_t>> bytes =
+      ipc::EncodeReply(request_id, reply);
+  if (!bytes.ok()) {
+    KISCSI_LOG(kError) << "reply to request " << request_id << ": "
+                       << bytes.status().message();
+    bytes = ipc::EncodeReply(
+        request_id, ipc::ReplyFromStatus(
+                        WithExitCode(absl::InternalError(absl::StrCat(
+                                         "kiscsid could not send its reply: ",
+                                         bytes.status().message())),
+                                     ExitCode::kInternal)));
+  }
+  client.out.insert(client.out.end(), bytes->begin(), bytes->end());
+  Flush(id);
+}
+
+void IpcServer::Flush(uint64_t id) {
+  Client* client = Find(id);
+  if (client == nullptr) return;
+  while (client->out_pos < client->out.size()) {
+    const ssize_t n =
+        ::send(client->fd.get(), client->out.data() + client->out_pos,
+               client->out.size() - client->out_pos, MSG_NOSIGNAL);
+    if (n > 0) {
+      client->out_pos += static_cast<size_t>(n);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    KISCSI_LOG(kDebug) << "connection " << id << ": " << std::strerror(errno);
+    Close(id);
+    return;
+  }
+  if (client->out_pos == client->out.size()) {
+    client->out.clear();
+    client->out_pos = 0;
+    if (client->close_when_flushed ||
+        (client->read_closed && client->in_flight == 0)) {
+      Close(id);
+      return;
+    }
+  }
+  UpdateInterest(*client);
+}
+
+void IpcServer::UpdateInterest(Client& client) {
+  uint32_t wanted = client.read_closed ? 0u : uint32_t{EPOLLIN};
+  if (client.out_pos < client.out.size()) wanted |= EPOLLOUT;
+  if (wanted == client.interest) return;
+  absl::Status status = loop_.ModifyFd(client.fd.get(), wanted);
+  if (!status.ok()) {
+    KISCSI_LOG(kError) << status.message();
+    Close(client.id);
+    return;
+  }
+  client.interest = wanted;
+}
+
+void IpcServer::ArmIdleTimer(Client& client) {
+  if (client.idle_timer != 0) loop_.CancelTimer(client.idle_timer);
+  const uint64_t id = client.id;
+  client.idle_timer = loop_.AddTimer(options_.idle_timeout, [this, id] {
+    Client* idle = Find(id);
+    if (idle == nullptr) return;
+    idle->idle_timer = 0;
+    KISCSI_LOG(kDebug) << "closing idle connection " << id;
+    Close(id);
+  });
+}
+
+void IpcServer::Close(uint64_t id) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  Client& client = *it->second;
+  loop_.RemoveFd(client.fd.get());
+  if (client.idle_timer != 0) loop_.CancelTimer(client.idle_timer);
+  KISCSI_LOG(kDebug) << "connection " << id << " closed";
+  clients_.erase(it);
+}
+
+}  // namespace kiscsi::daemon

@@ -1,0 +1,453 @@
+#include "src/ipc/ipc_protocol.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "src/base/paths.h"
+#include "src/base/status_macros.h"
+
+namespace kiscsi::ipc {
+namespace {
+
+constexpr char kMagic[4] = {'K', 'S', 'C', 'I'};
+constexpr size_t kFieldHeaderSize = 6;
+
+absl::Status Malformed(absl::string_view what) {
+  return WithExitCode(
+      absl::InvalidArgumentError(absl::StrCat("malformed message: ", what)),
+      ExitCode::kDaemonComm);
+}
+
+uint16_t Get16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
+uint32_t Get32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
+         (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+void Put16(std::vector<uint8_t>& out, uint16_t value) {
+  out.push_back(static_cast<uint8_t>(value >> 8));
+  out.push_back(static_cast<uint8_t>(value));
+}
+void Put32(std::vector<uint8_t>& out, uint32_t value) {
+  Put16(out, static_cast<uint16_t>(value >> 16));
+  Put16(out, static_cast<uint16_t>(value));
+}
+
+// Builds a message: header first, length patched in by Finish().
+class MessageWriter {
+ public:
+  MessageWriter(MessageType type, uint32_t request_id) : bytes_(kHeaderSize) {
+    std::memcpy(bytes_.data(), kMagic, sizeof(kMagic));
+    Set(4, 2, kProtocolVersion);
+    Set(6, 2, static_cast<uint16_t>(type));
+    Set(8, 4, request_id);
+  }
+
+  void U32(FieldTag tag, uint32_t value) {
+    Put16(bytes_, static_cast<uint16_t>(tag));
+    Put32(bytes_, 4);
+    Put32(bytes_, value);
+  }
+  void Text(FieldTag tag, absl::string_view value) {
+    if (value.find('\0') != absl::string_view::npos && error_.ok()) {
+      error_ = WithExitCode(
+          absl::InvalidArgumentError(absl::StrCat(
+              "field ", static_cast<int>(tag), " holds a NUL byte")),
+          ExitCode::kInvalid);
+    }
+    Put16(bytes_, static_cast<uint16_t>(tag));
+    // Finish() refuses a payload over the limit, so an emitted length fits.
+    Put32(bytes_, static_cast<uint32_t>(value.size()));
+    bytes_.insert(bytes_.end(), value.begin(), value.end());
+  }
+
+  absl::StatusOr<std::vector<uint8_t>> Finish() && {
+    RETURN_IF_ERROR(error_);
+    const size_t payload = bytes_.size() - kHeaderSize;
+    if (payload > kMaxPayloadLength) {
+      return WithExitCode(
+          absl::ResourceExhaustedError(
+              absl::StrCat("message of ", payload,
+                           " bytes exceeds the limit of ", kMaxPayloadLength)),
+          ExitCode::kInvalid);
+    }
+    Set(12, 4, static_cast<uint32_t>(payload));
+    return std::move(bytes_);
+  }
+
+ private:
+  // Stores the `size` low bytes of `value` big-endian at `offset`.
+  void Set(size_t offset, size_t size, uint32_t value) {
+    for (size_t i = 0; i < size; ++i) {
+      bytes_[offset + i] = static_cast<uint8_t>(value >> (8 * (size - 1 - i)));
+    }
+  }
+
+  std::vector<uint8_t> bytes_;
+  absl::Status error_;  // the first field that cannot be sent
+};
+
+// The fields of a payload, by tag; repeatable tags keep every value in order.
+class Fields {
+ public:
+  static absl::StatusOr<Fields> Parse(absl::Span<const uint8_t> payload) {
+    Fields fields;
+    size_t pos = 0;
+    while (pos < payload.size()) {
+      if (payload.size() - pos < kFieldHeaderSize) {
+        return Malformed("truncated field header");
+      }
+      const uint16_t tag = Get16(&payload[pos]);
+      const uint32_t length = Get32(&payload[pos + 2]);
+      pos += kFieldHeaderSize;
+      if (length > payload.size() - pos) {
+        return Malformed(absl::StrCat("field ", tag, " overruns the payload"));
+      }
+      const absl::Span<const uint8_t> value = payload.subspan(pos, length);
+      pos += length;
+      const bool repeats = tag == static_cast<uint16_t>(FieldTag::kOutLine) ||
+                           tag == static_cast<uint16_t>(FieldTag::kErrLine);
+      std::vector<absl::Span<const uint8_t>>& values = fields.values_[tag];
+      if (!values.empty() && !repeats) {
+        return Malformed(absl::StrCat("field ", tag, " repeats"));
+      }
+      values.push_back(value);
+    }
+    return fields;
+  }
+
+  absl::StatusOr<std::optional<uint32_t>> OptionalU32(FieldTag tag) const {
+    auto it = values_.find(static_cast<uint16_t>(tag));
+    if (it == values_.end()) return std::nullopt;
+    const absl::Span<const uint8_t> value = it->second.front();
+    if (value.size() != 4) {
+      return Malformed(absl::StrCat("field ", static_cast<int>(tag),
+                                    " has length ", value.size(),
+                                    ", expected 4"));
+    }
+    return Get32(value.data());
+  }
+
+  absl::StatusOr<uint32_t> U32(FieldTag tag) const {
+    ASSIGN_OR_RETURN(std::optional<uint32_t> value, OptionalU32(tag));
+    if (!value.has_value()) return Missing(tag);
+    return *value;
+  }
+
+  absl::StatusOr<std::string> Text(FieldTag tag) const {
+    auto it = values_.find(static_cast<uint16_t>(tag));
+    if (it == values_.end()) return Missing(tag);
+    return ToText(tag, it->second.front());
+  }
+
+  absl::StatusOr<std::vector<std::string>> Texts(FieldTag tag) const {
+    std::vector<std::string> texts;
+    auto it = values_.find(static_cast<uint16_t>(tag));
+    if (it == values_.end()) return texts;
+    for (absl::Span<const uint8_t> value : it->second) {
+      ASSIGN_OR_RETURN(std::string text, ToText(tag, value));
+      texts.push_back(std::move(text));
+    }
+    return texts;
+  }
+
+ private:
+  static absl::Status Missing(FieldTag tag) {
+    return Malformed(
+        absl::StrCat("required field ", static_cast<int>(tag), " is missing"));
+  }
+
+  static absl::StatusOr<std::string> ToText(FieldTag tag,
+                                            absl::Span<const uint8_t> value) {
+    if (std::memchr(value.data(), '\0', value.size()) != nullptr) {
+      return Malformed(
+          absl::StrCat("field ", static_cast<int>(tag), " holds a NUL byte"));
+    }
+    return std::string(value.begin(), value.end());
+  }
+
+  absl::flat_hash_map<uint16_t, std::vector<absl::Span<const uint8_t>>> values_;
+};
+
+absl::StatusOr<StartupFilter> FilterField(const Fields& fields) {
+  ASSIGN_OR_RETURN(uint32_t value, fields.U32(FieldTag::kFilter));
+  if (value > static_cast<uint32_t>(StartupFilter::kOnboot)) {
+    return Malformed(absl::StrCat("unknown startup filter ", value));
+  }
+  return static_cast<StartupFilter>(value);
+}
+
+void PutOptionalSid(MessageWriter& writer, const std::optional<uint32_t>& sid) {
+  if (sid.has_value()) writer.U32(FieldTag::kSid, *sid);
+}
+
+void PutFields(MessageWriter&, const PingRequest&) {}
+void PutFields(MessageWriter& writer, const LoginRequest& request) {
+  writer.Text(FieldTag::kTarget, request.target);
+  writer.Text(FieldTag::kAddress, request.address);
+  writer.U32(FieldTag::kPort, request.port);
+  writer.Text(FieldTag::kIface, request.iface);
+}
+void PutFields(MessageWriter& writer, const LogoutRequest& request) {
+  writer.U32(FieldTag::kSid, request.sid);
+}
+void PutFields(MessageWriter& writer, const LogoutAllRequest& request) {
+  writer.U32(FieldTag::kFilter, static_cast<uint32_t>(request.filter));
+}
+void PutFields(MessageWriter& writer, const LoginAllRequest& request) {
+  writer.U32(FieldTag::kFilter, static_cast<uint32_t>(request.filter));
+}
+void PutFields(MessageWriter& writer, const ListSessionsRequest& request) {
+  PutOptionalSid(writer, request.sid);
+  writer.U32(FieldTag::kPrintLevel, request.print_level);
+}
+void PutFields(MessageWriter& writer, const RescanRequest& request) {
+  PutOptionalSid(writer, request.sid);
+}
+void PutFields(MessageWriter& writer, const StatsRequest& request) {
+  PutOptionalSid(writer, request.sid);
+}
+void PutFields(MessageWriter&, const ReloadRequest&) {}
+
+absl::StatusOr<Request> GetLogin(const Fields& fields) {
+  LoginRequest request;
+  ASSIGN_OR_RETURN(request.target, fields.Text(FieldTag::kTarget));
+  ASSIGN_OR_RETURN(request.address, fields.Text(FieldTag::kAddress));
+  ASSIGN_OR_RETURN(uint32_t port, fields.U32(FieldTag::kPort));
+  if (port > 65535) return Malformed(absl::StrCat("port ", port));
+  request.port = static_cast<uint16_t>(port);
+  ASSIGN_OR_RETURN(request.iface, fields.Text(FieldTag::kIface));
+  return request;
+}
+
+}  // namespace
+
+std::string DaemonSocketPath() { return RunDir() + "/kiscsid.sock"; }
+
+absl::StatusOr<StartupFilter> ParseStartupFilter(absl::string_view text) {
+  for (StartupFilter filter :
+       {StartupFilter::kAll, StartupFilter::kManual, StartupFilter::kAutomatic,
+        StartupFilter::kOnboot}) {
+    if (text == StartupFilterName(filter)) return filter;
+  }
+  return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
+                          "invalid startup filter '", text,
+                          "': expected all, manual, automatic or onboot")),
+                      ExitCode::kInvalid);
+}
+
+absl::string_view StartupFilterName(StartupFilter filter) {
+  switch (filter) {
+    case StartupFilter::kAll:
+      return "all";
+    case StartupFilter::kManual:
+      return "manual";
+    case StartupFilter::kAutomatic:
+      return "automatic";
+    case StartupFilter::kOnboot:
+      return "onboot";
+  }
+  return "?";
+}
+
+MessageType TypeOf(const Request& request) {
+  return std::visit([](const auto& r) { return r.kType; }, request);
+}
+
+absl::string_view MessageTypeName(MessageType type) {
+  switch (type) {
+    case MessageType::kPing:
+      return "Ping";
+    case MessageType::kLogin:
+      return "Login";
+    case MessageType::kLogout:
+      return "Logout";
+    case MessageType::kLogoutAll:
+      return "LogoutAll";
+    case MessageType::kLoginAll:
+      return "LoginAll";
+    case MessageType::kListSessions:
+      return "ListSessions";
+    case MessageType::kRescan:
+      return "Rescan";
+    case MessageType::kStats:
+      return "Stats";
+    case MessageType::kReload:
+      return "Reload";
+    case MessageType::kReply:
+      return "Reply";
+  }
+  return "unknown";
+}
+
+Reply ReplyFromStatus(const absl::Status& status) {
+  Reply reply;
+  reply.code = status.code();
+  reply.exit_code = ExitCodeOf(status);
+  reply.message = std::string(status.message());
+  return reply;
+}
+
+absl::Status ReplyStatus(const Reply& reply) {
+  if (reply.code == absl::StatusCode::kOk) return absl::OkStatus();
+  return WithExitCode(absl::Status(reply.code, reply.message), reply.exit_code);
+}
+
+absl::StatusOr<Header> DecodeHeader(absl::Span<const uint8_t> bytes) {
+  if (bytes.size() < kHeaderSize) return Malformed("truncated header");
+  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
+    return Malformed("bad magic (not a kiscsi peer?)");
+  }
+  Header header;
+  header.version = Get16(&bytes[4]);
+  header.type = static_cast<MessageType>(Get16(&bytes[6]));
+  header.request_id = Get32(&bytes[8]);
+  header.payload_length = Get32(&bytes[12]);
+  if (header.payload_length > kMaxPayloadLength) {
+    return Malformed(absl::StrCat("payload of ", header.payload_length,
+                                  " bytes exceeds the limit of ",
+                                  kMaxPayloadLength));
+  }
+  return header;
+}
+
+absl::StatusOr<std::vector<uint8_t>> EncodeRequest(uint32_t request_id,
+                                                   const Request& request) {
+  MessageWriter writer(TypeOf(request), request_id);
+  std::visit([&writer](const auto& r) { PutFields(writer, r); }, request);
+  return std::move(writer).Finish();
+}
+
+absl::StatusOr<std::vector<uint8_t>> EncodeReply(uint32_t request_id,
+                                                 const Reply& reply) {
+  MessageWriter writer(MessageType::kReply, request_id);
+  writer.U32(FieldTag::kStatusCode, static_cast<uint32_t>(reply.code));
+  writer.U32(FieldTag::kExitCode, static_cast<uint32_t>(reply.exit_code));
+  writer.Text(FieldTag::kMessage, reply.message);
+  for (const std::string& line : reply.out_lines) {
+    writer.Text(FieldTag::kOutLine, line);
+  }
+  for (const std::string& line : reply.err_lines) {
+    writer.Text(FieldTag::kErrLine, line);
+  }
+  return std::move(writer).Finish();
+}
+
+absl::Status VersionMismatchError(uint16_t peer_version, bool peer_is_daemon) {
+  const uint16_t cli = peer_is_daemon ? kProtocolVersion : peer_version;
+  const uint16_t daemon = peer_is_daemon ? peer_version : kProtocolVersion;
+  const absl::string_view advice =
+      cli > daemon ? "restart kiscsid after upgrading"
+                   : "use the kiscsiadm installed with the running kiscsid";
+  return WithExitCode(absl::FailedPreconditionError(
+                          absl::StrCat("kiscsiadm speaks protocol ", cli,
+                                       ", kiscsid ", daemon, ": ", advice)),
+                      ExitCode::kDaemonComm);
+}
+
+absl::StatusOr<Request> DecodeRequest(const Header& header,
+                                      absl::Span<const uint8_t> payload) {
+  if (header.version != kProtocolVersion) {
+    return VersionMismatchError(header.version, /*peer_is_daemon=*/false);
+  }
+  ASSIGN_OR_RETURN(Fields fields, Fields::Parse(payload));
+  switch (header.type) {
+    case MessageType::kPing:
+      return PingRequest{};
+    case MessageType::kLogin:
+      return GetLogin(fields);
+    case MessageType::kLogout: {
+      ASSIGN_OR_RETURN(uint32_t sid, fields.U32(FieldTag::kSid));
+      return LogoutRequest{sid};
+    }
+    case MessageType::kLogoutAll: {
+      ASSIGN_OR_RETURN(StartupFilter filter, FilterField(fields));
+      return LogoutAllRequest{filter};
+    }
+    case MessageType::kLoginAll: {
+      ASSIGN_OR_RETURN(StartupFilter filter, FilterField(fields));
+      return LoginAllRequest{filter};
+    }
+    case MessageType::kListSessions: {
+      ListSessionsRequest request;
+      ASSIGN_OR_RETURN(request.sid, fields.OptionalU32(FieldTag::kSid));
+      ASSIGN_OR_RETURN(request.print_level, fields.U32(FieldTag::kPrintLevel));
+      return request;
+    }
+    case MessageType::kRescan: {
+      ASSIGN_OR_RETURN(std::optional<uint32_t> sid,
+                       fields.OptionalU32(FieldTag::kSid));
+      return RescanRequest{sid};
+    }
+    case MessageType::kStats: {
+      ASSIGN_OR_RETURN(std::optional<uint32_t> sid,
+                       fields.OptionalU32(FieldTag::kSid));
+      return StatsRequest{sid};
+    }
+    case MessageType::kReload:
+      return ReloadRequest{};
+    case MessageType::kReply:
+      break;
+  }
+  return WithExitCode(
+      absl::InvalidArgumentError(
+          absl::StrCat("unknown request type ", static_cast<int>(header.type))),
+      ExitCode::kInvalidRequest);
+}
+
+absl::StatusOr<Reply> DecodeReply(absl::Span<const uint8_t> payload) {
+  ASSIGN_OR_RETURN(Fields fields, Fields::Parse(payload));
+  Reply reply;
+  ASSIGN_OR_RETURN(uint32_t code, fields.U32(FieldTag::kStatusCode));
+  if (code > static_cast<uint32_t>(absl::StatusCode::kUnauthenticated)) {
+    return Malformed(absl::StrCat("unknown status code ", code));
+  }
+  reply.code = static_cast<absl::StatusCode>(code);
+  ASSIGN_OR_RETURN(uint32_t exit_code, fields.U32(FieldTag::kExitCode));
+  // Exit statuses are 0..255; success and failure must agree.
+  if (exit_code > 255 || (exit_code == 0) != (code == 0)) {
+    return Malformed(
+        absl::StrCat("exit code ", exit_code, " with status code ", code));
+  }
+  reply.exit_code = static_cast<ExitCode>(exit_code);
+  ASSIGN_OR_RETURN(reply.message, fields.Text(FieldTag::kMessage));
+  ASSIGN_OR_RETURN(reply.out_lines, fields.Texts(FieldTag::kOutLine));
+  ASSIGN_OR_RETURN(reply.err_lines, fields.Texts(FieldTag::kErrLine));
+  return reply;
+}
+
+absl::Status MessageReader::Feed(absl::Span<const uint8_t> bytes) {
+  RETURN_IF_ERROR(error_);
+  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+  size_t pos = 0;
+  while (buffer_.size() - pos >= kHeaderSize) {
+    const absl::Span<const uint8_t> rest =
+        absl::MakeConstSpan(buffer_).subspan(pos);
+    absl::StatusOr<Header> header = DecodeHeader(rest);
+    if (!header.ok()) {
+      error_ = header.status();
+      buffer_.clear();
+      return error_;
+    }
+    if (rest.size() - kHeaderSize < header->payload_length) break;
+    const absl::Span<const uint8_t> payload =
+        rest.subspan(kHeaderSize, header->payload_length);
+    ready_.push_back(
+        Message{*header, std::vector<uint8_t>(payload.begin(), payload.end())});
+    pos += kHeaderSize + header->payload_length;
+  }
+  buffer_.erase(buffer_.begin(), buffer_.begin() + pos);
+  return absl::OkStatus();
+}
+
+std::optional<Message> MessageReader::Next() {
+  if (ready_.empty()) return std::nullopt;
+  Message message = std::move(ready_.front());
+  ready_.pop_front();
+  return message;
+}
+
+}  // namespace kiscsi::ipc

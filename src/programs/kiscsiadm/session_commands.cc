@@ -1,0 +1,261 @@
+#include "src/programs/kiscsiadm/session_commands.h"
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "conf/node_db.h"
+#include "src/base/exit_code.h"
+#include "src/base/status_macros.h"
+#include "src/ipc/ipc_client.h"
+#include "src/session/sysfs_sessions.h"
+#include "src/transport/portal.h"
+
+namespace kiscsi {
+namespace {
+
+// A login waits for the LUNs' block devices; the daemon bounds each step
+// itself.
+constexpr absl::Duration kLoginCallTimeout = absl::Seconds(120);
+constexpr absl::Duration kLoginAllCallTimeout = absl::Seconds(600);
+
+absl::Status NoActiveSessions() {
+  return WithExitCode(absl::NotFoundError("No active sessions."),
+                      ExitCode::kNoObjectsFound);
+}
+
+std::string PortalOf(const SysfsSession& session) {
+  if (!session.connection.has_value()) return "";
+  const SysfsConnection& c = *session.connection;
+  return FormatPortal(
+      Portal{c.persistent_address, c.persistent_port.value_or(3260)}, ',');
+}
+
+// "[sid: N, target: T, portal: A,P]" of iscsiadm's logout lines.
+std::string SessionTag(const SysfsSession& session) {
+  return absl::StrCat("[sid: ", session.sid, ", target: ", session.target_name,
+                      ", portal: ", PortalOf(session), "]");
+}
+
+std::string NodeTag(const conf::NodeKey& key) {
+  return absl::StrCat(
+      "[iface: ", key.iface, ", target: ", key.target_name, ", portal: ",
+      FormatPortal(Portal{key.address, static_cast<uint16_t>(key.port)}, ','),
+      "]");
+}
+
+bool SessionIsNode(const SysfsSession& session, const conf::NodeKey& key) {
+  if (session.target_name != key.target_name) return false;
+  if (!session.connection.has_value()) return false;
+  const SysfsConnection& c = *session.connection;
+  return c.persistent_address == key.address &&
+         c.persistent_port.value_or(0) == key.port &&
+         (session.iface_name.empty() || session.iface_name == key.iface);
+}
+
+absl::StatusOr<conf::NodeFilter> NodeFilterFromOptions(const Options& options) {
+  conf::NodeFilter filter;
+  filter.target_name = options.target_name;
+  filter.iface = options.iface;
+  if (options.portal.has_value()) {
+    ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
+    filter.address = spec.portal.address;
+    filter.port = spec.portal.port;
+    if (spec.tpgt.has_value()) filter.tpgt = *spec.tpgt;
+  }
+  return filter;
+}
+
+// Prints what the daemon sent for the user, and returns the reply's outcome.
+absl::Status PrintReply(const ipc::Reply& reply, CommandContext& context) {
+  for (const std::string& line : reply.out_lines) context.out << line << "\n";
+  for (const std::string& line : reply.err_lines) {
+    context.err << "kiscsiadm: " << line << "\n";
+  }
+  return ipc::ReplyStatus(reply);
+}
+
+absl::StatusOr<std::vector<SysfsSession>> SelectSessions(
+    const Options& options, CommandContext& context) {
+  ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
+                   ReadSysfsSessions(context.sysfs_dir,
+                                     ReadSysfsOptions{options.show_secrets}));
+  if (!options.sid.has_value()) {
+    if (sessions.empty()) return NoActiveSessions();
+    return sessions;
+  }
+  // -r takes a sid or a sysfs path ending in session<sid>.
+  std::string text = *options.sid;
+  size_t at = text.rfind("session");
+  if (at != std::string::npos) text = text.substr(at + 7);
+  uint32_t sid = 0;
+  if (!absl::SimpleAtoi(text, &sid)) {
+    return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
+                            "invalid session id '", *options.sid, "'")),
+                        ExitCode::kInvalid);
+  }
+  for (SysfsSession& session : sessions) {
+    if (session.sid == sid) return std::vector<SysfsSession>{session};
+  }
+  return WithExitCode(
+      absl::NotFoundError(absl::StrCat("Could not get session info for sid ",
+                                       sid, ": no such session")),
+      ExitCode::kSessionNotFound);
+}
+
+absl::Status Rescan(const std::vector<SysfsSession>& sessions,
+                    CommandContext& context) {
+  for (const SysfsSession& session : sessions) {
+    context.out << "Rescanning session " << SessionTag(session) << "\n";
+    if (!session.host_no.has_value()) continue;
+    std::string scan = absl::StrCat(context.sysfs_dir, "/class/scsi_host/host",
+                                    *session.host_no, "/scan");
+    std::ofstream file(scan);
+    file << "- - -";
+    file.close();
+    if (!file) {
+      return WithExitCode(
+          absl::InternalError(absl::StrCat("could not write ", scan)),
+          ExitCode::kSysfsLookup);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LogoutSessions(const std::vector<SysfsSession>& sessions,
+                            CommandContext& context) {
+  for (const SysfsSession& session : sessions) {
+    context.out << "Logging out of session " << SessionTag(session) << "\n";
+  }
+  absl::Status first_error;
+  for (const SysfsSession& session : sessions) {
+    auto reply =
+        ipc::CallDaemon(ipc::LogoutRequest{session.sid}, kLoginCallTimeout);
+    absl::Status status =
+        reply.ok() ? PrintReply(*reply, context) : reply.status();
+    if (status.ok()) {
+      context.out << "Logout of " << SessionTag(session) << " successful.\n";
+      continue;
+    }
+    context.err << "kiscsiadm: Could not logout of " << SessionTag(session)
+                << ": " << status.message() << "\n";
+    if (first_error.ok()) first_error = status;
+  }
+  if (first_error.ok()) return absl::OkStatus();
+  return WithExitCode(
+      absl::Status(first_error.code(),
+                   "Could not logout of all requested sessions"),
+      ExitCodeOf(first_error));
+}
+
+}  // namespace
+
+absl::Status RunSession(const Options& options, CommandContext& context) {
+  ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
+                   SelectSessions(options, context));
+  if (options.logout) return LogoutSessions(sessions, context);
+  if (options.rescan) return Rescan(sessions, context);
+  if (options.stats) {
+    return WithExitCode(
+        absl::UnimplementedError("session statistics are not available yet"),
+        ExitCode::kOperationNotSupported);
+  }
+  SessionListOptions list;
+  list.print_level = options.print_level.value_or(0);
+  list.show_secrets = options.show_secrets;
+  context.out << FormatSessionList(sessions, list);
+  return absl::OkStatus();
+}
+
+absl::Status LoginNodes(const Options& options, CommandContext& context) {
+  ASSIGN_OR_RETURN(conf::NodeFilter filter, NodeFilterFromOptions(options));
+  conf::NodeDb db(context.sysconf_dir);
+  ASSIGN_OR_RETURN(std::vector<conf::NodeKey> keys, db.FindNodes(filter));
+  if (keys.empty()) {
+    return WithExitCode(absl::NotFoundError("No records found"),
+                        ExitCode::kNoObjectsFound);
+  }
+  ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
+                   ReadSysfsSessions(context.sysfs_dir));
+  absl::Status first_error;
+  for (const conf::NodeKey& key : keys) {
+    int present = 0;
+    for (const SysfsSession& session : sessions) {
+      if (SessionIsNode(session, key)) ++present;
+    }
+    if (present > 0) {
+      // The daemon enforces this too; checking here keeps iscsiadm's output.
+      context.err << "kiscsiadm: " << key.iface << ": 1 session requested, but "
+                  << present << " already present.\n";
+      if (first_error.ok()) {
+        first_error = WithExitCode(absl::AlreadyExistsError("session exists"),
+                                   ExitCode::kSessionExists);
+      }
+      continue;
+    }
+    context.out << "Logging in to " << NodeTag(key) << "\n";
+    context.out.flush();
+    auto reply = ipc::CallDaemon(
+        ipc::LoginRequest{key.target_name, key.address,
+                          static_cast<uint16_t>(key.port), key.iface},
+        kLoginCallTimeout);
+    absl::Status status =
+        reply.ok() ? PrintReply(*reply, context) : reply.status();
+    if (status.ok()) {
+      context.out << "Login to " << NodeTag(key) << " successful.\n";
+      continue;
+    }
+    context.err << "kiscsiadm: Could not login to " << NodeTag(key) << ".\n"
+                << "kiscsiadm: " << status.message() << "\n";
+    if (first_error.ok()) first_error = status;
+  }
+  if (first_error.ok()) return absl::OkStatus();
+  return WithExitCode(
+      absl::Status(first_error.code(), "Could not log into all portals"),
+      ExitCodeOf(first_error));
+}
+
+absl::Status LogoutNodes(const Options& options, CommandContext& context) {
+  ASSIGN_OR_RETURN(conf::NodeFilter filter, NodeFilterFromOptions(options));
+  ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
+                   ReadSysfsSessions(context.sysfs_dir));
+  std::vector<SysfsSession> matching;
+  for (const SysfsSession& session : sessions) {
+    if (!session.connection.has_value()) continue;
+    conf::NodeKey key{
+        session.target_name, session.connection->persistent_address,
+        session.connection->persistent_port.value_or(3260),
+        static_cast<int>(session.tpgt.value_or(0)),
+        session.iface_name.empty() ? "default" : session.iface_name};
+    if (filter.tpgt.has_value() && !session.tpgt.has_value()) continue;
+    if (filter.Matches(key)) matching.push_back(session);
+  }
+  if (matching.empty()) {
+    return WithExitCode(absl::NotFoundError("No matching sessions found"),
+                        ExitCode::kNoObjectsFound);
+  }
+  return LogoutSessions(matching, context);
+}
+
+absl::Status LoginAll(const Options& options, CommandContext& context) {
+  ASSIGN_OR_RETURN(ipc::StartupFilter filter,
+                   ipc::ParseStartupFilter(*options.login_all));
+  ASSIGN_OR_RETURN(
+      ipc::Reply reply,
+      ipc::CallDaemon(ipc::LoginAllRequest{filter}, kLoginAllCallTimeout));
+  return PrintReply(reply, context);
+}
+
+absl::Status LogoutAll(const Options& options, CommandContext& context) {
+  ASSIGN_OR_RETURN(ipc::StartupFilter filter,
+                   ipc::ParseStartupFilter(*options.logout_all));
+  ASSIGN_OR_RETURN(
+      ipc::Reply reply,
+      ipc::CallDaemon(ipc::LogoutAllRequest{filter}, kLoginAllCallTimeout));
+  return PrintReply(reply, context);
+}
+
+}  // namespace kiscsi

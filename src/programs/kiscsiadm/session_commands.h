@@ -1,0 +1,24 @@
+// kiscsiadm's kernel-session commands: `-m session` (read from sysfs, as
+// iscsiadm does, so it works without the daemon), rescans, and logins/logouts,
+// which kiscsid carries out.
+#ifndef KISCSI_SRC_PROGRAMS_KISCSIADM_SESSION_COMMANDS_H_
+#define KISCSI_SRC_PROGRAMS_KISCSIADM_SESSION_COMMANDS_H_
+
+#include "absl/status/status.h"
+#include "src/programs/kiscsiadm/commands.h"
+#include "src/programs/kiscsiadm/options.h"
+
+namespace kiscsi {
+
+// -m session [-r SID] [-P N] [-S] [-u] [-R]
+absl::Status RunSession(const Options& options, CommandContext& context);
+// -m node [-T T] [-p P] -l | -u
+absl::Status LoginNodes(const Options& options, CommandContext& context);
+absl::Status LogoutNodes(const Options& options, CommandContext& context);
+// -m node -L | -U all|manual|automatic|onboot
+absl::Status LoginAll(const Options& options, CommandContext& context);
+absl::Status LogoutAll(const Options& options, CommandContext& context);
+
+}  // namespace kiscsi
+
+#endif  // KISCSI_SRC_PROGRAMS_KISCSIADM_SESSION_COMMANDS_H_
