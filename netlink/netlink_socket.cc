@@ -4,7 +4,10 @@
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <memory>
@@ -112,6 +115,20 @@ absl::StatusOr<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open(
     }
     return ErrnoStatus(error, "bind NETLINK_ISCSI socket to event group 1");
   }
+  result->wake_fd_.Reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  result->poll_fd_.Reset(epoll_create1(EPOLL_CLOEXEC));
+  if (!result->wake_fd_.valid() || !result->poll_fd_.valid()) {
+    return ErrnoStatus(errno, "create the NETLINK_ISCSI event fds");
+  }
+  for (int watched : {fd, result->wake_fd_.get()}) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = watched;
+    if (epoll_ctl(result->poll_fd_.get(), EPOLL_CTL_ADD, watched, &event) !=
+        0) {
+      return ErrnoStatus(errno, "watch the NETLINK_ISCSI socket");
+    }
+  }
   return result;
 }
 
@@ -124,8 +141,6 @@ NetlinkSocket::~NetlinkSocket() { mnl_socket_close(socket_); }
 uint32_t NetlinkSocket::portid() const {
   return mnl_socket_get_portid(socket_);
 }
-
-int NetlinkSocket::fd() const { return mnl_socket_get_fd(socket_); }
 
 absl::StatusOr<KernelReply> NetlinkSocket::Request(
     absl::Span<const uint8_t> message) {
@@ -143,6 +158,13 @@ absl::StatusOr<KernelReply> NetlinkSocket::Request(
   while (true) {
     RETURN_IF_ERROR(Drain());
     if (std::optional<KernelReply> reply = inbox_.TakeReply(id)) {
+      if (inbox_.has_events()) {
+        // Events for other operations came in meanwhile: wake the loop.
+        const uint64_t one = 1;
+        if (write(wake_fd_.get(), &one, sizeof(one)) < 0 && errno != EAGAIN) {
+          KISCSI_LOG(kWarning) << "NETLINK_ISCSI: cannot signal queued events";
+        }
+      }
       return *std::move(reply);
     }
     const int64_t left_ms = absl::ToInt64Milliseconds(
@@ -152,7 +174,7 @@ absl::StatusOr<KernelReply> NetlinkSocket::Request(
           absl::StrCat("no reply from the kernel to ", name, " (seq ", id.seq,
                        ") within ", options_.reply_timeout_ms, " ms"));
     }
-    pollfd poll_fd = {fd(), POLLIN, 0};
+    pollfd poll_fd = {mnl_socket_get_fd(socket_), POLLIN, 0};
     if (poll(&poll_fd, 1, static_cast<int>(left_ms)) < 0 && errno != EINTR) {
       return ErrnoStatus(errno, "poll NETLINK_ISCSI socket");
     }
@@ -160,6 +182,11 @@ absl::StatusOr<KernelReply> NetlinkSocket::Request(
 }
 
 absl::StatusOr<std::vector<KernelEvent>> NetlinkSocket::ReadEvents() {
+  uint64_t signalled = 0;
+  if (read(wake_fd_.get(), &signalled, sizeof(signalled)) < 0 &&
+      errno != EAGAIN) {
+    return ErrnoStatus(errno, "read the NETLINK_ISCSI wake-up eventfd");
+  }
   RETURN_IF_ERROR(Drain());
   return inbox_.TakeEvents();
 }
@@ -168,8 +195,8 @@ absl::Status NetlinkSocket::Drain() {
   while (true) {
     // Peek first: MSG_TRUNC makes recv() return the datagram's true size, so
     // a large RECV_PDU is never cut short.
-    const ssize_t size =
-        recv(fd(), nullptr, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+    const ssize_t size = recv(mnl_socket_get_fd(socket_), nullptr, 0,
+                              MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
     if (size < 0) {
       const int error = errno;
       if (error == EAGAIN || error == EWOULDBLOCK) return absl::OkStatus();
@@ -191,7 +218,7 @@ absl::Status NetlinkSocket::Drain() {
     msg.msg_namelen = sizeof(from);
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    const ssize_t got = recvmsg(fd(), &msg, MSG_DONTWAIT);
+    const ssize_t got = recvmsg(mnl_socket_get_fd(socket_), &msg, MSG_DONTWAIT);
     if (got < 0) {
       const int error = errno;
       if (error == EAGAIN || error == EWOULDBLOCK) return absl::OkStatus();

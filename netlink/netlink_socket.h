@@ -27,6 +27,7 @@
 #include "absl/types/span.h"
 #include "netlink/iscsi_kernel.h"
 #include "netlink/uevent_codec.h"
+#include "src/base/unique_fd.h"
 
 struct mnl_socket;
 
@@ -48,6 +49,7 @@ class KernelInbox {
   // GET_STATS) are dropped.
   std::optional<KernelReply> TakeReply(const RequestId& id);
   std::vector<KernelEvent> TakeEvents();
+  bool has_events() const { return !events_.empty(); }
 
  private:
   struct PendingReply {
@@ -89,8 +91,10 @@ class NetlinkSocket {
   // request in an error.
   absl::StatusOr<KernelReply> Request(absl::Span<const uint8_t> message);
 
-  // Readable (for epoll) when the kernel may have sent something.
-  int fd() const;
+  // Readable (for epoll) when the kernel may have sent something, or when
+  // Request() queued events that arrived while it waited for its reply (those
+  // are no longer in the socket, so the socket alone would not wake anyone).
+  int fd() const { return poll_fd_.get(); }
   // Events queued while waiting for replies plus whatever is readable now;
   // never blocks.
   absl::StatusOr<std::vector<KernelEvent>> ReadEvents();
@@ -101,6 +105,8 @@ class NetlinkSocket {
   absl::Status Drain();
 
   mnl_socket* socket_;
+  UniqueFd wake_fd_;  // eventfd: events are queued in inbox_
+  UniqueFd poll_fd_;  // epoll over the socket and wake_fd_, for fd()
   NetlinkSocketOptions options_;
   uint32_t next_seq_ = 1;
   std::vector<uint8_t> buffer_;
