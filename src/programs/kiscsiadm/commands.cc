@@ -99,11 +99,6 @@ absl::Status SendTargetsDiscovery(const Options& options,
     return Invalid("discovery needs a portal: -p IP[:PORT]");
   }
   ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
-  if (options.login) {
-    return Invalid(
-        "discovery with -l is not supported yet: discover, then log in with "
-        "-m node -l");
-  }
   const bool persistent = !options.HasOp(Op::kNonPersistent);
   ASSIGN_OR_RETURN(conf::IscsidConf conf, LoadConf(context));
   ASSIGN_OR_RETURN(Identity identity, LoadIdentity(context));
@@ -142,7 +137,18 @@ absl::Status SendTargetsDiscovery(const Options& options,
                             portal.target_name)
                 << "\n";
   }
-  return absl::OkStatus();
+  if (!options.login) return absl::OkStatus();
+  if (!persistent) {
+    return Invalid(
+        "-l logs in to node records; it cannot go with -o nonpersistent");
+  }
+  std::vector<conf::NodeKey> keys;
+  for (const DiscoveredPortal& portal : found) {
+    keys.push_back(conf::NodeKey{portal.target_name, portal.address,
+                                 portal.port, portal.tpgt,
+                                 options.iface.value_or("default")});
+  }
+  return LoginNodeKeys(keys, context);
 }
 
 // `-m discovery` without -t: the discovery records.

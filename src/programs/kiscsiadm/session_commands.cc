@@ -178,6 +178,11 @@ absl::Status LoginNodes(const Options& options, CommandContext& context) {
     return WithExitCode(absl::NotFoundError("No records found"),
                         ExitCode::kNoObjectsFound);
   }
+  return LoginNodeKeys(keys, context);
+}
+
+absl::Status LoginNodeKeys(const std::vector<conf::NodeKey>& keys,
+                           CommandContext& context) {
   ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
                    ReadSysfsSessions(context.sysfs_dir));
   absl::Status first_error;

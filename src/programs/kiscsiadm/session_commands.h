@@ -4,7 +4,10 @@
 #ifndef KISCSI_SRC_PROGRAMS_KISCSIADM_SESSION_COMMANDS_H_
 #define KISCSI_SRC_PROGRAMS_KISCSIADM_SESSION_COMMANDS_H_
 
+#include <vector>
+
 #include "absl/status/status.h"
+#include "conf/node_db.h"
 #include "src/programs/kiscsiadm/commands.h"
 #include "src/programs/kiscsiadm/options.h"
 
@@ -14,6 +17,9 @@ namespace kiscsi {
 absl::Status RunSession(const Options& options, CommandContext& context);
 // -m node [-T T] [-p P] -l | -u
 absl::Status LoginNodes(const Options& options, CommandContext& context);
+// Logs in to these records (e.g. what a discovery just found).
+absl::Status LoginNodeKeys(const std::vector<conf::NodeKey>& keys,
+                           CommandContext& context);
 absl::Status LogoutNodes(const Options& options, CommandContext& context);
 // -m node -L | -U all|manual|automatic|onboot
 absl::Status LoginAll(const Options& options, CommandContext& context);

@@ -92,6 +92,16 @@ adm -m session
 assert_rc 21
 assert_err_has "No active sessions."
 
+step "discovery with -l logs in to what it finds; -U all logs out"
+adm -m node -T "$chap" -p 127.0.0.1 -o update -n node.session.auth.password -v initiator-secret-1
+adm -m discovery -t st -p 127.0.0.1 -l
+assert_rc 0
+assert_out_has "Login to [iface: default, target: $open, portal: 127.0.0.1,3260] successful."
+assert_out_has "Login to [iface: default, target: $chap, portal: 127.0.0.1,3260] successful."
+adm -m node -U all
+assert_rc 0
+assert_out_has "Logout of [sid: "
+
 step "kiscsid stops on SIGTERM"
 kill -TERM "$daemon"
 wait "$daemon" || fail "kiscsid exited with $?"
