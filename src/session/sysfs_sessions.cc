@@ -49,8 +49,11 @@ std::optional<std::string> ReadAttr(const std::string& path) {
   return text;
 }
 
+// The kernel prints an unset string attribute (a host's hwaddress or netdev,
+// say) as "(null)": that is no value.
 std::string ReadString(const std::string& path) {
-  return ReadAttr(path).value_or("");
+  std::string text = ReadAttr(path).value_or("");
+  return text == "(null)" ? "" : text;
 }
 
 template <typename T>
