@@ -1,10 +1,11 @@
-// The kernel's iSCSI transport as the daemon sees it: the NETLINK_ISCSI requests it sends and
-// the events scsi_transport_iscsi multicasts back.
+// The kernel's iSCSI transport as the daemon sees it: the NETLINK_ISCSI
+// requests it sends and the events scsi_transport_iscsi multicasts back.
 //
-// This is the seam between session logic and the kernel. NetlinkIscsiKernel (netlink/) talks to
-// the real kernel; FakeIscsiKernel (netlink/testing/) behaves like scsi_transport_iscsi for unit
-// tests (including -ENOTCONN until STOP_CONN(RECOVER) after a connection error). Every method is
-// synchronous: the kernel answers netlink requests in the sender's context.
+// This is the seam between session logic and the kernel. NetlinkIscsiKernel
+// (netlink/) talks to the real kernel; FakeIscsiKernel (netlink/testing/)
+// behaves like scsi_transport_iscsi for unit tests (including -ENOTCONN until
+// STOP_CONN(RECOVER) after a connection error). Every method is synchronous:
+// the kernel answers netlink requests in the sender's context.
 #ifndef KISCSI_NETLINK_ISCSI_KERNEL_H_
 #define KISCSI_NETLINK_ISCSI_KERNEL_H_
 
@@ -77,7 +78,8 @@ enum class HostParam : uint32_t {
 inline constexpr uint32_t kConnErrConnFailed = 1011;
 inline constexpr uint32_t kConnErrTcpConnClose = 1020;
 inline constexpr uint32_t kConnErrNopTimedOut = 1022;
-// "conn failed (1011)", "TCP connection closed (1020)", ..., "error 1099" for unknown codes.
+// "conn failed (1011)", "TCP connection closed (1020)", ..., "error 1099" for
+// unknown codes.
 std::string ConnErrorName(uint32_t error);
 
 struct CreatedSession {
@@ -86,7 +88,8 @@ struct CreatedSession {
 };
 
 // Kernel events (multicast to group 1).
-struct RecvPduEvent {  // a login/text/logout/NOP-In/async/reject PDU for userspace
+struct RecvPduEvent {  // a login/text/logout/NOP-In/async/reject PDU for
+                       // userspace
   uint32_t sid = 0;
   uint32_t cid = 0;
   std::vector<uint8_t> pdu;  // 48-byte BHS followed by the data segment
@@ -113,12 +116,14 @@ struct ConnLoginStateEvent {
   uint32_t cid = 0;
   uint32_t state = 0;
 };
-// The event socket overflowed (ENOBUFS): events were lost, state must be re-read from sysfs.
+// The event socket overflowed (ENOBUFS): events were lost, state must be
+// re-read from sysfs.
 struct EventsLostEvent {};
 
 using KernelEvent =
-    std::variant<RecvPduEvent, ConnErrorEvent, UnbindSessionEvent, DestroySessionEvent,
-                 CreateSessionEvent, ConnLoginStateEvent, EventsLostEvent>;
+    std::variant<RecvPduEvent, ConnErrorEvent, UnbindSessionEvent,
+                 DestroySessionEvent, CreateSessionEvent, ConnLoginStateEvent,
+                 EventsLostEvent>;
 
 class IscsiKernel {
  public:
@@ -126,28 +131,32 @@ class IscsiKernel {
 
   // Requests. A failure names the request and the kernel's errno, e.g.
   // "BIND_CONN sid 3 cid 0: Transport endpoint is not connected (-107)".
-  virtual absl::StatusOr<CreatedSession> CreateSession(uint32_t initial_cmdsn,
-                                                       uint16_t cmds_max,
-                                                       uint16_t queue_depth) = 0;
+  virtual absl::StatusOr<CreatedSession> CreateSession(
+      uint32_t initial_cmdsn, uint16_t cmds_max, uint16_t queue_depth) = 0;
   virtual absl::Status DestroySession(uint32_t sid) = 0;
   virtual absl::Status UnbindSession(uint32_t sid) = 0;
   virtual absl::StatusOr<uint32_t> CreateConn(uint32_t sid, uint32_t cid) = 0;
   virtual absl::Status DestroyConn(uint32_t sid, uint32_t cid) = 0;
-  // `socket_fd` is a connected TCP socket of this process; the kernel takes its own reference.
+  // `socket_fd` is a connected TCP socket of this process; the kernel takes its
+  // own reference.
   virtual absl::Status BindConn(uint32_t sid, uint32_t cid, int socket_fd,
                                 bool is_leading) = 0;
   virtual absl::Status SetParam(uint32_t sid, uint32_t cid, IscsiParam param,
                                 absl::string_view value) = 0;
   virtual absl::Status StartConn(uint32_t sid, uint32_t cid) = 0;
-  virtual absl::Status StopConn(uint32_t sid, uint32_t cid, StopConnFlag flag) = 0;
-  // A PDU the kernel transmits on the connection (it stamps CmdSN/ITT bookkeeping).
-  virtual absl::Status SendPdu(uint32_t sid, uint32_t cid, absl::Span<const uint8_t> bhs,
+  virtual absl::Status StopConn(uint32_t sid, uint32_t cid,
+                                StopConnFlag flag) = 0;
+  // A PDU the kernel transmits on the connection (it stamps CmdSN/ITT
+  // bookkeeping).
+  virtual absl::Status SendPdu(uint32_t sid, uint32_t cid,
+                               absl::Span<const uint8_t> bhs,
                                absl::Span<const uint8_t> data) = 0;
   virtual absl::Status SetHostParam(uint32_t host_no, HostParam param,
                                     absl::string_view value) = 0;
 
-  // Events. `event_fd()` becomes readable when events may be waiting (for epoll); ReadEvents()
-  // returns what is there without blocking (possibly nothing).
+  // Events. `event_fd()` becomes readable when events may be waiting (for
+  // epoll); ReadEvents() returns what is there without blocking (possibly
+  // nothing).
   virtual int event_fd() const = 0;
   virtual absl::StatusOr<std::vector<KernelEvent>> ReadEvents() = 0;
 };

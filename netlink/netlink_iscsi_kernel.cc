@@ -208,11 +208,14 @@ absl::Status NetlinkIscsiKernel::StartConn(uint32_t sid, uint32_t cid) {
 
 absl::Status NetlinkIscsiKernel::StopConn(uint32_t sid, uint32_t cid,
                                           StopConnFlag flag) {
-  return Call(EncodeStopConn(NextHeader(), sid, cid, flag),
-              absl::StrCat("STOP_CONN sid ", sid, " cid ", cid, " flag ",
-                           static_cast<uint32_t>(flag)),
-              true)
-      .status();
+  absl::Status status =
+      Call(EncodeStopConn(NextHeader(), sid, cid, flag),
+           absl::StrCat("STOP_CONN sid ", sid, " cid ", cid, " flag ",
+                        static_cast<uint32_t>(flag)),
+           true)
+          .status();
+  if (status.ok()) socket_->DropQueuedConnErrors(sid, cid);
+  return status;
 }
 
 absl::Status NetlinkIscsiKernel::SendPdu(uint32_t sid, uint32_t cid,

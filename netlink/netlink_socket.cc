@@ -61,6 +61,13 @@ void KernelInbox::AddDatagram(absl::Span<const uint8_t> datagram) {
 
 void KernelInbox::AddEventsLost() { events_.push_back(EventsLostEvent{}); }
 
+void KernelInbox::DropConnErrors(uint32_t sid, uint32_t cid) {
+  std::erase_if(events_, [&](const KernelEvent& event) {
+    const auto* error = std::get_if<ConnErrorEvent>(&event);
+    return error != nullptr && error->sid == sid && error->cid == cid;
+  });
+}
+
 std::optional<KernelReply> KernelInbox::TakeReply(const RequestId& id) {
   while (!replies_.empty()) {
     PendingReply pending = std::move(replies_.front());

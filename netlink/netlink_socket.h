@@ -50,6 +50,8 @@ class KernelInbox {
   std::optional<KernelReply> TakeReply(const RequestId& id);
   std::vector<KernelEvent> TakeEvents();
   bool has_events() const { return !events_.empty(); }
+  // Removes queued CONN_ERROR events of (sid, cid).
+  void DropConnErrors(uint32_t sid, uint32_t cid);
 
  private:
   struct PendingReply {
@@ -98,6 +100,14 @@ class NetlinkSocket {
   // Events queued while waiting for replies plus whatever is readable now;
   // never blocks.
   absl::StatusOr<std::vector<KernelEvent>> ReadEvents();
+  // Forgets connection errors of (sid, cid) received so far. After a STOP_CONN
+  // reply they are stale: netlink delivers a connection's error before the
+  // reply to a later request, and the stop released that socket, so an error
+  // still queued belongs to a connection that no longer exists. Left in, it
+  // would tear down the connection that replaces it.
+  void DropQueuedConnErrors(uint32_t sid, uint32_t cid) {
+    inbox_.DropConnErrors(sid, cid);
+  }
 
  private:
   NetlinkSocket(mnl_socket* socket, const NetlinkSocketOptions& options);

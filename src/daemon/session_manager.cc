@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "conf/initiator_name.h"
+#include "netlink/conn_error.h"
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
 #include "src/base/status_macros.h"
@@ -80,6 +81,7 @@ SessionManager::~SessionManager() {
   // kernel.
   setups_.clear();
   logouts_.clear();
+  recoveries_.clear();
   router_.reset();
 }
 
@@ -88,15 +90,220 @@ absl::StatusOr<KernelEventRouter*> SessionManager::Router() {
   ASSIGN_OR_RETURN(kernel_, kernel_factory_());
   auto router = std::make_unique<KernelEventRouter>(loop_, *kernel_);
   RETURN_IF_ERROR(router->Start());
-  router->SetDefaultHandler([](const KernelEvent& event) {
-    if (const auto* error = std::get_if<ConnErrorEvent>(&event)) {
-      KISCSI_LOG(kWarning) << "session " << error->sid << ": connection "
-                           << error->cid << " error "
-                           << ConnErrorName(error->error);
-    }
-  });
+  router->SetDefaultHandler(
+      [this](const KernelEvent& event) { OnUnroutedEvent(event); });
   router_ = std::move(router);
   return router_.get();
+}
+
+RecoveryPolicy SessionManager::PolicyFor(const conf::Record* record) const {
+  RecoveryPolicy policy;
+  if (record != nullptr) {
+    policy.reopen_max =
+        static_cast<int>(record->GetInt("node.session.reopen_max").value_or(0));
+  }
+  return policy;
+}
+
+const SessionRecovery* SessionManager::recovery(uint32_t sid) const {
+  auto it = recoveries_.find(sid);
+  return it == recoveries_.end() ? nullptr : it->second.get();
+}
+
+void SessionManager::OnUnroutedEvent(const KernelEvent& event) {
+  if (const auto* error = std::get_if<ConnErrorEvent>(&event)) {
+    absl::StatusOr<SessionRecovery*> recovery = AdoptSid(error->sid);
+    if (!recovery.ok()) {
+      const std::string hint = ConnErrorHint(error->error);
+      KISCSI_LOG(kWarning) << "session " << error->sid << ": connection "
+                           << error->cid << " error "
+                           << ConnErrorName(error->error)
+                           << (hint.empty() ? "" : ": ") << hint
+                           << "; cannot recover it: "
+                           << recovery.status().message();
+      return;
+    }
+    (*recovery)->OnConnError(error->error);
+    return;
+  }
+  if (const auto* pdu = std::get_if<RecvPduEvent>(&event)) {
+    absl::StatusOr<SessionRecovery*> recovery = AdoptSid(pdu->sid);
+    if (recovery.ok()) {
+      (*recovery)->OnPdu(pdu->pdu);
+    } else {
+      KISCSI_LOG(kDebug) << "session " << pdu->sid
+                         << ": PDU from the kernel ignored: "
+                         << recovery.status().message();
+    }
+    return;
+  }
+  if (const auto* destroyed = std::get_if<DestroySessionEvent>(&event)) {
+    if (recoveries_.erase(destroyed->sid) > 0) {
+      KISCSI_LOG(kInfo) << "session " << destroyed->sid
+                        << ": destroyed; no longer in charge of it";
+    }
+    return;
+  }
+  if (std::holds_alternative<EventsLostEvent>(event)) {
+    // Connection errors may be among the lost events: sysfs says which
+    // connections failed.
+    KISCSI_LOG(kWarning) << "kernel events were lost; re-reading sessions";
+    auto sessions = ReadSysfsSessions(paths_.sysfs_root);
+    if (!sessions.ok()) return;
+    for (const SysfsSession& session : *sessions) {
+      if (session.connection.has_value() &&
+          session.connection->state == "failed") {
+        absl::StatusOr<SessionRecovery*> recovery = AdoptSid(session.sid);
+        if (recovery.ok()) {
+          (*recovery)->RecoverNow("connection failed (events were lost)");
+        }
+      }
+    }
+  }
+}
+
+absl::StatusOr<SessionRecovery*> SessionManager::AdoptSid(uint32_t sid) {
+  if (auto it = recoveries_.find(sid); it != recoveries_.end()) {
+    return it->second.get();
+  }
+  ReadSysfsOptions options;
+  options.include_passwords = true;
+  ASSIGN_OR_RETURN(SysfsSession session,
+                   ReadSysfsSession(paths_.sysfs_root, sid, options));
+  return Adopt(session);
+}
+
+absl::StatusOr<SessionRecovery*> SessionManager::Adopt(
+    const SysfsSession& session) {
+  if (auto it = recoveries_.find(session.sid); it != recoveries_.end()) {
+    return it->second.get();
+  }
+  if (!session.connection.has_value() || !session.host_no.has_value()) {
+    return absl::FailedPreconditionError("no connection or SCSI host in sysfs");
+  }
+  if (session.transport != "tcp") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("transport ", session.transport, " is not iscsi_tcp"));
+  }
+  const SysfsConnection& connection = *session.connection;
+  const Portal portal{
+      connection.persistent_address.empty() ? connection.address
+                                            : connection.persistent_address,
+      connection.persistent_port.value_or(connection.port.value_or(3260))};
+  std::string initiator_name = session.initiator_name;
+  if (initiator_name.empty()) {
+    auto name =
+        conf::ReadInitiatorNameFile(sysconf_dir_ + "/initiatorname.iscsi");
+    if (!name.ok()) return name.status();
+    initiator_name = name->name;
+  }
+  // The node record when one matches, else what sysfs holds.
+  std::optional<SessionSpec> spec;
+  std::optional<conf::Record> record;
+  conf::NodeDb db(sysconf_dir_);
+  conf::NodeFilter filter;
+  filter.target_name = session.target_name;
+  filter.address = portal.address;
+  filter.port = portal.port;
+  auto keys = db.FindNodes(filter);
+  if (keys.ok() && !keys->empty()) {
+    auto read = db.ReadNode(keys->front());
+    if (read.ok()) {
+      auto from_node = SessionSpecFromNode(*read, Identity{initiator_name, ""});
+      if (from_node.ok()) {
+        spec = *std::move(from_node);
+        record = *std::move(read);
+      }
+    }
+  }
+  const bool from_record = spec.has_value();
+  if (!spec.has_value()) {
+    spec.emplace();
+    LoginConfig& login = spec->login;
+    login.initiator_name = initiator_name;
+    login.target_name = session.target_name;
+    if (!session.username.empty()) {
+      login.auth.chap = true;
+      login.auth.username = session.username;
+      login.auth.password = session.password;
+      login.auth.username_in = session.username_in;
+      login.auth.password_in = session.password_in;
+      // sysfs does not say which digest was used: offer all, strongest
+      // first.
+      login.auth.algorithms = {ChapAlgorithm::kSha3_256, ChapAlgorithm::kSha256,
+                               ChapAlgorithm::kSha1, ChapAlgorithm::kMd5};
+    }
+    OperationalConfig& op = login.operational;
+    if (session.first_burst_len)
+      op.first_burst_length = *session.first_burst_len;
+    if (session.max_burst_len) op.max_burst_length = *session.max_burst_len;
+    if (session.immediate_data) op.immediate_data = *session.immediate_data;
+    if (session.initial_r2t) op.initial_r2t = *session.initial_r2t;
+    if (connection.max_recv_dlength) {
+      op.max_recv_data_segment_length = *connection.max_recv_dlength;
+    }
+    if (connection.header_digest.value_or(false)) {
+      op.header_digest = DigestPreference::kCrc32c;
+    }
+    if (connection.data_digest.value_or(false)) {
+      op.data_digest = DigestPreference::kCrc32c;
+    }
+    spec->portal = portal;
+    if (!session.iface_name.empty()) spec->iface_name = session.iface_name;
+    SessionTimeouts& t = spec->timeouts;
+    t.recovery_tmo = static_cast<int>(session.recovery_tmo.value_or(120));
+    t.abort_tmo = static_cast<int>(session.abort_tmo.value_or(15));
+    t.lu_reset_tmo = static_cast<int>(session.lu_reset_tmo.value_or(30));
+    t.tgt_reset_tmo = static_cast<int>(session.tgt_reset_tmo.value_or(30));
+    t.noop_out_interval = static_cast<int>(connection.recv_tmo.value_or(5));
+    t.noop_out_timeout = static_cast<int>(connection.ping_tmo.value_or(5));
+  }
+  spec->existing =
+      SessionSpec::Existing{session.sid, connection.cid, *session.host_no};
+  const uint32_t time2wait = spec->login.operational.default_time2wait;
+  auto recovery = std::make_unique<SessionRecovery>(
+      *router_, *std::move(spec), time2wait,
+      PolicyFor(record.has_value() ? &*record : nullptr), paths_);
+  SessionRecovery* adopted = recovery.get();
+  recoveries_[session.sid] = std::move(recovery);
+  KISCSI_LOG(kInfo) << adopted->name() << ": adopted (connection "
+                    << connection.state << ", "
+                    << (from_record ? "node record" : "identity from sysfs")
+                    << ")";
+  return adopted;
+}
+
+void SessionManager::AdoptSessions() {
+  ReadSysfsOptions options;
+  options.include_passwords = true;
+  auto sessions = ReadSysfsSessions(paths_.sysfs_root, options);
+  if (!sessions.ok()) {
+    KISCSI_LOG(kWarning) << "cannot read sessions to adopt: "
+                         << sessions.status().message();
+    return;
+  }
+  if (sessions->empty()) return;
+  if (auto router = Router(); !router.ok()) {
+    KISCSI_LOG(kWarning) << "cannot adopt " << sessions->size()
+                         << " session(s): " << router.status().message();
+    return;
+  }
+  for (const SysfsSession& session : *sessions) {
+    absl::StatusOr<SessionRecovery*> recovery = Adopt(session);
+    if (!recovery.ok()) {
+      KISCSI_LOG(kWarning) << "session " << session.sid
+                           << ": cannot adopt: " << recovery.status().message();
+      continue;
+    }
+    const bool failed =
+        session.state == "FAILED" || (session.connection.has_value() &&
+                                      session.connection->state == "failed");
+    if (failed) {
+      (*recovery)->RecoverNow(
+          absl::StrCat("session ", session.state, ", connection ",
+                       session.connection->state, " at daemon start"));
+    }
+  }
 }
 
 absl::Status SessionManager::CheckNotPresent(const conf::NodeKey& key,
@@ -136,6 +343,7 @@ void SessionManager::StartLogin(const conf::NodeKey& key, LoginDone done) {
   if (!name.ok()) return fail(WithExitCode(name.status(), ExitCode::kInvalid));
   auto spec = SessionSpecFromNode(*record, Identity{name->name, name->alias});
   if (!spec.ok()) return fail(spec.status());
+  const RecoveryPolicy policy = PolicyFor(&*record);
   auto router = Router();
   if (!router.ok()) return fail(router.status());
 
@@ -144,15 +352,26 @@ void SessionManager::StartLogin(const conf::NodeKey& key, LoginDone done) {
   logging_in_[node_id] = operation;
   KISCSI_LOG(kInfo) << "logging in to " << NodeTag(key);
   auto setup = std::make_unique<SessionSetup>(
-      **router, *std::move(spec), paths_,
-      [this, operation, node_id, key,
-       done](absl::StatusOr<SessionResult> result) {
+      **router, *spec, paths_,
+      [this, operation, node_id, key, done, spec = *spec,
+       policy](absl::StatusOr<SessionResult> result) mutable {
         logging_in_.erase(node_id);
         absl::Status status = result.status();
         if (result.ok()) {
           KISCSI_LOG(kInfo)
               << "session " << result->sid << ": logged in to " << NodeTag(key);
-          sockets_[result->sid] = std::move(result->socket);
+          if (recoveries_.contains(result->sid)) {
+            // An error right after the login adopted it already.
+            KISCSI_LOG(kInfo)
+                << "session " << result->sid << ": already in recovery";
+          } else {
+            spec.existing = SessionSpec::Existing{result->sid, result->cid,
+                                                  result->host_no};
+            recoveries_[result->sid] = std::make_unique<SessionRecovery>(
+                *router_, std::move(spec),
+                result->login.params.default_time2wait, policy, paths_,
+                std::move(result->socket));
+          }
         } else {
           KISCSI_LOG(kWarning)
               << "login to " << NodeTag(key) << " failed: " << status.message();
@@ -268,12 +487,18 @@ void SessionManager::StartLogout(uint32_t sid,
     spec.portal = Portal{session->connection->persistent_address,
                          session->connection->persistent_port.value_or(3260)};
   }
+  if (auto it = recoveries_.find(sid); it != recoveries_.end()) {
+    if (it->second->state() != SessionRecovery::State::kUp) {
+      KISCSI_LOG(kInfo) << it->second->name()
+                        << ": recovery abandoned for the logout";
+    }
+    recoveries_.erase(it);
+  }
   const uint64_t operation = next_operation_++;
   auto logout = std::make_unique<SessionLogout>(
       **router, spec, [this, operation, sid, done](absl::Status status) {
         if (status.ok()) {
           KISCSI_LOG(kInfo) << "session " << sid << ": logged out";
-          sockets_.erase(sid);
         }
         logouts_.erase(operation);
         done(status);

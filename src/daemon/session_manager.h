@@ -7,6 +7,16 @@
 // machine whose kernel has no iSCSI transport; such logins fail with ExitCode
 // kTransportNotFound (12). What sessions exist is always read from sysfs, so
 // sessions made by others (the initramfs, an earlier daemon) count too.
+//
+// Every session the daemon logged in, and every session it adopted, has a
+// SessionRecovery (src/session/session_recovery.h) that answers its
+// connection errors and Async Messages. Adoption: AdoptSessions() at start
+// takes charge of every session in sysfs whoever made it, without touching a
+// connection that is up (no re-login) and recovering at once one found
+// failed; a connection error of a session nobody adopted yet (e.g. made by
+// kiscsistart while the daemon runs) adopts it first. An adopted session's
+// re-login uses its node record when one matches (target, portal), else what
+// sysfs holds (identity, timeouts, CHAP credentials, readable by root).
 #ifndef KISCSI_SRC_DAEMON_SESSION_MANAGER_H_
 #define KISCSI_SRC_DAEMON_SESSION_MANAGER_H_
 
@@ -24,6 +34,7 @@
 #include "src/daemon/basic_command_handler.h"
 #include "src/session/kernel_event_router.h"
 #include "src/session/session_logout.h"
+#include "src/session/session_recovery.h"
 #include "src/session/session_setup.h"
 
 namespace kiscsi::daemon {
@@ -48,6 +59,12 @@ class SessionManager : public BasicCommandHandler {
   void ListSessions(const ipc::ListSessionsRequest& request,
                     ReplyCallback done) override;
 
+  // Takes charge of the sessions in sysfs (call before READY=1). Opens the
+  // kernel only when there is a session.
+  void AdoptSessions();
+  // The recovery in charge of `sid`, or nullptr (for tests and listings).
+  const SessionRecovery* recovery(uint32_t sid) const;
+
  private:
   struct LoginOutcome {
     conf::NodeKey key;
@@ -61,6 +78,11 @@ class SessionManager : public BasicCommandHandler {
   absl::Status CheckNotPresent(const conf::NodeKey& key,
                                const conf::Record& record);
   void StartLogout(uint32_t sid, std::function<void(absl::Status)> done);
+  void OnUnroutedEvent(const KernelEvent& event);
+  // A SessionRecovery for a session found in sysfs.
+  absl::StatusOr<SessionRecovery*> Adopt(const SysfsSession& session);
+  absl::StatusOr<SessionRecovery*> AdoptSid(uint32_t sid);
+  RecoveryPolicy PolicyFor(const conf::Record* record) const;
 
   EventLoop& loop_;
   KernelFactory kernel_factory_;
@@ -72,8 +94,8 @@ class SessionManager : public BasicCommandHandler {
   absl::flat_hash_map<std::string, uint64_t> logging_in_;  // node -> operation
   absl::flat_hash_map<uint64_t, std::unique_ptr<SessionSetup>> setups_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<SessionLogout>> logouts_;
-  // Each session's TCP socket, held until it is logged out.
-  absl::flat_hash_map<uint32_t, UniqueFd> sockets_;
+  // The sessions in the daemon's charge, by sid (each holds its socket).
+  absl::flat_hash_map<uint32_t, std::unique_ptr<SessionRecovery>> recoveries_;
 };
 
 }  // namespace kiscsi::daemon

@@ -403,7 +403,8 @@ absl::StatusOr<LoginStep> LoginMachine::Impl::Handle(
   if (response.status_class == 1) return HandleRedirect(response);
   RETURN_IF_ERROR(LoginStatusToError(
       response.status_class, response.status_detail, config_.target_name));
-  if (response.isid != config_.isid || response.itt != config_.itt) {
+  if (response.isid != config_.isid ||
+      (!config_.transport_sets_itt && response.itt != config_.itt)) {
     return ProtocolError(
         "target answered with a different ISID or initiator task tag than "
         "the login request carried");

@@ -82,6 +82,9 @@ struct LoginConfig {
   uint16_t tsih = 0;  // 0 for a new session (and for reinstatement)
   uint16_t cid = 0;
   uint32_t itt = 0;
+  // The transport stamps the ITT of each request (the kernel does for
+  // SEND_PDU), so responses carry its tag, not `itt`.
+  bool transport_sets_itt = false;
   uint32_t cmdsn = 0;
   uint32_t exp_statsn = 0;
   AuthConfig auth;

@@ -83,6 +83,31 @@ void SessionSetup::Start() {
             absl::ToInt64Milliseconds(spec_.timeouts.login_timeout), " ms")),
         ExitCode::kTransportTimeout));
   });
+  if (spec_.existing.has_value()) {
+    const SessionSpec::Existing& existing = *spec_.existing;
+    sid_ = existing.sid;
+    cid_ = existing.cid;
+    host_no_ = existing.host_no;
+    // Reinstatement: the same ISID, TSIH 0 (RFC 7143 6.3.5).
+    spec_.login.isid = IsidForSid(*sid_);
+    spec_.login.tsih = 0;
+    spec_.login.transport_sets_itt = true;  // the kernel stamps it
+    spec_.login.cid = static_cast<uint16_t>(*cid_);
+    router_.Subscribe(*sid_, *cid_, [this](const KernelEvent& event) {
+      OnKernelEvent(event);
+    });
+    subscribed_ = true;
+    if (existing.stop_first) {
+      // Until this, BIND_CONN/SEND_PDU/START_CONN answer -ENOTCONN.
+      step_ = "stop connection for recovery";
+      absl::Status stopped =
+          kernel_.StopConn(*sid_, *cid_, StopConnFlag::kRecover);
+      if (!stopped.ok()) {
+        Fail(std::move(stopped));
+        return;
+      }
+    }
+  }
   Connect(spec_.portal);
 }
 
@@ -146,12 +171,33 @@ void SessionSetup::TryNextAddress() {
     }
     socket_ = std::move(fd);
     socket_registered_ = true;
+    if (spec_.connect_timeout.has_value()) {
+      connect_timer_ = loop_.AddTimer(*spec_.connect_timeout, [this] {
+        connect_timer_.reset();
+        OnConnectTimeout();
+      });
+    }
     return;
   }
   Fail(last_connect_error_);
 }
 
+void SessionSetup::OnConnectTimeout() {
+  loop_.RemoveFd(socket_.get());
+  socket_registered_ = false;
+  socket_.Reset();
+  last_connect_error_ = WithExitCode(
+      absl::DeadlineExceededError(absl::StrCat(
+          "cannot connect to ", FormatPortal(current_portal_, ':'),
+          ": no answer within ",
+          absl::ToInt64Milliseconds(*spec_.connect_timeout), " ms")),
+      ExitCode::kTransportTimeout);
+  TryNextAddress();
+}
+
 void SessionSetup::OnConnectReady() {
+  if (connect_timer_.has_value()) loop_.CancelTimer(*connect_timer_);
+  connect_timer_.reset();
   loop_.RemoveFd(socket_.get());
   socket_registered_ = false;
   int error = 0;
@@ -193,6 +239,7 @@ void SessionSetup::CreateKernelObjects() {
   host_no_ = session->host_no;
   spec_.login.isid = IsidForSid(*sid_);
   spec_.login.tsih = 0;
+  spec_.login.transport_sets_itt = true;  // the kernel stamps it
 
   step_ = "create connection";
   absl::StatusOr<uint32_t> cid = kernel_.CreateConn(*sid_, 0);
@@ -428,26 +475,76 @@ void SessionSetup::OnLoggedIn(const LoginResult& result) {
     loop_.CancelTimer(*login_timer_);
     login_timer_.reset();
   }
-  KISCSI_LOG(kInfo) << name() << ": logged in (host " << host_no_ << ", isid "
+  KISCSI_LOG(kInfo) << name() << ": "
+                    << (spec_.existing.has_value() ? "reinstated" : "logged in")
+                    << " (host " << host_no_ << ", isid "
                     << IsidHex(spec_.login.isid) << ")";
   state_ = State::kDevices;
+  if (spec_.existing.has_value()) {
+    // The devices exist: bring back those the outage took offline, look for
+    // new LUNs, and finish without waiting for device nodes.
+    ReviveDevices(revived_);
+    if (spec_.scan) {
+      step_ = "rescan";
+      absl::Status scanned = ScanHost();
+      if (!scanned.ok()) {
+        KISCSI_LOG(kWarning) << name() << ": " << scanned.message();
+      }
+    }
+    device_deadline_ = loop_.Now();
+    PollDevices();
+    return;
+  }
   if (!spec_.scan) {
     PollDevices();
     return;
   }
   step_ = "scan";
-  const std::string scan = absl::StrCat(
-      paths_.sysfs_root, "/class/scsi_host/host", host_no_, "/scan");
-  UniqueFd fd(open(scan.c_str(), O_WRONLY | O_CLOEXEC));
-  constexpr absl::string_view kAll = "- - -";
-  if (!fd.valid() || write(fd.get(), kAll.data(), kAll.size()) < 0) {
-    Fail(WithExitCode(ErrnoStatus(errno, absl::StrCat("write ", scan)),
-                      ExitCode::kSysfsLookup));
+  if (absl::Status scanned = ScanHost(); !scanned.ok()) {
+    Fail(std::move(scanned));
     return;
   }
   step_ = "wait for devices";
   device_deadline_ = loop_.Now() + spec_.device_timeout;
   PollDevices();
+}
+
+absl::Status SessionSetup::ScanHost() {
+  const std::string scan = absl::StrCat(
+      paths_.sysfs_root, "/class/scsi_host/host", host_no_, "/scan");
+  UniqueFd fd(open(scan.c_str(), O_WRONLY | O_CLOEXEC));
+  constexpr absl::string_view kAll = "- - -";
+  if (!fd.valid() || write(fd.get(), kAll.data(), kAll.size()) < 0) {
+    return WithExitCode(ErrnoStatus(errno, absl::StrCat("write ", scan)),
+                        ExitCode::kSysfsLookup);
+  }
+  return absl::OkStatus();
+}
+
+void SessionSetup::ReviveDevices(std::vector<SysfsDevice>& revived) {
+  for (SysfsDevice& device : ReadSessionDevices(paths_.sysfs_root, *sid_)) {
+    if (device.state != "offline" && device.state != "transport-offline") {
+      continue;
+    }
+    const std::string hctl = absl::StrCat(device.host, ":", device.channel, ":",
+                                          device.id, ":", device.lun);
+    const std::string state =
+        absl::StrCat(paths_.sysfs_root, "/class/iscsi_session/session", *sid_,
+                     "/device/target", device.host, ":", device.channel, ":",
+                     device.id, "/", hctl, "/state");
+    UniqueFd fd(open(state.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+    constexpr absl::string_view kRunning = "running";
+    if (!fd.valid() || write(fd.get(), kRunning.data(), kRunning.size()) < 0) {
+      KISCSI_LOG(kWarning) << name() << ": cannot set " << hctl << " ("
+                           << device.state
+                           << ") back to running: " << std::strerror(errno);
+      continue;
+    }
+    KISCSI_LOG(kInfo) << name() << ": " << hctl
+                      << (device.block.empty() ? "" : " ") << device.block
+                      << " was " << device.state << ", set back to running";
+    revived.push_back(std::move(device));
+  }
 }
 
 void SessionSetup::PollDevices() {
@@ -470,7 +567,7 @@ void SessionSetup::PollDevices() {
       return;
     }
     result.devices_ready = ready;
-    if (!ready) {
+    if (!ready && !spec_.existing.has_value()) {
       KISCSI_LOG(kWarning) << name() << ": not every LUN has a device after "
                            << absl::ToInt64Milliseconds(spec_.device_timeout)
                            << " ms";
@@ -482,6 +579,7 @@ void SessionSetup::PollDevices() {
   result.isid = spec_.login.isid;
   result.portal = current_portal_;
   result.redirects = redirects_;
+  result.revived = std::move(revived_);
   result.login = login_result_;
   result.socket = std::move(socket_);
   if (subscribed_) {
@@ -498,7 +596,12 @@ void SessionSetup::Fail(absl::Status status) {
       absl::Status(status.code(),
                    absl::StrCat(name(), ": ", step_, ": ", status.message())),
       code);
-  KISCSI_LOG(kError) << failure.message();
+  if (spec_.existing.has_value()) {
+    // A reinstatement attempt: its owner logs the outcome and retries.
+    KISCSI_LOG(kDebug) << failure.message();
+  } else {
+    KISCSI_LOG(kError) << failure.message();
+  }
   Teardown();
   Finish(std::move(failure));
 }
@@ -506,8 +609,10 @@ void SessionSetup::Fail(absl::Status status) {
 void SessionSetup::Teardown() {
   if (login_timer_.has_value()) loop_.CancelTimer(*login_timer_);
   if (device_timer_.has_value()) loop_.CancelTimer(*device_timer_);
+  if (connect_timer_.has_value()) loop_.CancelTimer(*connect_timer_);
   login_timer_.reset();
   device_timer_.reset();
+  connect_timer_.reset();
   if (socket_registered_) loop_.RemoveFd(socket_.get());
   socket_registered_ = false;
   if (subscribed_) router_.Unsubscribe(*sid_, *cid_);
@@ -517,6 +622,15 @@ void SessionSetup::Teardown() {
       KISCSI_LOG(kWarning) << name() << ": teardown: " << status.message();
     }
   };
+  if (spec_.existing.has_value()) {
+    // Not ours to destroy: leave the connection stopped for the next try.
+    if (bound_ && cid_.has_value()) {
+      check(kernel_.StopConn(*sid_, *cid_, StopConnFlag::kRecover));
+    }
+    bound_ = false;
+    socket_.Reset();
+    return;
+  }
   if (cid_.has_value()) {
     // A connection stopped for a redirect still gets TERM before DESTROY.
     if (bound_) check(kernel_.StopConn(*sid_, *cid_, StopConnFlag::kTerm));

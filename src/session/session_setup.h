@@ -17,6 +17,16 @@
 //
 // The ISID is 00 02 3D followed by the sid's low 24 bits: stable per session,
 // distinct for the first 16M sessions.
+//
+// Reinstating an existing session (SessionSpec::existing, after a connection
+// error; see session_recovery.h) skips CREATE_SESSION and CREATE_CONN:
+//   [STOP_CONN(RECOVER) if stop_first] -> connect -> BIND_CONN on the same
+//   sid/cid -> identity SET_PARAMs -> login with the same ISID and TSIH 0 ->
+//   negotiated SET_PARAMs -> START_CONN -> devices that went offline or
+//   transport-offline set back to running -> rescan the host.
+// It does not wait for device nodes (they exist already). A failure destroys
+// nothing: a connection it bound is stopped again with STOP_CONN(RECOVER), so
+// the caller can retry on a connection in a known state.
 #ifndef KISCSI_SRC_SESSION_SESSION_SETUP_H_
 #define KISCSI_SRC_SESSION_SESSION_SETUP_H_
 
@@ -70,6 +80,20 @@ struct SessionSpec {
   // failure: the session stays, the result says which devices are missing.
   absl::Duration device_timeout = absl::Seconds(10);
   int max_redirects = 8;
+  // Bounds the TCP connect of each address (a blackholed portal); unset, only
+  // the login timeout bounds it.
+  std::optional<absl::Duration> connect_timeout;
+
+  // Set: reinstate this session instead of creating one.
+  struct Existing {
+    uint32_t sid = 0;
+    uint32_t cid = 0;
+    uint32_t host_no = 0;
+    // STOP_CONN(RECOVER) before anything else; false only when the caller
+    // has just stopped the connection itself.
+    bool stop_first = true;
+  };
+  std::optional<Existing> existing;
 };
 
 // Where the kernel's sysfs and the device nodes are (tests use a temp tree).
@@ -88,6 +112,8 @@ struct SessionResult {
   std::vector<Portal> redirects;  // each redirect followed, in order
   LoginResult login;              // negotiated values, final StatSN
   std::vector<SysfsDevice> devices;
+  // Reinstatement only: devices that were set back to running.
+  std::vector<SysfsDevice> revived;
   bool devices_ready = false;  // every disk-like LUN has its /dev node
   // The TCP socket bound to the connection; the kernel holds its own
   // reference, keeping this one until the session ends is customary.
@@ -134,7 +160,10 @@ class SessionSetup {
   void OnLoginPdu(const std::vector<uint8_t>& bytes);
   void OnRedirect(const Redirect& redirect);
   void OnLoggedIn(const LoginResult& result);
+  absl::Status ScanHost();
+  void ReviveDevices(std::vector<SysfsDevice>& revived);
   void PollDevices();
+  void OnConnectTimeout();
   void Fail(absl::Status status);
   void Teardown();
   void Finish(absl::StatusOr<SessionResult> outcome);
@@ -165,8 +194,10 @@ class SessionSetup {
   bool subscribed_ = false;
   std::unique_ptr<LoginMachine> machine_;
   LoginResult login_result_;
+  std::vector<SysfsDevice> revived_;
 
   std::optional<EventLoop::TimerId> login_timer_;
+  std::optional<EventLoop::TimerId> connect_timer_;
   std::optional<EventLoop::TimerId> device_timer_;
   std::optional<EventLoop::TimerId> finish_timer_;
   absl::Time device_deadline_;

@@ -96,6 +96,20 @@ TEST(KernelInboxTest, EventsKeepTheirOrder) {
   EXPECT_EQ(std::get<DestroySessionEvent>(events[2]).host_no, 2u);
 }
 
+TEST(KernelInboxTest, DroppingConnErrorsKeepsEverythingElse) {
+  KernelInbox inbox;
+  inbox.AddDatagram(KernelMessage(0, 0, kKeventConnError, {1, 0, 1020}));
+  inbox.AddDatagram(KernelMessage(0, 0, kKeventConnError, {2, 0, 1011}));
+  inbox.AddDatagram(KernelMessage(0, 0, kKeventCreateSession, {1, 2}));
+  inbox.AddDatagram(KernelMessage(0, 0, kKeventConnError, {1, 0, 1020}));
+  inbox.DropConnErrors(1, 0);
+  const std::vector<KernelEvent> events = inbox.TakeEvents();
+  ASSERT_EQ(events.size(), 2u);
+  ASSERT_TRUE(std::holds_alternative<ConnErrorEvent>(events[0]));
+  EXPECT_EQ(std::get<ConnErrorEvent>(events[0]).sid, 2u);
+  EXPECT_TRUE(std::holds_alternative<CreateSessionEvent>(events[1]));
+}
+
 TEST(KernelInboxTest, MalformedInputBecomesEventsLost) {
   KernelInbox inbox;
   Bytes bad = KernelMessage(0, 0, kKeventConnError, {});

@@ -157,6 +157,10 @@ absl::Status Serve(const Options& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<daemon::Daemon> frame,
                    daemon::Daemon::Create(*loop, std::move(listener), handler,
                                           server_options));
+  // Every session already in the kernel (initramfs, kiscsistart, an earlier
+  // daemon) is in this daemon's charge before it reports READY=1: recovery
+  // on its connection errors, and at once for a connection found failed.
+  handler.AdoptSessions();
   // node.startup = automatic records, as iscsid does at start; the logins run
   // on the loop alongside the commands that arrive meanwhile.
   handler.LoginAll(ipc::LoginAllRequest{ipc::StartupFilter::kAutomatic},

@@ -891,6 +891,26 @@ TEST(LoginMachineTest, HeaderChecks) {
   }
 }
 
+TEST(LoginMachineTest, TransportStampedIttIsAccepted) {
+  // Through the kernel (SEND_PDU) the kernel picks the task tag.
+  LoginConfig config = BaseConfig();
+  config.transport_sets_itt = true;
+  Target target(config);
+  target.Start();
+  LoginResponse response = target.Response({{"AuthMethod", "None"}}, true,
+                                           LoginStage::kOperationalNegotiation);
+  response.itt += 7;
+  auto step = target.Send(response);
+  ASSERT_TRUE(step.ok()) << step.status();
+  // The ISID is still checked.
+  Target other(config);
+  other.Start();
+  LoginResponse wrong = other.Response({{"AuthMethod", "None"}}, true,
+                                       LoginStage::kOperationalNegotiation);
+  wrong.isid[5] ^= 1;
+  ExpectError(other.Send(wrong), ExitCode::kLogin, "different ISID");
+}
+
 TEST(LoginMachineTest, FinalResponseTsihChecks) {
   {
     Target target(BaseConfig());

@@ -1,0 +1,222 @@
+// SessionManager's part in recovery: adoption of the sessions in sysfs at
+// start (identity and credentials from sysfs or from a matching node record)
+// and the routing of connection errors to each session's SessionRecovery.
+#include "src/daemon/session_manager.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "netlink/testing/fake_iscsi_kernel.h"
+#include "tests/src/session/scripted_target.h"
+
+namespace kiscsi::daemon {
+namespace {
+
+using ::testing::ElementsAre;
+
+constexpr char kTarget[] = "iqn.2026-11.test:root";
+constexpr char kInitiator[] = "iqn.2026-11.test:initiator";
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(
+      std::filesystem::path(path).parent_path());
+  std::ofstream(path) << text;
+}
+
+class SessionManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/kiscsi-manager-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    root_ = dir;
+    sysconf_ = root_ + "/etc";
+    paths_.sysfs_root = root_ + "/sys";
+    paths_.dev_root = root_ + "/dev";
+    std::filesystem::create_directories(paths_.dev_root);
+    WriteFile(sysconf_ + "/initiatorname.iscsi",
+              absl::StrCat("InitiatorName=", kInitiator, "\n"));
+    auto loop = EventLoop::Create();
+    ASSERT_TRUE(loop.ok());
+    loop_ = *std::move(loop);
+
+    listen_fd_.Reset(
+        socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(listen_fd_.get(), reinterpret_cast<sockaddr*>(&address),
+                   sizeof(address)),
+              0);
+    ASSERT_EQ(listen(listen_fd_.get(), 16), 0);
+    socklen_t length = sizeof(address);
+    getsockname(listen_fd_.get(), reinterpret_cast<sockaddr*>(&address),
+                &length);
+    port_ = ntohs(address.sin_port);
+    ASSERT_TRUE(loop_
+                    ->AddFd(listen_fd_.get(), EPOLLIN,
+                            [this](uint32_t) {
+                              const int fd = accept4(listen_fd_.get(), nullptr,
+                                                     nullptr, SOCK_CLOEXEC);
+                              if (fd >= 0) accepted_.emplace_back(fd);
+                            })
+                    .ok());
+
+    // The kernel already has session 1 (made by someone else).
+    auto kernel = std::make_unique<FakeIscsiKernel>();
+    kernel_ = kernel.get();
+    ASSERT_TRUE(kernel_->CreateSession(0, 128, 32).ok());
+    ASSERT_TRUE(kernel_->CreateConn(1, 0).ok());
+    owned_kernel_ = std::move(kernel);
+    manager_ = std::make_unique<SessionManager>(
+        *loop_,
+        [this]() -> absl::StatusOr<std::unique_ptr<IscsiKernel>> {
+          return std::move(owned_kernel_);
+        },
+        sysconf_, paths_, root_ + "/iscsid.conf", conf::IscsidConf());
+  }
+
+  void TearDown() override {
+    manager_.reset();
+    loop_->RemoveFd(listen_fd_.get());
+    std::filesystem::remove_all(root_);
+  }
+
+  // sysfs of session 1 on host 2 with the given states and CHAP user.
+  void WriteSysfsSession(const std::string& session_state,
+                         const std::string& conn_state,
+                         const std::string& username,
+                         const std::string& password) {
+    const std::string sys = paths_.sysfs_root;
+    const std::string host_dir = sys + "/devices/platform/host2/session1";
+    std::filesystem::create_directories(host_dir);
+    const std::string s = sys + "/class/iscsi_session/session1/";
+    WriteFile(s + "targetname", absl::StrCat(kTarget, "\n"));
+    WriteFile(s + "state", session_state + "\n");
+    WriteFile(s + "initiatorname", absl::StrCat(kInitiator, "\n"));
+    WriteFile(s + "recovery_tmo", "120\n");
+    WriteFile(s + "username", username + "\n");
+    WriteFile(s + "password", password + "\n");
+    std::filesystem::create_directory_symlink(host_dir, s + "device");
+    const std::string c = sys + "/class/iscsi_connection/connection1:0/";
+    WriteFile(c + "state", conn_state + "\n");
+    WriteFile(c + "persistent_address", "127.0.0.1\n");
+    WriteFile(c + "persistent_port", absl::StrCat(port_, "\n"));
+    WriteFile(sys + "/class/scsi_host/host2/proc_name", "iscsi_tcp\n");
+    WriteFile(sys + "/class/scsi_host/host2/scan", "");
+  }
+
+  void UseTarget(const std::string& user, const std::string& secret) {
+    ScriptedTargetConfig config;
+    config.chap_username = user;
+    config.chap_password = secret;
+    target_ = std::make_unique<ScriptedTarget>(*kernel_, config);
+    kernel_->SetPduResponder(
+        [this](uint32_t sid, uint32_t cid, std::vector<uint8_t> pdu) {
+          return target_->Respond(sid, cid, std::move(pdu));
+        });
+  }
+
+  bool RunUntilUp() {
+    return loop_
+        ->RunUntil(
+            [&] {
+              const SessionRecovery* recovery = manager_->recovery(1);
+              return recovery != nullptr &&
+                     recovery->state() == SessionRecovery::State::kUp &&
+                     kernel_->ConnState(1, 0) == "up";
+            },
+            absl::Seconds(10))
+        .ok();
+  }
+
+  std::vector<std::string> Lifecycle() {
+    std::vector<std::string> out;
+    for (const std::string& call : kernel_->calls()) {
+      if (!absl::StartsWith(call, "SET_PARAM") &&
+          !absl::StartsWith(call, "SEND_PDU")) {
+        out.push_back(call);
+      }
+    }
+    return out;
+  }
+
+  std::string root_;
+  std::string sysconf_;
+  SessionPaths paths_;
+  std::unique_ptr<EventLoop> loop_;
+  UniqueFd listen_fd_;
+  uint16_t port_ = 0;
+  std::vector<UniqueFd> accepted_;
+  FakeIscsiKernel* kernel_ = nullptr;
+  std::unique_ptr<IscsiKernel> owned_kernel_;
+  std::unique_ptr<ScriptedTarget> target_;
+  std::unique_ptr<SessionManager> manager_;
+};
+
+TEST_F(SessionManagerTest, FailedSessionIsRecoveredAtOnceWithSysfsCredentials) {
+  WriteSysfsSession("FAILED", "failed", "user1", "sysfs-secret-1");
+  UseTarget("user1", "sysfs-secret-1");
+  manager_->AdoptSessions();
+  ASSERT_NE(manager_->recovery(1), nullptr);
+  ASSERT_TRUE(RunUntilUp());
+  EXPECT_THAT(Lifecycle(), ElementsAre("CREATE_SESSION", "CREATE_CONN 1 0",
+                                       "STOP_CONN 1 0 RECOVER", "BIND_CONN 1 0",
+                                       "START_CONN 1 0"));
+  EXPECT_EQ(kernel_->GetParam(1, 0, IscsiParam::kUsername), "user1");
+  EXPECT_EQ(kernel_->GetParam(1, 0, IscsiParam::kTargetName), kTarget);
+  EXPECT_EQ(kernel_->GetParam(1, 0, IscsiParam::kIsid), "00023d000001");
+}
+
+TEST_F(SessionManagerTest, UpSessionIsAdoptedUntouchedAndRecoveredOnError) {
+  WriteSysfsSession("LOGGED_IN", "up", "sysfs-user", "stale-secret");
+  // A matching node record wins over sysfs: its credentials and its
+  // DefaultTime2Wait of 0.
+  conf::NodeDb db(sysconf_);
+  conf::NodeKey key{kTarget, "127.0.0.1", port_, 1, "default"};
+  conf::Record record;
+  record.Set("node.name", kTarget);
+  record.Set("node.conn[0].address", "127.0.0.1");
+  record.Set("node.conn[0].port", absl::StrCat(port_));
+  record.Set("node.session.auth.authmethod", "CHAP");
+  record.Set("node.session.auth.username", "node-user");
+  record.Set("node.session.auth.password", "node-secret-12");
+  record.Set("node.session.iscsi.DefaultTime2Wait", "0");
+  ASSERT_TRUE(db.WriteNode(key, record).ok());
+  UseTarget("node-user", "node-secret-12");
+
+  manager_->AdoptSessions();
+  ASSERT_NE(manager_->recovery(1), nullptr);
+  ASSERT_TRUE(loop_->RunOnce(absl::Milliseconds(50)).ok());
+  // Adopted without a re-login: no call reached the kernel.
+  EXPECT_THAT(Lifecycle(), ElementsAre("CREATE_SESSION", "CREATE_CONN 1 0"));
+
+  // Bind it as if it had been up, then fail it.
+  UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(kernel_->BindConn(1, 0, socket.get(), true).ok());
+  ASSERT_TRUE(kernel_->StartConn(1, 0).ok());
+  // The kernel marks the connection failed, then reports the error.
+  WriteFile(paths_.sysfs_root + "/class/iscsi_connection/connection1:0/state",
+            "failed\n");
+  ASSERT_TRUE(kernel_->InjectConnError(1, 0, kConnErrTcpConnClose));
+  ASSERT_TRUE(RunUntilUp());
+  EXPECT_THAT(Lifecycle(),
+              ElementsAre("CREATE_SESSION", "CREATE_CONN 1 0", "BIND_CONN 1 0",
+                          "START_CONN 1 0", "STOP_CONN 1 0 RECOVER",
+                          "BIND_CONN 1 0", "START_CONN 1 0"));
+  EXPECT_EQ(kernel_->GetParam(1, 0, IscsiParam::kUsername), "node-user");
+}
+
+}  // namespace
+}  // namespace kiscsi::daemon
