@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end demo, narrated: inside a VM running Debian's kernel, an LIO target with
 # mutual CHAP; kiscsid starts; kiscsiadm discovers the target, logs in through the kernel
-# (iscsi_tcp), the disk appears, data written through it reads back; then logout.
+# (iscsi_tcp), the disk appears, data written through it reads back, the target goes away for
+# 3 s in the middle of a write and comes back: the write completes, nothing is lost; logout.
 # shellcheck source=tests/vm/guest/lib.sh
 . "$KISCSI_VM_GUEST/lib.sh"
 
@@ -48,6 +49,26 @@ dd if="/dev/$disk" of=readback bs=1M count=16 iflag=direct status=none
 cmp pattern readback || fail "data read back differs"
 echo "sha256 written:   $(sha256sum <pattern | cut -c1-16)"
 echo "sha256 read back: $(sha256sum <readback | cut -c1-16)"
+
+step "survive a target outage: the target disappears for 3 s in the middle of a 16 MiB write"
+head -c 16777216 /dev/urandom >pattern2
+port_before=$(cat /sys/class/iscsi_connection/connection1:0/local_port)
+( dd if=pattern2 of="/dev/$disk" bs=64K oflag=direct status=none; echo $? >writer.rc ) &
+writer=$!
+sleep 0.3
+lio_disable "$t"
+echo "target disabled"
+sleep 3
+lio_enable "$t"
+echo "target enabled"
+wait "$writer"
+[ "$(cat writer.rc)" = 0 ] || fail "the write failed during the outage"
+dd if="/dev/$disk" of=readback2 bs=1M count=16 iflag=direct status=none
+cmp pattern2 readback2 || fail "data read back differs after the outage"
+echo "sha256 written:   $(sha256sum <pattern2 | cut -c1-16)"
+echo "sha256 read back: $(sha256sum <readback2 | cut -c1-16)"
+echo "connection: local port $port_before before, $(cat /sys/class/iscsi_connection/connection1:0/local_port) after (a new connection, same session)"
+grep -E "error|recovered" kiscsid.log | sed 's/^/  /'
 
 step "log out"
 show -m node -T "$t" -p 127.0.0.1 -u
