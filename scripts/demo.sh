@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end demo in a VM (Debian's kernel under qemu, LIO inside): discovery, a login
 # through the kernel with mutual CHAP, the disk written and read back, a target outage survived,
-# logout. Installs what it
-# needs (packages, the kernel package, an initramfs; cached in ~/.cache/kiscsi-vm), builds the
-# programs, boots, and streams the guest's console. The scenario: tests/vm/scenarios/demo.sh.
+# logout. Installs what it needs (packages, the kernel package, an initramfs; cached in
+# ~/.cache/kiscsi-vm), builds the programs, boots, and streams the guest's console. The scenario: tests/vm/scenarios/demo.sh.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
