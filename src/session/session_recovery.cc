@@ -15,6 +15,10 @@
 namespace kiscsi {
 namespace {
 
+// How long a reinstated connection is watched after an error seen while it
+// logged in.
+constexpr absl::Duration kStaleErrorWindow = absl::Milliseconds(500);
+
 SessionRecovery::Random DefaultRandom() {
   auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
   return [engine] {
@@ -69,6 +73,28 @@ bool SessionRecovery::KernelSaysUp() const {
   return std::getline(file, state) && state == "up";
 }
 
+// An error that came in while the attempt logged in is either a late one of
+// an earlier attempt's socket (harmless) or the new connection's own. The
+// kernel takes the connection out of "up" when it fails it, though not
+// always before it reports the error: watch its state for a while.
+void SessionRecovery::VerifyConnection() {
+  timer_.reset();
+  if (state_ != State::kUp) return;
+  if (!KernelSaysUp()) {
+    Begin("connection error on the reinstated connection",
+          absl::Seconds(time2wait_));
+    return;
+  }
+  if (loop_.Now() >= verify_until_) {
+    KISCSI_LOG(kInfo) << name()
+                      << ": the error seen while logging in was an earlier "
+                         "connection's; the new one is up";
+    return;
+  }
+  timer_ =
+      loop_.AddTimer(absl::Milliseconds(20), [this] { VerifyConnection(); });
+}
+
 void SessionRecovery::OnConnError(uint32_t error) {
   const std::string hint = ConnErrorHint(error);
   const std::string what =
@@ -76,16 +102,6 @@ void SessionRecovery::OnConnError(uint32_t error) {
                    ConnErrorName(error), hint.empty() ? "" : ": ", hint);
   switch (state_) {
     case State::kUp:
-      // The kernel marks a connection failed before it reports the error; one
-      // it still calls up got an error meant for a socket it no longer has
-      // (a failed attempt's, delivered late).
-      if (KernelSaysUp()) {
-        KISCSI_LOG(kInfo) << name() << ": " << what
-                          << " for an earlier connection; ignored";
-        return;
-      }
-      Begin(what, absl::Seconds(time2wait_));
-      return;
     case State::kGaveUp:
       Begin(what, absl::Seconds(time2wait_));
       return;
@@ -218,9 +234,9 @@ void SessionRecovery::OnAttemptDone(absl::StatusOr<SessionResult> result) {
                       << " ms";
     if (on_recovered_) on_recovered_(*result);
     socket_ = std::move(result->socket);  // held until the next error
-    if (error_while_attempting_ && !KernelSaysUp()) {
-      Begin("connection error on the reinstated connection",
-            absl::Seconds(time2wait_));
+    if (error_while_attempting_) {
+      verify_until_ = loop_.Now() + kStaleErrorWindow;
+      VerifyConnection();
     }
     return;
   }

@@ -97,6 +97,7 @@ class SessionRecovery {
   void CancelTimer();
   // The connection's state in sysfs is "up": the kernel sees no error on it.
   bool KernelSaysUp() const;
+  void VerifyConnection();
 
   KernelEventRouter& router_;
   EventLoop& loop_;
@@ -110,6 +111,7 @@ class SessionRecovery {
 
   State state_ = State::kUp;
   bool stopped_ = false;  // STOP_CONN(RECOVER) done since the last attempt
+  absl::Time verify_until_;
   bool error_while_attempting_ = false;
   int attempts_ = 0;
   absl::Duration backoff_;
