@@ -173,6 +173,63 @@ absl::StatusOr<SessionRecovery*> SessionManager::AdoptSid(uint32_t sid) {
   return Adopt(session);
 }
 
+std::optional<conf::Record> SessionManager::FindNodeRecord(
+    const std::string& target_name, const Portal& portal) const {
+  conf::NodeDb db(sysconf_dir_);
+  conf::NodeFilter filter;
+  filter.target_name = target_name;
+  filter.address = portal.address;
+  filter.port = portal.port;
+  auto keys = db.FindNodes(filter);
+  if (!keys.ok() || keys->empty()) return std::nullopt;
+  auto record = db.ReadNode(keys->front());
+  if (!record.ok()) return std::nullopt;
+  return *std::move(record);
+}
+
+void SessionManager::ApplyLiveSettings(const SysfsSession& session) {
+  if (!session.connection.has_value() || kernel_ == nullptr) return;
+  const SysfsConnection& connection = *session.connection;
+  const Portal portal{
+      connection.persistent_address.empty() ? connection.address
+                                            : connection.persistent_address,
+      connection.persistent_port.value_or(connection.port.value_or(3260))};
+  std::optional<conf::Record> record =
+      FindNodeRecord(session.target_name, portal);
+  if (!record.has_value()) return;
+  auto spec =
+      SessionSpecFromNode(*record, Identity{session.initiator_name, ""});
+  if (!spec.ok()) return;
+  const SessionTimeouts& t = spec->timeouts;
+  const struct {
+    IscsiParam param;
+    int value;
+  } settings[] = {
+      {IscsiParam::kSessRecoveryTmo, t.recovery_tmo},
+      {IscsiParam::kAbortTmo, t.abort_tmo},
+      {IscsiParam::kLuResetTmo, t.lu_reset_tmo},
+      {IscsiParam::kTgtResetTmo, t.tgt_reset_tmo},
+      {IscsiParam::kPingTmo, t.noop_out_timeout},
+      {IscsiParam::kRecvTmo, t.noop_out_interval},
+  };
+  for (const auto& setting : settings) {
+    absl::Status status =
+        kernel_->SetParam(session.sid, connection.cid, setting.param,
+                          absl::StrCat(setting.value));
+    if (!status.ok()) {
+      KISCSI_LOG(kWarning) << "session " << session.sid
+                           << ": cannot apply the node record's setting: "
+                           << status.message();
+    }
+  }
+  KISCSI_LOG(kInfo) << "session " << session.sid
+                    << ": node record settings applied without a re-login "
+                       "(replacement_timeout "
+                    << t.recovery_tmo << ", NOP-Out interval "
+                    << t.noop_out_interval << ", timeout " << t.noop_out_timeout
+                    << ")";
+}
+
 absl::StatusOr<SessionRecovery*> SessionManager::Adopt(
     const SysfsSession& session) {
   if (auto it = recoveries_.find(session.sid); it != recoveries_.end()) {
@@ -199,21 +256,14 @@ absl::StatusOr<SessionRecovery*> SessionManager::Adopt(
   }
   // The node record when one matches, else what sysfs holds.
   std::optional<SessionSpec> spec;
-  std::optional<conf::Record> record;
-  conf::NodeDb db(sysconf_dir_);
-  conf::NodeFilter filter;
-  filter.target_name = session.target_name;
-  filter.address = portal.address;
-  filter.port = portal.port;
-  auto keys = db.FindNodes(filter);
-  if (keys.ok() && !keys->empty()) {
-    auto read = db.ReadNode(keys->front());
-    if (read.ok()) {
-      auto from_node = SessionSpecFromNode(*read, Identity{initiator_name, ""});
-      if (from_node.ok()) {
-        spec = *std::move(from_node);
-        record = *std::move(read);
-      }
+  std::optional<conf::Record> record =
+      FindNodeRecord(session.target_name, portal);
+  if (record.has_value()) {
+    auto from_node = SessionSpecFromNode(*record, Identity{initiator_name, ""});
+    if (from_node.ok()) {
+      spec = *std::move(from_node);
+    } else {
+      record.reset();
     }
   }
   const bool from_record = spec.has_value();
@@ -302,6 +352,9 @@ void SessionManager::AdoptSessions() {
       (*recovery)->RecoverNow(
           absl::StrCat("session ", session.state, ", connection ",
                        session.connection->state, " at daemon start"));
+    } else {
+      // Timeouts and NOP settings take effect on the live connection.
+      ApplyLiveSettings(session);
     }
   }
 }

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -36,6 +37,8 @@
 #include "src/session/session_logout.h"
 #include "src/session/session_recovery.h"
 #include "src/session/session_setup.h"
+#include "src/session/sysfs_sessions.h"
+#include "src/transport/portal.h"
 
 namespace kiscsi::daemon {
 
@@ -73,6 +76,12 @@ class SessionManager : public BasicCommandHandler {
   using LoginDone = std::function<void(LoginOutcome)>;
 
   absl::StatusOr<KernelEventRouter*> Router();
+  // The node record of a target/portal, if the database has one.
+  std::optional<conf::Record> FindNodeRecord(const std::string& target_name,
+                                             const Portal& portal) const;
+  // Sets what the kernel accepts on a live connection (timeouts, NOP-Out
+  // interval and timeout) from the session's node record, if it has one.
+  void ApplyLiveSettings(const SysfsSession& session);
   // Starts one login; `done` runs once, from the loop, with the outcome.
   void StartLogin(const conf::NodeKey& key, LoginDone done);
   absl::Status CheckNotPresent(const conf::NodeKey& key,

@@ -193,14 +193,17 @@ TEST_F(SessionManagerTest, UpSessionIsAdoptedUntouchedAndRecoveredOnError) {
   record.Set("node.session.auth.username", "node-user");
   record.Set("node.session.auth.password", "node-secret-12");
   record.Set("node.session.iscsi.DefaultTime2Wait", "0");
+  record.Set("node.session.timeo.replacement_timeout", "86400");
   ASSERT_TRUE(db.WriteNode(key, record).ok());
   UseTarget("node-user", "node-secret-12");
 
   manager_->AdoptSessions();
   ASSERT_NE(manager_->recovery(1), nullptr);
   ASSERT_TRUE(loop_->RunOnce(absl::Milliseconds(50)).ok());
-  // Adopted without a re-login: no call reached the kernel.
+  // Adopted without a re-login: no lifecycle call reached the kernel, only
+  // the record's settings the kernel takes on a live connection.
   EXPECT_THAT(Lifecycle(), ElementsAre("CREATE_SESSION", "CREATE_CONN 1 0"));
+  EXPECT_EQ(kernel_->GetParam(1, 0, IscsiParam::kSessRecoveryTmo), "86400");
 
   // Bind it as if it had been up, then fail it.
   UniqueFd socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Adoption: a session made without the daemon (kiscsistart, as in an initramfs) is taken over by
 # kiscsid without a re-login (its TCP connection, seen as sysfs local_port, is untouched) and then
-# recovered by it through a target outage; kiscsid killed with SIGKILL during writes and started
+# recovered by it through a target outage; the node record's timeouts are applied to the live
+# session; kiscsid killed with SIGKILL during writes and started
 # again adopts the session once more, still without a re-login, and no write fails.
 # shellcheck source=tests/vm/guest/lib.sh
 . "$KISCSI_VM_GUEST/lib.sh"
@@ -35,17 +36,30 @@ start_daemon() {
 }
 trap 'rc=$?; [ $rc -eq 0 ] || { echo "---- kiscsid.log (last 60 lines)"; tail -60 kiscsid.log; }' EXIT
 
-step "kiscsid starts and adopts the session without a re-login"
+step "a node record for it, with replacement_timeout 600 (the initramfs used 120)"
+adm -m node -T "$t" -p 127.0.0.1 -o new
+assert_rc 0
+for kv in node.session.timeo.replacement_timeout=600 node.session.auth.authmethod=CHAP \
+  node.session.auth.username=boot-user node.session.auth.password=boot-secret-1 \
+  node.session.auth.username_in=boot-target node.session.auth.password_in=boot-secret-2; do
+  adm -m node -T "$t" -p 127.0.0.1 -o update -n "${kv%%=*}" -v "${kv#*=}"
+  assert_rc 0
+done
+[ "$(cat /sys/class/iscsi_session/session1/recovery_tmo)" = 120 ] || fail "unexpected recovery_tmo"
+
+step "kiscsid starts and adopts the session without a re-login, applying the record"
 start_writer "$disk" 512
 wait_for 30 writes_at_least 10
 start_daemon
 wait_for 10 writes_at_least 30
 [ "$(local_port 1)" = "$port0" ] || fail "local_port changed: kiscsid logged in again"
+[ "$(cat /sys/class/iscsi_session/session1/recovery_tmo)" = 600 ] ||
+  fail "recovery_tmo is $(cat /sys/class/iscsi_session/session1/recovery_tmo), not the record's 600"
 adm -m session
 assert_rc 0
 assert_out_eq "tcp: [1] 127.0.0.1:3260,1 $t (non-flash)"
 
-step "an outage of 3 s: recovered by kiscsid with the credentials the kernel holds"
+step "an outage of 3 s: recovered by kiscsid (credentials from the node record)"
 lio_disable "$t"
 wait_for 5 session_state_is 1 FAILED
 sleep 3
