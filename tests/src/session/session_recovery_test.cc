@@ -21,6 +21,7 @@
 #include "src/protocol/pdu.h"
 #include "src/protocol/text_codec.h"
 #include "src/session/kernel_pdu.h"
+#include "tests/src/session/holding_listener.h"
 #include "tests/src/session/scripted_target.h"
 
 namespace kiscsi {
@@ -30,43 +31,6 @@ using ::testing::ElementsAre;
 
 constexpr char kTarget[] = "iqn.2026-11.test:disk1";
 constexpr char kInitiator[] = "iqn.1993-08.org.debian:01:c85bc2516951";
-
-// Accepts and holds connections on 127.0.0.1 (the fake kernel never reads).
-class Listener {
- public:
-  explicit Listener(EventLoop& loop) : loop_(loop) {
-    fd_.Reset(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(
-        bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-        0);
-    EXPECT_EQ(listen(fd_.get(), 64), 0);
-    socklen_t length = sizeof(address);
-    getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    EXPECT_TRUE(loop_
-                    .AddFd(fd_.get(), EPOLLIN,
-                           [this](uint32_t) {
-                             for (;;) {
-                               const int fd = accept4(fd_.get(), nullptr,
-                                                      nullptr, SOCK_CLOEXEC);
-                               if (fd < 0) return;
-                               accepted_.emplace_back(fd);
-                             }
-                           })
-                    .ok());
-  }
-  ~Listener() { loop_.RemoveFd(fd_.get()); }
-  Portal portal() const { return {"127.0.0.1", port_}; }
-
- private:
-  EventLoop& loop_;
-  UniqueFd fd_;
-  uint16_t port_ = 0;
-  std::vector<UniqueFd> accepted_;
-};
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::filesystem::create_directories(
@@ -112,7 +76,7 @@ class SessionRecoveryTest : public ::testing::Test {
         recovery_->OnPdu(pdu->pdu);
       }
     });
-    listener_ = std::make_unique<Listener>(*loop_);
+    listener_ = std::make_unique<HoldingListener>(*loop_);
     good_ = std::make_unique<ScriptedTarget>(kernel_, ScriptedTargetConfig{});
     ScriptedTargetConfig unavailable;
     unavailable.status_class = 3;  // target error: service unavailable
@@ -222,7 +186,7 @@ class SessionRecoveryTest : public ::testing::Test {
   FakeIscsiKernel kernel_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<KernelEventRouter> router_;
-  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<HoldingListener> listener_;
   std::unique_ptr<ScriptedTarget> good_;
   std::unique_ptr<ScriptedTarget> failing_;
   int failures_left_ = 0;

@@ -25,6 +25,7 @@
 #include "src/base/exit_code.h"
 #include "src/session/kernel_pdu.h"
 #include "src/session/session_logout.h"
+#include "tests/src/session/holding_listener.h"
 #include "tests/src/session/scripted_target.h"
 
 namespace kiscsi {
@@ -35,47 +36,6 @@ using ::testing::HasSubstr;
 
 constexpr char kTarget[] = "iqn.2026-11.test:disk1";
 constexpr char kInitiator[] = "iqn.1993-08.org.debian:01:c85bc2516951";
-
-// A TCP listener on 127.0.0.1 whose connections are accepted and held (the
-// fake kernel never reads them).
-class Listener {
- public:
-  explicit Listener(EventLoop& loop) : loop_(loop) {
-    fd_.Reset(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(
-        bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-        0);
-    EXPECT_EQ(listen(fd_.get(), 1024), 0);
-    socklen_t length = sizeof(address);
-    getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    EXPECT_TRUE(loop_
-                    .AddFd(fd_.get(), EPOLLIN,
-                           [this](uint32_t) {
-                             for (;;) {
-                               const int fd =
-                                   accept4(fd_.get(), nullptr, nullptr,
-                                           SOCK_CLOEXEC | SOCK_NONBLOCK);
-                               if (fd < 0) return;
-                               accepted_.emplace_back(fd);
-                             }
-                           })
-                    .ok());
-  }
-  ~Listener() { loop_.RemoveFd(fd_.get()); }
-
-  Portal portal() const { return {"127.0.0.1", port_}; }
-  size_t accepted() const { return accepted_.size(); }
-
- private:
-  EventLoop& loop_;
-  UniqueFd fd_;
-  uint16_t port_ = 0;
-  std::vector<UniqueFd> accepted_;
-};
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::filesystem::create_directories(
@@ -98,7 +58,7 @@ class SessionSetupTest : public ::testing::Test {
     loop_ = *std::move(loop);
     router_ = std::make_unique<KernelEventRouter>(*loop_, kernel_);
     ASSERT_TRUE(router_->Start().ok());
-    listener_ = std::make_unique<Listener>(*loop_);
+    listener_ = std::make_unique<HoldingListener>(*loop_);
     UseTarget({});
   }
 
@@ -159,7 +119,7 @@ class SessionSetupTest : public ::testing::Test {
   FakeIscsiKernel kernel_;
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<KernelEventRouter> router_;
-  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<HoldingListener> listener_;
   std::unique_ptr<ScriptedTarget> target_;
 };
 
@@ -392,7 +352,7 @@ TEST_F(SessionSetupTest, FailureAtEachKernelStepLeavesNothing) {
 }
 
 TEST_F(SessionSetupTest, RedirectRebindsTheSameConnection) {
-  Listener second(*loop_);
+  HoldingListener second(*loop_);
   ScriptedTargetConfig config;
   config.redirect_port = listener_->portal().port;
   config.redirect_to = second.portal();

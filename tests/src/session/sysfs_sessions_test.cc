@@ -84,7 +84,8 @@ class FakeSysfs {
     const fs::path iscsi_host =
         fs::path(root_) / "class/iscsi_host" / ("host" + std::to_string(host));
     WriteFile(iscsi_host / "ipaddress", "127.0.0.1");
-    // What Debian's 6.1 kernel shows for a software iSCSI host (seen in the VM).
+    // What Debian's 6.1 kernel shows for a software iSCSI host (seen in the
+    // VM).
     WriteFile(iscsi_host / "hwaddress", "(null)");
     WriteFile(iscsi_host / "netdev", "(null)");
     const fs::path scsi_host =

@@ -11,6 +11,10 @@
 #                                  progress in writer.count (writes done), the first failure in
 #                                  writer.fail ("WRITE MS") and writer.err
 #   verify_blocks DISK N           compares what N writes put on DISK with the pattern
+#   open_lio_target IQN            an open LIO target with one LUN on 127.0.0.1:3260, plus the
+#                                  initiator's modules
+#   start_kiscsid                  kiscsid in the background ($daemon), its log in kiscsid.log and
+#                                  printed if the scenario fails
 now_ms() { local s; s=$(date +%s%N); echo $((s / 1000000)); }
 
 # Predicates for wait_for, which runs its command again on every poll (a "$(...)" in its
@@ -57,4 +61,22 @@ verify_blocks() { # DISK N
   blocks=$(($(stat -c %s pattern) / 65536))
   [ "$n" -le "$blocks" ] || n=$blocks
   cmp -n $((n * 65536)) pattern "/dev/$disk" || fail "data on /dev/$disk differs from what was written"
+}
+
+open_lio_target() { # IQN
+  step "LIO: $1 on 127.0.0.1:3260"
+  lio_load
+  lio_open_target "$1" 1
+  lio_portal "$1" 127.0.0.1 3260
+  lio_enable "$1"
+  modprobe iscsi_tcp
+  modprobe sd_mod
+  modprobe crc32c_generic
+}
+
+start_kiscsid() {
+  "$KISCSI_BUILD/bin/kiscsid" -f -d "${KISCSID_DEBUG:-4}" >kiscsid.log 2>&1 &
+  daemon=$!
+  trap 'rc=$?; [ $rc -eq 0 ] || { echo "---- kiscsid.log (last 80 lines)"; tail -80 kiscsid.log; }' EXIT
+  wait_for 10 test -S "$KISCSI_RUNDIR/kiscsid.sock"
 }

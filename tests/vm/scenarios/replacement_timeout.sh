@@ -9,21 +9,10 @@
 . "$(dirname "${BASH_SOURCE[0]}")/recovery_helpers.bash"
 
 t=iqn.2026-11.test.vm:replacement
-step "LIO: $t on 127.0.0.1:3260"
-lio_load
-lio_open_target "$t" 1
-lio_portal "$t" 127.0.0.1 3260
-lio_enable "$t"
-modprobe iscsi_tcp
-modprobe sd_mod
-modprobe crc32c_generic
-
+open_lio_target "$t"
 kiscsi_scratch
 step "start kiscsid; replacement_timeout 5; log in"
-"$KISCSI_BUILD/bin/kiscsid" -f -d "${KISCSID_DEBUG:-4}" >kiscsid.log 2>&1 &
-trap 'rc=$?; [ $rc -eq 0 ] || { echo "---- kiscsid.log (last 80 lines)"; tail -80 kiscsid.log; }' EXIT
-daemon=$!
-wait_for 10 test -S "$KISCSI_RUNDIR/kiscsid.sock"
+start_kiscsid
 adm -m discovery -t st -p 127.0.0.1
 assert_rc 0
 adm -m node -T "$t" -p 127.0.0.1 -o update -n node.session.timeo.replacement_timeout -v 5
