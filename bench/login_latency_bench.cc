@@ -33,21 +33,9 @@ using testing::StartProcess;
 constexpr int kTargets = 32;
 constexpr char kInitiator[] = "iqn.2026-11.org.kiscsi:bench";
 
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class TgtdInstance {
  public:
-  TgtdInstance() : port_(FreePort()) {
+  TgtdInstance() : port_(testing::PickFreePort()) {
     char pattern[] = "/tmp/kiscsi-bench-XXXXXX";
     if (mkdtemp(pattern) == nullptr) std::abort();
     dir_ = pattern;

@@ -19,6 +19,10 @@ absl::Status WithExitCode(absl::Status status, ExitCode code) {
   return status;
 }
 
+absl::Status InvalidParameterError(absl::string_view message) {
+  return WithExitCode(absl::InvalidArgumentError(message), ExitCode::kInvalid);
+}
+
 ExitCode ExitCodeOf(const absl::Status& status) {
   if (status.ok()) return ExitCode::kSuccess;
   auto payload = status.GetPayload(kExitCodePayload);

@@ -10,6 +10,7 @@
 #define KISCSI_SRC_BASE_EXIT_CODE_H_
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace kiscsi {
 
@@ -54,6 +55,9 @@ enum class ExitCode : int {
 
 // Returns `status` with `code` attached. An ok status is returned unchanged.
 absl::Status WithExitCode(absl::Status status, ExitCode code);
+
+// InvalidArgument carrying ExitCode::kInvalid: a bad option, setting or value.
+absl::Status InvalidParameterError(absl::string_view message);
 
 // The exit code attached with WithExitCode, or one derived from status.code().
 ExitCode ExitCodeOf(const absl::Status& status);

@@ -11,6 +11,7 @@
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
 #include "src/base/status_macros.h"
+#include "src/node/session_names.h"
 #include "src/node/session_settings.h"
 #include "src/session/sysfs_sessions.h"
 #include "src/transport/portal.h"
@@ -23,33 +24,30 @@ std::string NodeId(const conf::NodeKey& key) {
                       key.tpgt, "|", key.iface);
 }
 
-std::string NodeTag(const conf::NodeKey& key) {
-  return absl::StrCat(
-      "[iface: ", key.iface, ", target: ", key.target_name, ", portal: ",
-      FormatPortal(Portal{key.address, static_cast<uint16_t>(key.port)}, ','),
-      "]");
-}
+// One reply for several operations that run at once (-L all, -U all): each
+// adds its lines; the last one to finish sends the reply, failed with
+// `failure` and the first error's exit code if any operation failed.
+struct Batch {
+  ReplyCallback done;
+  size_t pending = 0;
+  ipc::Reply reply;
+  absl::Status first_error;
 
-std::string SessionTag(const SysfsSession& session) {
-  std::string portal;
-  if (session.connection.has_value()) {
-    portal =
-        FormatPortal(Portal{session.connection->persistent_address,
-                            session.connection->persistent_port.value_or(3260)},
-                     ',');
+  void Fail(absl::Status status) {
+    if (first_error.ok()) first_error = std::move(status);
   }
-  return absl::StrCat("[sid: ", session.sid, ", target: ", session.target_name,
-                      ", portal: ", portal, "]");
-}
-
-bool SessionIsNode(const SysfsSession& session, const conf::NodeKey& key) {
-  if (session.target_name != key.target_name ||
-      !session.connection.has_value()) {
-    return false;
+  void FinishOne(absl::string_view failure) {
+    if (--pending > 0) return;
+    if (!first_error.ok()) {
+      ipc::Reply failed = ipc::ReplyFromStatus(WithExitCode(
+          absl::Status(first_error.code(), failure), ExitCodeOf(first_error)));
+      reply.code = failed.code;
+      reply.exit_code = failed.exit_code;
+      reply.message = failed.message;
+    }
+    done(std::move(reply));
   }
-  return session.connection->persistent_address == key.address &&
-         session.connection->persistent_port.value_or(0) == key.port;
-}
+};
 
 bool StartupMatches(ipc::StartupFilter filter, const std::string& startup) {
   switch (filter) {
@@ -478,12 +476,6 @@ void SessionManager::LoginAll(const ipc::LoginAllRequest& request,
     return done(ipc::ReplyFromStatus(WithExitCode(
         absl::NotFoundError("No records found"), ExitCode::kNoObjectsFound)));
   }
-  struct Batch {
-    ReplyCallback done;
-    size_t pending = 0;
-    ipc::Reply reply;
-    absl::Status first_error;
-  };
   auto batch = std::make_shared<Batch>();
   batch->done = std::move(done);
   batch->pending = selected.size();
@@ -505,20 +497,9 @@ void SessionManager::LoginAll(const ipc::LoginAllRequest& request,
           batch->reply.err_lines.push_back(
               std::string(outcome.status.message()));
         }
-        if (batch->first_error.ok()) batch->first_error = outcome.status;
+        batch->Fail(outcome.status);
       }
-      if (--batch->pending > 0) return;
-      ipc::Reply reply = std::move(batch->reply);
-      if (!batch->first_error.ok()) {
-        ipc::Reply failed = ipc::ReplyFromStatus(
-            WithExitCode(absl::Status(batch->first_error.code(),
-                                      "Could not log into all portals"),
-                         ExitCodeOf(batch->first_error)));
-        reply.code = failed.code;
-        reply.exit_code = failed.exit_code;
-        reply.message = failed.message;
-      }
-      batch->done(std::move(reply));
+      batch->FinishOne("Could not log into all portals");
     });
   }
 }
@@ -597,12 +578,6 @@ void SessionManager::LogoutAll(const ipc::LogoutAllRequest& request,
         WithExitCode(absl::NotFoundError("No matching sessions found"),
                      ExitCode::kNoObjectsFound)));
   }
-  struct Batch {
-    ReplyCallback done;
-    size_t pending = 0;
-    ipc::Reply reply;
-    absl::Status first_error;
-  };
   auto batch = std::make_shared<Batch>();
   batch->done = std::move(done);
   batch->pending = selected.size();
@@ -618,20 +593,9 @@ void SessionManager::LogoutAll(const ipc::LogoutAllRequest& request,
       } else {
         batch->reply.err_lines.push_back("Could not logout of " + tag + ": " +
                                          std::string(status.message()));
-        if (batch->first_error.ok()) batch->first_error = status;
+        batch->Fail(status);
       }
-      if (--batch->pending > 0) return;
-      ipc::Reply reply = std::move(batch->reply);
-      if (!batch->first_error.ok()) {
-        ipc::Reply failed = ipc::ReplyFromStatus(WithExitCode(
-            absl::Status(batch->first_error.code(),
-                         "Could not logout of all requested sessions"),
-            ExitCodeOf(batch->first_error)));
-        reply.code = failed.code;
-        reply.exit_code = failed.exit_code;
-        reply.message = failed.message;
-      }
-      batch->done(std::move(reply));
+      batch->FinishOne("Could not logout of all requested sessions");
     });
   }
 }

@@ -11,11 +11,6 @@
 namespace kiscsi {
 namespace {
 
-absl::Status Invalid(std::string message) {
-  return WithExitCode(absl::InvalidArgumentError(std::move(message)),
-                      ExitCode::kInvalid);
-}
-
 absl::StatusOr<DigestPreference> ParseDigest(const conf::Record& record,
                                              const std::string& key) {
   std::string value = record.Get(key);
@@ -23,7 +18,7 @@ absl::StatusOr<DigestPreference> ParseDigest(const conf::Record& record,
   if (value == "CRC32C") return DigestPreference::kCrc32c;
   if (value == "CRC32C,None") return DigestPreference::kCrc32cOrNone;
   if (value == "None,CRC32C") return DigestPreference::kNoneOrCrc32c;
-  return Invalid(
+  return InvalidParameterError(
       absl::StrCat("invalid value '", value, "' for ", key,
                    ": expected None, CRC32C, CRC32C,None or None,CRC32C"));
 }
@@ -37,8 +32,9 @@ absl::StatusOr<AuthConfig> ParseAuth(const conf::Record& record,
   if (method == "CHAP") {
     auth.chap = true;
   } else if (!method.empty() && method != "None") {
-    return Invalid(absl::StrCat("invalid value '", method, "' for ", prefix,
-                                ".authmethod: expected None or CHAP"));
+    return InvalidParameterError(
+        absl::StrCat("invalid value '", method, "' for ", prefix,
+                     ".authmethod: expected None or CHAP"));
   }
   auth.username = record.Get(prefix + ".username");
   auth.password = record.Get(prefix + ".password");
@@ -50,7 +46,7 @@ absl::StatusOr<AuthConfig> ParseAuth(const conf::Record& record,
     for (const std::string& name : names) {
       auto algorithm = ChapAlgorithmFromName(name);
       if (!algorithm.has_value()) {
-        return Invalid(
+        return InvalidParameterError(
             absl::StrCat("unknown CHAP algorithm '", name, "' in ", algs_key,
                          ": expected MD5, SHA1, SHA256 or SHA3-256"));
       }
@@ -58,12 +54,13 @@ absl::StatusOr<AuthConfig> ParseAuth(const conf::Record& record,
     }
   }
   if (auth.chap && auth.username.empty()) {
-    return Invalid(absl::StrCat(prefix, ".authmethod is CHAP but ", prefix,
-                                ".username is empty"));
+    return InvalidParameterError(absl::StrCat(
+        prefix, ".authmethod is CHAP but ", prefix, ".username is empty"));
   }
   if (auth.username_in.empty() != auth.password_in.empty()) {
-    return Invalid(absl::StrCat("mutual CHAP needs both ", prefix,
-                                ".username_in and ", prefix, ".password_in"));
+    return InvalidParameterError(absl::StrCat("mutual CHAP needs both ", prefix,
+                                              ".username_in and ", prefix,
+                                              ".password_in"));
   }
   return auth;
 }
@@ -94,7 +91,7 @@ absl::StatusOr<LoginConfig> LoginConfigFromNode(const conf::Record& node,
   config.session_type = SessionType::kNormal;
   config.target_name = node.Get("node.name");
   if (config.target_name.empty())
-    return Invalid("node record has no node.name");
+    return InvalidParameterError("node record has no node.name");
   std::string iface_initiator = node.Get("iface.initiatorname");
   config.initiator_name =
       iface_initiator.empty() ? identity.initiator_name : iface_initiator;

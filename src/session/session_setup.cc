@@ -1,7 +1,6 @@
 #include "src/session/session_setup.h"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -114,31 +113,13 @@ void SessionSetup::Start() {
 void SessionSetup::Connect(const Portal& portal) {
   step_ = "connect";
   current_portal_ = portal;
-  addresses_.clear();
-  address_lengths_.clear();
   next_address_ = 0;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string port = std::to_string(portal.port);
-  // Node records hold numeric addresses; a host name resolves synchronously.
-  const int gai =
-      getaddrinfo(portal.address.c_str(), port.c_str(), &hints, &found);
-  if (gai != 0) {
-    Fail(TransportError(absl::UnavailableError(absl::StrCat(
-        "cannot resolve '", portal.address,
-        "': ", gai == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(gai)))));
+  absl::StatusOr<std::vector<SocketAddress>> addresses = ResolvePortal(portal);
+  if (!addresses.ok()) {
+    Fail(addresses.status());
     return;
   }
-  for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    sockaddr_storage address{};
-    std::memcpy(&address, ai->ai_addr, ai->ai_addrlen);
-    addresses_.push_back(address);
-    address_lengths_.push_back(ai->ai_addrlen);
-  }
-  freeaddrinfo(found);
+  addresses_ = *std::move(addresses);
   last_connect_error_ = TransportError(absl::UnavailableError(absl::StrCat(
       "cannot connect to ", FormatPortal(portal, ':'), ": no address")));
   TryNextAddress();
@@ -148,16 +129,15 @@ void SessionSetup::TryNextAddress() {
   const std::string where = FormatPortal(current_portal_, ':');
   while (next_address_ < addresses_.size()) {
     const size_t i = next_address_++;
-    const sockaddr_storage& address = addresses_[i];
-    UniqueFd fd(socket(address.ss_family,
+    const SocketAddress& address = addresses_[i];
+    UniqueFd fd(socket(address.family(),
                        SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd.valid()) {
       last_connect_error_ = TransportError(
           ErrnoStatus(errno, absl::StrCat("cannot connect to ", where)));
       continue;
     }
-    if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&address),
-                address_lengths_[i]) != 0 &&
+    if (connect(fd.get(), address.get(), address.length) != 0 &&
         errno != EINPROGRESS) {
       last_connect_error_ = TransportError(
           ErrnoStatus(errno, absl::StrCat("cannot connect to ", where)));

@@ -179,8 +179,7 @@ class SessionSetup {
   std::string step_ = "start";
   Portal current_portal_;
   std::vector<Portal> redirects_;
-  std::vector<sockaddr_storage> addresses_;
-  std::vector<socklen_t> address_lengths_;
+  std::vector<SocketAddress> addresses_;
   size_t next_address_ = 0;
   absl::Status last_connect_error_;
   UniqueFd socket_;

@@ -1,6 +1,5 @@
 #include "src/transport/pdu_channel.h"
 
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -146,34 +145,21 @@ absl::StatusOr<std::unique_ptr<TcpPduChannel>> ConnectTcp(
   const std::string name = FormatPortal(portal, ':');
   const absl::Time deadline = absl::Now() + timeout;
 
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string port = std::to_string(portal.port);
-  const int gai =
-      getaddrinfo(portal.address.c_str(), port.c_str(), &hints, &found);
-  if (gai != 0) {
-    return TransportError(absl::UnavailableError(absl::StrCat(
-        "cannot resolve '", portal.address,
-        "': ", gai == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(gai))));
-  }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found,
-                                                               &freeaddrinfo);
+  ASSIGN_OR_RETURN(const std::vector<SocketAddress> addresses,
+                   ResolvePortal(portal));
 
   absl::Status last_error = TransportError(absl::UnavailableError(
       absl::StrCat("cannot connect to ", name, ": no address")));
-  for (const addrinfo* ai = addresses.get(); ai != nullptr; ai = ai->ai_next) {
-    UniqueFd fd(
-        socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  for (const SocketAddress& address : addresses) {
+    UniqueFd fd(socket(address.family(),
+                       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd.valid()) {
       last_error = TransportError(
           absl::ErrnoToStatus(errno, absl::StrCat("cannot connect to ", name)));
       continue;
     }
     int error = 0;
-    if (connect(fd.get(), ai->ai_addr, ai->ai_addrlen) != 0) error = errno;
+    if (connect(fd.get(), address.get(), address.length) != 0) error = errno;
     if (error == EINPROGRESS || error == EINTR) {
       ASSIGN_OR_RETURN(const bool connected,
                        WaitFor(fd.get(), POLLOUT, deadline));

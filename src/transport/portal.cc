@@ -1,7 +1,10 @@
 #include "src/transport/portal.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -152,6 +155,33 @@ std::string FormatPortal(const Portal& portal, char sep) {
   if (ipv6 && sep == ':')
     return absl::StrCat("[", portal.address, "]:", portal.port);
   return absl::StrCat(portal.address, std::string(1, sep), portal.port);
+}
+
+absl::StatusOr<std::vector<SocketAddress>> ResolvePortal(const Portal& portal) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(portal.port);
+  const int gai =
+      getaddrinfo(portal.address.c_str(), port.c_str(), &hints, &found);
+  if (gai != 0) {
+    return WithExitCode(
+        absl::UnavailableError(absl::StrCat(
+            "cannot resolve '", portal.address, "': ",
+            gai == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(gai))),
+        ExitCode::kTransport);
+  }
+  std::vector<SocketAddress> addresses;
+  for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+    SocketAddress address;
+    std::memcpy(&address.storage, ai->ai_addr, ai->ai_addrlen);
+    address.length = ai->ai_addrlen;
+    addresses.push_back(address);
+  }
+  freeaddrinfo(found);
+  return addresses;
 }
 
 }  // namespace kiscsi

@@ -8,9 +8,12 @@
 #ifndef KISCSI_SRC_TRANSPORT_PORTAL_H_
 #define KISCSI_SRC_TRANSPORT_PORTAL_H_
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -36,6 +39,21 @@ absl::StatusOr<PortalSpec> ParsePortalSpec(absl::string_view spec);
 // "fd00::1,3260" with sep ',' (the form of iscsiadm's login lines and of node
 // database paths).
 std::string FormatPortal(const Portal& portal, char sep);
+
+// One address a portal resolves to, ready for socket() and connect().
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  int family() const { return storage.ss_family; }
+  const sockaddr* get() const {
+    return reinterpret_cast<const sockaddr*>(&storage);
+  }
+};
+
+// The portal's addresses (IPv4/IPv6 literals, or a host name, which resolves
+// synchronously). A name that does not resolve is Unavailable with
+// ExitCode::kTransport: "cannot resolve 'NAME': ...".
+absl::StatusOr<std::vector<SocketAddress>> ResolvePortal(const Portal& portal);
 
 }  // namespace kiscsi
 

@@ -3,6 +3,7 @@
 #ifndef KISCSI_TESTS_HOST_SUBPROCESS_H_
 #define KISCSI_TESTS_HOST_SUBPROCESS_H_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,10 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 int StartProcess(const std::vector<std::string>& argv,
                  const std::vector<std::string>& env,
                  const std::string& log_path);
+
+// A TCP port on 127.0.0.1 that was free a moment ago (0 if none could be
+// found); someone else may take it before the caller binds it.
+uint16_t PickFreePort();
 
 }  // namespace kiscsi::testing
 

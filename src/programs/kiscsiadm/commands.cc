@@ -15,16 +15,12 @@
 #include "src/discovery/probe.h"
 #include "src/discovery/sendtargets.h"
 #include "src/node/login_settings.h"
+#include "src/node/session_names.h"
 #include "src/programs/kiscsiadm/session_commands.h"
 #include "src/transport/portal.h"
 
 namespace kiscsi {
 namespace {
-
-absl::Status Invalid(std::string message) {
-  return WithExitCode(absl::InvalidArgumentError(std::move(message)),
-                      ExitCode::kInvalid);
-}
 
 absl::Status NoRecords() {
   return WithExitCode(absl::NotFoundError("No records found"),
@@ -69,34 +65,12 @@ std::string NodeLine(const std::string& address, int port, int tpgt,
       tpgt, " ", target);
 }
 
-// "[iface: default, target: T, portal: A,P]" of iscsiadm's login and logout
-// lines.
-std::string NodeTag(const conf::NodeKey& key) {
-  return absl::StrCat(
-      "[iface: ", key.iface, ", target: ", key.target_name, ", portal: ",
-      FormatPortal(Portal{key.address, static_cast<uint16_t>(key.port)}, ','),
-      "]");
-}
-
-absl::StatusOr<conf::NodeFilter> FilterFromOptions(const Options& options) {
-  conf::NodeFilter filter;
-  filter.target_name = options.target_name;
-  filter.iface = options.iface;
-  if (options.portal.has_value()) {
-    ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
-    filter.address = spec.portal.address;
-    filter.port = spec.portal.port;
-    if (spec.tpgt.has_value()) filter.tpgt = *spec.tpgt;
-  }
-  return filter;
-}
-
 // ---------------------------------------------------------------- discovery
 
 absl::Status SendTargetsDiscovery(const Options& options,
                                   CommandContext& context) {
   if (!options.portal.has_value()) {
-    return Invalid("discovery needs a portal: -p IP[:PORT]");
+    return InvalidParameterError("discovery needs a portal: -p IP[:PORT]");
   }
   ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
   const bool persistent = !options.HasOp(Op::kNonPersistent);
@@ -139,7 +113,7 @@ absl::Status SendTargetsDiscovery(const Options& options,
   }
   if (!options.login) return absl::OkStatus();
   if (!persistent) {
-    return Invalid(
+    return InvalidParameterError(
         "-l logs in to node records; it cannot go with -o nonpersistent");
   }
   std::vector<conf::NodeKey> keys;
@@ -183,7 +157,7 @@ absl::Status ListDiscoveryRecords(const Options& options,
 absl::Status DiscoveryRecordOps(const Options& options,
                                 CommandContext& context) {
   if (!options.portal.has_value()) {
-    return Invalid("discoverydb needs a portal: -p IP[:PORT]");
+    return InvalidParameterError("discoverydb needs a portal: -p IP[:PORT]");
   }
   ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
   conf::DiscoveryPortal where{spec.portal.address, spec.portal.port};
@@ -204,12 +178,12 @@ absl::Status DiscoveryRecordOps(const Options& options,
   }
   if (options.HasOp(Op::kUpdate)) {
     if (!options.name.has_value()) {
-      return Invalid("-o update needs -n NAME -v VALUE");
+      return InvalidParameterError("-o update needs -n NAME -v VALUE");
     }
     const conf::KeySpec* key =
         conf::FindKeySpec(conf::RecordKind::kDiscovery, *options.name);
     if (key == nullptr) {
-      return Invalid(
+      return InvalidParameterError(
           conf::UnknownKeyMessage(conf::RecordKind::kDiscovery, *options.name));
     }
     auto value = conf::NormalizeValue(*key, *options.value);
@@ -247,7 +221,8 @@ void PrintNodeTree(const std::vector<conf::NodeKey>& keys, std::ostream& out) {
 
 absl::Status NewNode(const Options& options, CommandContext& context) {
   if (!options.target_name.has_value() || !options.portal.has_value()) {
-    return Invalid("-o new needs a target (-T) and a portal (-p)");
+    return InvalidParameterError(
+        "-o new needs a target (-T) and a portal (-p)");
   }
   ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
   ASSIGN_OR_RETURN(conf::IscsidConf conf, LoadConf(context));
@@ -347,6 +322,19 @@ absl::Status ProbeNodes(const std::vector<conf::NodeKey>& keys,
 
 }  // namespace
 
+absl::StatusOr<conf::NodeFilter> FilterFromOptions(const Options& options) {
+  conf::NodeFilter filter;
+  filter.target_name = options.target_name;
+  filter.iface = options.iface;
+  if (options.portal.has_value()) {
+    ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
+    filter.address = spec.portal.address;
+    filter.port = spec.portal.port;
+    if (spec.tpgt.has_value()) filter.tpgt = *spec.tpgt;
+  }
+  return filter;
+}
+
 absl::Status RunDiscovery(const Options& options, CommandContext& context) {
   const bool record_ops = options.HasOp(Op::kNew) ||
                           options.HasOp(Op::kUpdate) ||
@@ -386,7 +374,7 @@ absl::Status RunNode(const Options& options, CommandContext& context) {
   }
   if (options.HasOp(Op::kUpdate)) {
     if (!options.name.has_value())
-      return Invalid("-o update needs -n NAME -v VALUE");
+      return InvalidParameterError("-o update needs -n NAME -v VALUE");
     for (const conf::NodeKey& key : keys) {
       RETURN_IF_ERROR(db.UpdateNode(key, *options.name, *options.value));
     }
@@ -447,7 +435,8 @@ absl::Status RunCommand(const Options& options, CommandContext& context) {
     case Mode::kNone:
       break;
   }
-  return Invalid("no mode given: use -m discovery|node|session|iface (see -h)");
+  return InvalidParameterError(
+      "no mode given: use -m discovery|node|session|iface (see -h)");
 }
 
 }  // namespace kiscsi

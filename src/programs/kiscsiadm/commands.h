@@ -12,6 +12,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "conf/node_db.h"
 #include "src/programs/kiscsiadm/options.h"
 
 namespace kiscsi {
@@ -24,6 +26,9 @@ struct CommandContext {
   std::ostream& out;
   std::ostream& err;
 };
+
+// The node records that -T, -p and -I select.
+absl::StatusOr<conf::NodeFilter> FilterFromOptions(const Options& options);
 
 absl::Status RunDiscovery(const Options& options, CommandContext& context);
 absl::Status RunNode(const Options& options, CommandContext& context);

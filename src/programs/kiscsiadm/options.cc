@@ -13,11 +13,6 @@ namespace {
 
 constexpr int kProbeOption = 1000;
 
-absl::Status Invalid(std::string message) {
-  return WithExitCode(absl::InvalidArgumentError(std::move(message)),
-                      ExitCode::kInvalid);
-}
-
 absl::StatusOr<Mode> ParseMode(const std::string& text) {
   if (text == "discovery") return Mode::kDiscovery;
   if (text == "discoverydb") return Mode::kDiscoveryDb;
@@ -26,7 +21,7 @@ absl::StatusOr<Mode> ParseMode(const std::string& text) {
   if (text == "iface") return Mode::kIface;
   if (text == "fw") return Mode::kFw;
   if (text == "host") return Mode::kHost;
-  return Invalid(absl::StrCat("invalid mode '", text, "'"));
+  return InvalidParameterError(absl::StrCat("invalid mode '", text, "'"));
 }
 
 absl::StatusOr<Op> ParseOp(const std::string& text) {
@@ -35,13 +30,14 @@ absl::StatusOr<Op> ParseOp(const std::string& text) {
   if (text == "update") return Op::kUpdate;
   if (text == "show") return Op::kShow;
   if (text == "nonpersistent") return Op::kNonPersistent;
-  return Invalid(absl::StrCat("Invalid operation '", text, "'"));
+  return InvalidParameterError(absl::StrCat("Invalid operation '", text, "'"));
 }
 
 absl::StatusOr<int> ParseInt(const char* option, const std::string& text) {
   int value = 0;
   if (!absl::SimpleAtoi(text, &value) || value < 0) {
-    return Invalid(absl::StrCat("invalid value '", text, "' for ", option));
+    return InvalidParameterError(
+        absl::StrCat("invalid value '", text, "' for ", option));
   }
   return value;
 }
@@ -174,19 +170,20 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
         options.version = true;
         break;
       case ':':
-        return Invalid(absl::StrCat("option '", argv[optind - 1],
-                                    "' requires an argument"));
+        return InvalidParameterError(absl::StrCat("option '", argv[optind - 1],
+                                                  "' requires an argument"));
       default:
-        return Invalid(
+        return InvalidParameterError(
             absl::StrCat("unrecognized option '", argv[optind - 1], "'"));
     }
   }
   if (optind < argc) {
-    return Invalid(absl::StrCat("unexpected argument '", argv[optind], "'"));
+    return InvalidParameterError(
+        absl::StrCat("unexpected argument '", argv[optind], "'"));
   }
   if (options.name.has_value() != options.value.has_value() &&
       options.HasOp(Op::kUpdate)) {
-    return Invalid("-o update needs both -n NAME and -v VALUE");
+    return InvalidParameterError("-o update needs both -n NAME and -v VALUE");
   }
   return options;
 }

@@ -11,6 +11,7 @@
 #include "src/base/exit_code.h"
 #include "src/base/status_macros.h"
 #include "src/ipc/ipc_client.h"
+#include "src/node/session_names.h"
 #include "src/session/sysfs_sessions.h"
 #include "src/transport/portal.h"
 
@@ -25,48 +26,6 @@ constexpr absl::Duration kLoginAllCallTimeout = absl::Seconds(600);
 absl::Status NoActiveSessions() {
   return WithExitCode(absl::NotFoundError("No active sessions."),
                       ExitCode::kNoObjectsFound);
-}
-
-std::string PortalOf(const SysfsSession& session) {
-  if (!session.connection.has_value()) return "";
-  const SysfsConnection& c = *session.connection;
-  return FormatPortal(
-      Portal{c.persistent_address, c.persistent_port.value_or(3260)}, ',');
-}
-
-// "[sid: N, target: T, portal: A,P]" of iscsiadm's logout lines.
-std::string SessionTag(const SysfsSession& session) {
-  return absl::StrCat("[sid: ", session.sid, ", target: ", session.target_name,
-                      ", portal: ", PortalOf(session), "]");
-}
-
-std::string NodeTag(const conf::NodeKey& key) {
-  return absl::StrCat(
-      "[iface: ", key.iface, ", target: ", key.target_name, ", portal: ",
-      FormatPortal(Portal{key.address, static_cast<uint16_t>(key.port)}, ','),
-      "]");
-}
-
-bool SessionIsNode(const SysfsSession& session, const conf::NodeKey& key) {
-  if (session.target_name != key.target_name) return false;
-  if (!session.connection.has_value()) return false;
-  const SysfsConnection& c = *session.connection;
-  return c.persistent_address == key.address &&
-         c.persistent_port.value_or(0) == key.port &&
-         (session.iface_name.empty() || session.iface_name == key.iface);
-}
-
-absl::StatusOr<conf::NodeFilter> NodeFilterFromOptions(const Options& options) {
-  conf::NodeFilter filter;
-  filter.target_name = options.target_name;
-  filter.iface = options.iface;
-  if (options.portal.has_value()) {
-    ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
-    filter.address = spec.portal.address;
-    filter.port = spec.portal.port;
-    if (spec.tpgt.has_value()) filter.tpgt = *spec.tpgt;
-  }
-  return filter;
 }
 
 // Prints what the daemon sent for the user, and returns the reply's outcome.
@@ -171,7 +130,7 @@ absl::Status RunSession(const Options& options, CommandContext& context) {
 }
 
 absl::Status LoginNodes(const Options& options, CommandContext& context) {
-  ASSIGN_OR_RETURN(conf::NodeFilter filter, NodeFilterFromOptions(options));
+  ASSIGN_OR_RETURN(conf::NodeFilter filter, FilterFromOptions(options));
   conf::NodeDb db(context.sysconf_dir);
   ASSIGN_OR_RETURN(std::vector<conf::NodeKey> keys, db.FindNodes(filter));
   if (keys.empty()) {
@@ -224,7 +183,7 @@ absl::Status LoginNodeKeys(const std::vector<conf::NodeKey>& keys,
 }
 
 absl::Status LogoutNodes(const Options& options, CommandContext& context) {
-  ASSIGN_OR_RETURN(conf::NodeFilter filter, NodeFilterFromOptions(options));
+  ASSIGN_OR_RETURN(conf::NodeFilter filter, FilterFromOptions(options));
   ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
                    ReadSysfsSessions(context.sysfs_dir));
   std::vector<SysfsSession> matching;

@@ -12,17 +12,13 @@
 namespace kiscsi {
 namespace {
 
-absl::Status Invalid(std::string message) {
-  return WithExitCode(absl::InvalidArgumentError(std::move(message)),
-                      ExitCode::kInvalid);
-}
-
 absl::StatusOr<int> ParseNumber(const char* option, const char* text, int min,
                                 int max) {
   int value = 0;
   if (!absl::SimpleAtoi(text, &value) || value < min || value > max) {
-    return Invalid(absl::StrCat("invalid value '", text, "' for ", option,
-                                ": expected ", min, " to ", max));
+    return InvalidParameterError(absl::StrCat("invalid value '", text, "' for ",
+                                              option, ": expected ", min,
+                                              " to ", max));
   }
   return value;
 }
@@ -32,7 +28,8 @@ absl::Status SetKey(conf::Record& record, absl::string_view name,
   std::string key(name);
   const conf::KeySpec* spec = conf::FindKeySpec(conf::RecordKind::kNode, key);
   if (spec == nullptr) {
-    return Invalid(conf::UnknownKeyMessage(conf::RecordKind::kNode, key));
+    return InvalidParameterError(
+        conf::UnknownKeyMessage(conf::RecordKind::kNode, key));
   }
   auto normalized = conf::NormalizeValue(*spec, std::string(value));
   if (!normalized.ok()) {
@@ -110,7 +107,7 @@ absl::StatusOr<StartOptions> ParseStartOptions(int argc, char** argv) {
         std::string setting = optarg;
         size_t eq = setting.find('=');
         if (eq == std::string::npos || eq == 0) {
-          return Invalid(
+          return InvalidParameterError(
               absl::StrCat("-P takes NAME=VALUE, not '", setting, "'"));
         }
         options.settings.emplace_back(setting.substr(0, eq),
@@ -137,15 +134,16 @@ absl::StatusOr<StartOptions> ParseStartOptions(int argc, char** argv) {
         options.help = true;
         break;
       case ':':
-        return Invalid(absl::StrCat("option '", argv[optind - 1],
-                                    "' requires an argument"));
+        return InvalidParameterError(absl::StrCat("option '", argv[optind - 1],
+                                                  "' requires an argument"));
       default:
-        return Invalid(
+        return InvalidParameterError(
             absl::StrCat("unrecognized option '", argv[optind - 1], "'"));
     }
   }
   if (optind < argc) {
-    return Invalid(absl::StrCat("unexpected argument '", argv[optind], "'"));
+    return InvalidParameterError(
+        absl::StrCat("unexpected argument '", argv[optind], "'"));
   }
   if (options.help || options.version || options.firmware_boot ||
       options.firmware_net || options.firmware_print) {
@@ -153,18 +151,19 @@ absl::StatusOr<StartOptions> ParseStartOptions(int argc, char** argv) {
   }
   if (options.initiator_name.empty() || options.target_name.empty() ||
       options.address.empty() || options.tpgt < 0) {
-    return Invalid(
+    return InvalidParameterError(
         "a login needs -i INITIATORNAME, -t TARGETNAME, -g TPGT and -a "
         "ADDRESS");
   }
   if (options.username.empty() != options.password.empty()) {
-    return Invalid("CHAP needs both -u USERNAME and -w PASSWORD");
+    return InvalidParameterError("CHAP needs both -u USERNAME and -w PASSWORD");
   }
   if (options.username_in.empty() != options.password_in.empty()) {
-    return Invalid("mutual CHAP needs both -U USERNAME_IN and -W PASSWORD_IN");
+    return InvalidParameterError(
+        "mutual CHAP needs both -U USERNAME_IN and -W PASSWORD_IN");
   }
   if (!options.username_in.empty() && options.username.empty()) {
-    return Invalid("mutual CHAP (-U/-W) needs CHAP (-u/-w) too");
+    return InvalidParameterError("mutual CHAP (-U/-W) needs CHAP (-u/-w) too");
   }
   return options;
 }

@@ -23,6 +23,13 @@ TEST(ExitCodeTest, DerivedFromStatusCode) {
   EXPECT_EQ(ExitCodeOf(absl::UnknownError("x")), ExitCode::kUnknown);
 }
 
+TEST(ExitCodeTest, InvalidParameterIsExit7) {
+  absl::Status status = InvalidParameterError("invalid mode 'nodes'");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "invalid mode 'nodes'");
+  EXPECT_EQ(ExitCodeOf(status), ExitCode::kInvalid);
+}
+
 TEST(ExitCodeTest, OkStaysOk) {
   EXPECT_TRUE(WithExitCode(absl::OkStatus(), ExitCode::kLogin).ok());
 }

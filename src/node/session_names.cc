@@ -1,0 +1,37 @@
+#include "src/node/session_names.h"
+
+#include "absl/strings/str_cat.h"
+#include "src/transport/portal.h"
+
+namespace kiscsi {
+
+std::string NodeTag(const conf::NodeKey& key) {
+  return absl::StrCat(
+      "[iface: ", key.iface, ", target: ", key.target_name, ", portal: ",
+      FormatPortal(Portal{key.address, static_cast<uint16_t>(key.port)}, ','),
+      "]");
+}
+
+std::string SessionTag(const SysfsSession& session) {
+  std::string portal;
+  if (session.connection.has_value()) {
+    const SysfsConnection& c = *session.connection;
+    portal = FormatPortal(
+        Portal{c.persistent_address, c.persistent_port.value_or(3260)}, ',');
+  }
+  return absl::StrCat("[sid: ", session.sid, ", target: ", session.target_name,
+                      ", portal: ", portal, "]");
+}
+
+bool SessionIsNode(const SysfsSession& session, const conf::NodeKey& key) {
+  if (session.target_name != key.target_name ||
+      !session.connection.has_value()) {
+    return false;
+  }
+  const SysfsConnection& c = *session.connection;
+  return c.persistent_address == key.address &&
+         c.persistent_port.value_or(0) == key.port &&
+         (session.iface_name.empty() || session.iface_name == key.iface);
+}
+
+}  // namespace kiscsi
