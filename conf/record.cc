@@ -227,6 +227,8 @@ constexpr KeySpec kDaemonKeys[] = {
     Bool("iscsid.ipc_auth_uid", "No"),
     List("discovery.sendtargets.auth.chap_algs", "MD5", kChapAlgorithms),
     Int("node.session.sess_reopen_log_freq", "", 0, kIntMax),
+    // kiscsi's own: the longest pause between two reconnection attempts.
+    Int("kiscsid.reopen_backoff_max_ms", "500", 10, 3600000),
 };
 
 struct Alias {

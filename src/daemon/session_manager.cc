@@ -1,5 +1,6 @@
 #include "src/daemon/session_manager.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -96,6 +97,9 @@ absl::StatusOr<KernelEventRouter*> SessionManager::Router() {
 
 RecoveryPolicy SessionManager::PolicyFor(const conf::Record* record) const {
   RecoveryPolicy policy;
+  policy.max_backoff = absl::Milliseconds(
+      conf().GetInt("kiscsid.reopen_backoff_max_ms").value_or(500));
+  policy.initial_backoff = std::min(policy.initial_backoff, policy.max_backoff);
   if (record != nullptr) {
     policy.reopen_max =
         static_cast<int>(record->GetInt("node.session.reopen_max").value_or(0));
@@ -617,6 +621,15 @@ void SessionManager::ListSessions(const ipc::ListSessionsRequest& request,
   }
   SessionListOptions options;
   options.print_level = static_cast<int>(request.print_level);
+  for (const SysfsSession& session : selected) {
+    // iscsiadm's vocabulary: REOPEN while a reconnection is under way.
+    const SessionRecovery* recovering = recovery(session.sid);
+    if (recovering != nullptr &&
+        (recovering->state() == SessionRecovery::State::kWaiting ||
+         recovering->state() == SessionRecovery::State::kAttempting)) {
+      options.internal_states[session.sid] = "REOPEN";
+    }
+  }
   ipc::Reply reply;
   std::string text = FormatSessionList(selected, options);
   size_t start = 0;

@@ -84,6 +84,7 @@ class SessionRecovery {
   }
 
   State state() const { return state_; }
+  const RecoveryPolicy& policy() const { return policy_; }
   uint32_t sid() const { return spec_.existing->sid; }
   int attempts() const { return attempts_; }
   // "session 3 (iqn..., 10.0.0.1:3260)".

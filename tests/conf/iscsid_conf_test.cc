@@ -98,6 +98,16 @@ TEST(IscsidConfTest, ParsesEveryValueType) {
   EXPECT_EQ(conf.GetInt("node.startup"), std::nullopt);
 }
 
+TEST(IscsidConfTest, ReopenBackoffCapIsOursWithBounds) {
+  IscsidConf conf;
+  EXPECT_EQ(conf.GetInt("kiscsid.reopen_backoff_max_ms"), 500);
+  EXPECT_TRUE(conf.Set("kiscsid.reopen_backoff_max_ms", "250").ok());
+  EXPECT_EQ(conf.GetInt("kiscsid.reopen_backoff_max_ms"), 250);
+  EXPECT_FALSE(conf.Set("kiscsid.reopen_backoff_max_ms", "5").ok());
+  EXPECT_FALSE(conf.Set("kiscsid.reopen_backoff_max_ms", "fast").ok());
+  EXPECT_EQ(conf.GetInt("kiscsid.reopen_backoff_max_ms"), 250);
+}
+
 TEST(IscsidConfTest, DiscoveryChapAlgorithmsOfTheirOwn) {
   absl::StatusOr<LoadedIscsidConf> loaded = ParseIscsidConf(
       "node.session.auth.chap_algs = SHA256\n"

@@ -179,6 +179,49 @@ TEST_F(SessionManagerTest, FailedSessionIsRecoveredAtOnceWithSysfsCredentials) {
   EXPECT_EQ(kernel_->GetParam(1, 0, IscsiParam::kIsid), "00023d000001");
 }
 
+TEST_F(SessionManagerTest, SessionListShowsReopenWhileRecovering) {
+  WriteSysfsSession("FAILED", "failed", "user1", "sysfs-secret-1");
+  manager_->AdoptSessions();
+  ASSERT_NE(manager_->recovery(1), nullptr);
+  auto internal_state = [&] {
+    std::string line;
+    ipc::ListSessionsRequest request;
+    request.print_level = 1;
+    manager_->ListSessions(request, [&](ipc::Reply reply) {
+      for (const std::string& out : reply.out_lines) {
+        if (absl::StrContains(out, "Internal iscsid Session State")) {
+          line = out;
+        }
+      }
+    });
+    return line;
+  };
+  // No target answers yet: the recovery is under way.
+  ASSERT_TRUE(loop_->RunOnce(absl::Milliseconds(20)).ok());
+  EXPECT_EQ(internal_state(), "\t\tInternal iscsid Session State: REOPEN");
+  UseTarget("user1", "sysfs-secret-1");
+  ASSERT_TRUE(RunUntilUp());
+  EXPECT_EQ(internal_state(), "\t\tInternal iscsid Session State: NO CHANGE");
+}
+
+TEST_F(SessionManagerTest, BackoffCapComesFromIscsidConf) {
+  conf::IscsidConf conf;
+  ASSERT_TRUE(conf.Set("kiscsid.reopen_backoff_max_ms", "40").ok());
+  manager_ = std::make_unique<SessionManager>(
+      *loop_,
+      [this]() -> absl::StatusOr<std::unique_ptr<IscsiKernel>> {
+        return std::move(owned_kernel_);
+      },
+      sysconf_, paths_, root_ + "/iscsid.conf", std::move(conf));
+  WriteSysfsSession("LOGGED_IN", "up", "", "");
+  manager_->AdoptSessions();
+  const SessionRecovery* recovery = manager_->recovery(1);
+  ASSERT_NE(recovery, nullptr);
+  EXPECT_EQ(recovery->policy().max_backoff, absl::Milliseconds(40));
+  // The first wait never exceeds the cap either.
+  EXPECT_EQ(recovery->policy().initial_backoff, absl::Milliseconds(40));
+}
+
 TEST_F(SessionManagerTest, UpSessionIsAdoptedUntouchedAndRecoveredOnError) {
   WriteSysfsSession("LOGGED_IN", "up", "sysfs-user", "stale-secret");
   // A matching node record wins over sysfs: its credentials and its
