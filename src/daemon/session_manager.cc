@@ -316,6 +316,7 @@ absl::StatusOr<SessionRecovery*> SessionManager::Adopt(
   auto recovery = std::make_unique<SessionRecovery>(
       *router_, *std::move(spec), time2wait,
       PolicyFor(record.has_value() ? &*record : nullptr), paths_);
+  recovery->set_groups(&recovery_groups_);
   SessionRecovery* adopted = recovery.get();
   recoveries_[session.sid] = std::move(recovery);
   KISCSI_LOG(kInfo) << adopted->name() << ": adopted (connection "
@@ -422,10 +423,12 @@ void SessionManager::StartLogin(const conf::NodeKey& key, LoginDone done) {
           } else {
             spec.existing = SessionSpec::Existing{result->sid, result->cid,
                                                   result->host_no};
-            recoveries_[result->sid] = std::make_unique<SessionRecovery>(
+            auto recovery = std::make_unique<SessionRecovery>(
                 *router_, std::move(spec),
                 result->login.params.default_time2wait, policy, paths_,
                 std::move(result->socket));
+            recovery->set_groups(&recovery_groups_);
+            recoveries_[result->sid] = std::move(recovery);
           }
         } else {
           KISCSI_LOG(kWarning)

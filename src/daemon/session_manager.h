@@ -34,6 +34,7 @@
 #include "src/base/unique_fd.h"
 #include "src/daemon/basic_command_handler.h"
 #include "src/session/kernel_event_router.h"
+#include "src/session/recovery_group.h"
 #include "src/session/session_logout.h"
 #include "src/session/session_recovery.h"
 #include "src/session/session_setup.h"
@@ -103,6 +104,8 @@ class SessionManager : public BasicCommandHandler {
   absl::flat_hash_map<std::string, uint64_t> logging_in_;  // node -> operation
   absl::flat_hash_map<uint64_t, std::unique_ptr<SessionSetup>> setups_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<SessionLogout>> logouts_;
+  // Before recoveries_: they leave their groups when destroyed.
+  RecoveryGroups recovery_groups_;
   // The sessions in the daemon's charge, by sid (each holds its socket).
   absl::flat_hash_map<uint32_t, std::unique_ptr<SessionRecovery>> recoveries_;
 };

@@ -51,6 +51,7 @@ SessionRecovery::SessionRecovery(KernelEventRouter& router, SessionSpec spec,
 }
 
 SessionRecovery::~SessionRecovery() {
+  LeaveGroup();
   CancelTimer();
   attempt_.reset();  // undoes an unfinished attempt (the conn stays stopped)
 }
@@ -194,10 +195,30 @@ void SessionRecovery::Begin(const std::string& reason, absl::Duration wait) {
                          << " (the attempt stops it again)";
   }
   socket_.Reset();  // the kernel has let go of it
+  if (groups_ != nullptr) {
+    groups_->Join(FormatPortal(spec_.portal, ':'), this, [this] { WakeUp(); });
+  }
   timer_ = loop_.AddTimer(wait, [this] {
     timer_.reset();
     Attempt();
   });
+}
+
+void SessionRecovery::WakeUp() {
+  if (state_ != State::kWaiting || attempts_ == 0 || !timer_.has_value()) {
+    return;
+  }
+  CancelTimer();
+  KISCSI_LOG(kInfo)
+      << name() << ": another session of the portal is back; attempting now";
+  timer_ = loop_.AddTimer(absl::ZeroDuration(), [this] {
+    timer_.reset();
+    Attempt();
+  });
+}
+
+void SessionRecovery::LeaveGroup() {
+  if (groups_ != nullptr) groups_->Leave(this);
 }
 
 absl::Duration SessionRecovery::Jittered(absl::Duration delay) {
@@ -227,6 +248,10 @@ void SessionRecovery::OnAttemptDone(absl::StatusOr<SessionResult> result) {
   std::unique_ptr<SessionSetup> finished = std::move(attempt_);
   if (result.ok()) {
     state_ = State::kUp;
+    if (groups_ != nullptr) {
+      groups_->Recovered(this);
+      groups_->Leave(this);
+    }
     time2wait_ = result->login.params.default_time2wait;
     KISCSI_LOG(kInfo) << name() << ": recovered after " << attempts_
                       << (attempts_ == 1 ? " attempt" : " attempts") << " in "
@@ -242,19 +267,22 @@ void SessionRecovery::OnAttemptDone(absl::StatusOr<SessionResult> result) {
   }
   if (policy_.reopen_max > 0 && attempts_ >= policy_.reopen_max) {
     state_ = State::kGaveUp;
+    LeaveGroup();
     KISCSI_LOG(kError) << name() << ": giving up after " << attempts_
                        << " attempts (node.session.reopen_max): "
                        << result.status().message();
     return;
   }
-  const absl::Duration delay = Jittered(backoff_);
+  const bool scout = groups_ != nullptr && groups_->IsScout(this);
+  const absl::Duration delay = Jittered(
+      scout ? std::min(policy_.scout_interval, policy_.max_backoff) : backoff_);
   backoff_ = std::min(backoff_ * 2, policy_.max_backoff);
   state_ = State::kWaiting;
   if (LogAttempt(attempts_)) {
     KISCSI_LOG(kWarning) << name() << ": recovery attempt " << attempts_
                          << " failed (" << result.status().message()
                          << "), next in " << absl::ToInt64Milliseconds(delay)
-                         << " ms";
+                         << " ms" << (scout ? " (the portal's scout)" : "");
   }
   timer_ = loop_.AddTimer(delay, [this] {
     timer_.reset();

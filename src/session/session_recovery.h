@@ -13,7 +13,9 @@
 //   4. a failed attempt is retried after a back-off that starts at
 //      initial_backoff and doubles up to max_backoff, each with +-jitter,
 //      every attempt starting with STOP_CONN(RECOVER), until reopen_max
-//      attempts were made (0: forever).
+//      attempts were made (0: forever). With RecoveryGroups (the daemon),
+//      the portal's scout retries every scout_interval instead, and a
+//      session of the same portal that gets back in wakes the others.
 // The kernel's replacement timer (recovery_tmo) runs meanwhile: I/O fails
 // once it expires, and the attempts go on; the session's devices come back
 // when the target does.
@@ -39,6 +41,7 @@
 #include "src/base/event_loop.h"
 #include "src/base/unique_fd.h"
 #include "src/session/kernel_event_router.h"
+#include "src/session/recovery_group.h"
 #include "src/session/session_setup.h"
 
 namespace kiscsi {
@@ -48,6 +51,9 @@ struct RecoveryPolicy {
   absl::Duration max_backoff = absl::Milliseconds(500);
   double jitter = 0.2;  // each delay is scaled by 1 +- jitter
   int reopen_max = 0;   // node.session.reopen_max: attempts, 0 = no bound
+  // The retry interval of a portal's scout (see RecoveryGroups), at most
+  // max_backoff.
+  absl::Duration scout_interval = absl::Milliseconds(100);
   // The TCP connect of an attempt (a blackholed portal); the login timeout
   // of the node record bounds the whole attempt.
   absl::Duration connect_timeout = absl::Milliseconds(1000);
@@ -82,6 +88,9 @@ class SessionRecovery {
   void set_on_recovered(Recovered recovered) {
     on_recovered_ = std::move(recovered);
   }
+  // Coordinates this recovery with the others of its portal; `groups` must
+  // outlive it.
+  void set_groups(RecoveryGroups* groups) { groups_ = groups; }
 
   State state() const { return state_; }
   const RecoveryPolicy& policy() const { return policy_; }
@@ -93,6 +102,10 @@ class SessionRecovery {
  private:
   void Begin(const std::string& reason, absl::Duration wait);
   void Attempt();
+  // Another session of the portal got back in: attempt now (unless still in
+  // the first Time2Wait or already attempting).
+  void WakeUp();
+  void LeaveGroup();
   void OnAttemptDone(absl::StatusOr<SessionResult> result);
   absl::Duration Jittered(absl::Duration delay);
   void CancelTimer();
@@ -109,6 +122,7 @@ class SessionRecovery {
   UniqueFd socket_;
   Random random_;
   Recovered on_recovered_;
+  RecoveryGroups* groups_ = nullptr;
 
   State state_ = State::kUp;
   bool stopped_ = false;  // STOP_CONN(RECOVER) done since the last attempt

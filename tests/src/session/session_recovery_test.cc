@@ -486,5 +486,45 @@ TEST_F(SessionRecoveryTest, RefusedConnectionsAreRetriedUntilThePortalIsBack) {
   EXPECT_NE(live.port, spec.portal.port);
 }
 
+TEST_F(SessionRecoveryTest, ScoutOfItsPortalRetriesAtTheScoutInterval) {
+  RecoveryGroups groups;
+  LoginAndSupervise(Spec(), RecoveryPolicy{});
+  recovery_->set_groups(&groups);
+  failures_left_ = 4;
+  const absl::Time error_at = clock_.Now();
+  ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrConnFailed));
+  Settle();
+  EXPECT_TRUE(groups.IsScout(recovery_.get()));
+  Advance(absl::Seconds(3));
+  EXPECT_EQ(recovery_->state(), SessionRecovery::State::kUp);
+  // Time2Wait 2 s, then every 100 ms instead of the doubling back-off.
+  EXPECT_THAT(LoginOffsetsMs(error_at),
+              ElementsAre(2000, 2100, 2200, 2300, 2400));
+  // Back in: no longer waiting for the portal.
+  EXPECT_EQ(groups.waiting(FormatPortal(Spec().portal, ':')), 0u);
+}
+
+TEST_F(SessionRecoveryTest, AnotherSessionOfThePortalBackWakesTheWaitingOnes) {
+  RecoveryGroups groups;
+  LoginAndSupervise(Spec(), RecoveryPolicy{});
+  recovery_->set_groups(&groups);
+  // Another session of the same portal is its scout already.
+  int scout = 0;
+  groups.Join(FormatPortal(Spec().portal, ':'), &scout, nullptr);
+  failures_left_ = 3;
+  const absl::Time error_at = clock_.Now();
+  ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrConnFailed));
+  Settle();
+  EXPECT_FALSE(groups.IsScout(recovery_.get()));
+  // Attempts at 2000, 2100, 2300 fail; the next would be at 2700.
+  Advance(absl::Milliseconds(2450));
+  EXPECT_EQ(recovery_->state(), SessionRecovery::State::kWaiting);
+  groups.Recovered(&scout);  // the scout got in at 2450
+  Settle();
+  Advance(absl::Milliseconds(50));
+  EXPECT_EQ(recovery_->state(), SessionRecovery::State::kUp);
+  EXPECT_THAT(LoginOffsetsMs(error_at), ElementsAre(2000, 2100, 2300, 2450));
+}
+
 }  // namespace
 }  // namespace kiscsi
