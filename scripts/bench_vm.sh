@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# Side-by-side login benchmark of kiscsi against open-iscsi 2.1.8 in the test VM (Debian's kernel
-# under qemu, LIO targets on 127.0.0.1 inside the guest):
-#   - builds kiscsiadm and kiscsid (cmake + ninja) in BUILD (default build-bench/),
-#   - fetches Debian's open-iscsi and the libraries it needs into the VM cache without installing
-#     them (bench/vm/fetch_open_iscsi.sh),
-#   - runs bench/vm/login_bench.sh in one VM and prints its table and BENCH lines.
+# Side-by-side benchmarks of kiscsi against open-iscsi 2.1.8 in the test VM (Debian's kernel
+# under qemu, LIO targets on 127.0.0.1 inside the guest), each in its own VM:
+#   - login:    bench/vm/login_bench.sh (one login to a usable disk; 32 sessions with -L all;
+#               daemon memory),
+#   - recovery: bench/vm/recovery_bench.sh (target back -> first write completes; adoption of 32
+#               sessions by a restarted daemon: re-logins and the longest write pause).
+# It builds kiscsiadm, kiscsid and io_probe (cmake + ninja) in BUILD (default build-bench/),
+# fetches Debian's open-iscsi and the libraries it needs into the VM cache without installing
+# them (bench/vm/fetch_open_iscsi.sh), and prints each benchmark's table and BENCH lines.
 #
-#   bash scripts/bench_vm.sh [--build DIR] [--timeout SECONDS] [--no-build] [SCENARIO ARGS...]
+#   bash scripts/bench_vm.sh [--build DIR] [--timeout SECONDS] [--no-build]
+#                            [--only login|recovery] [BENCH ARGS...]
 #
-# SCENARIO ARGS go to login_bench.sh: --single N (5), --multi N (3), --targets N (32),
-# --warmup N (1), --poll SECONDS (0.005), --kiscsid-debug N (1).
+# BENCH ARGS go to the benchmark that knows them: --single N (5), --multi N (3), --warmup N (1),
+# --poll SECONDS, --kiscsid-debug N to login_bench.sh; --outages N (5), --outage-ms MS (3000),
+# --settle-ms MS, --parts LIST, --kiscsi-conf K=V to recovery_bench.sh; --targets N (32) to both.
 # Environment: KISCSI_VM_CACHE, KISCSI_VM_QUIET=1 (no live console), KISCSI_VM_MEM, KISCSI_VM_SMP.
-# Exits with the scenario's exit code (non-zero when any login of either system failed).
+# Exits non-zero when any step of either system failed in either benchmark.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$repo/build-bench
 timeout_s=900
 do_build=1
+only=""
+login_args=() recovery_args=()
 die() { echo "bench_vm: error: $*" >&2; exit 1; }
 
 while (($#)); do
@@ -25,8 +32,12 @@ while (($#)); do
     --build) build=${2:?--build needs a directory}; shift 2 ;;
     --timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
     --no-build) do_build=0; shift ;;
+    --only) only=${2:?--only needs login or recovery}; shift 2 ;;
+    --single|--multi|--warmup|--poll|--kiscsid-debug) login_args+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    --outages|--outage-ms|--settle-ms|--parts|--kiscsi-conf) recovery_args+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    --targets) login_args+=("$1" "${2:?}"); recovery_args+=("$1" "$2"); shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
-    *) break ;;
+    *) die "unknown argument '$1' (see --help)" ;;
   esac
 done
 
@@ -34,16 +45,16 @@ if ((do_build)); then
   for tool in cmake ninja; do
     command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup.sh)"
   done
-  echo "bench_vm: building kiscsiadm and kiscsid in $build"
+  echo "bench_vm: building kiscsiadm, kiscsid and io_probe in $build"
   if [ ! -f "$build/build.ninja" ]; then
     cmake -S "$repo" -B "$build" -G Ninja -DKISCSI_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       || die "cmake configure failed"
   fi
-  cmake --build "$build" -j"${KISCSI_BUILD_JOBS:-2}" --target kiscsiadm kiscsid \
+  cmake --build "$build" -j"${KISCSI_BUILD_JOBS:-2}" --target kiscsiadm kiscsid io_probe \
     || die "build failed"
 fi
-for b in kiscsiadm kiscsid; do
-  [ -x "$build/bin/$b" ] || die "$build/bin/$b is not built"
+for b in bin/kiscsiadm bin/kiscsid bench/vm/io_probe; do
+  [ -x "$build/$b" ] || die "$build/$b is not built"
 done
 
 echo "bench_vm: fetching open-iscsi"
@@ -53,18 +64,27 @@ if [ -z "$oi_root" ] || [ ! -x "$oi_root/sbin/iscsid" ]; then die "fetch_open_is
 
 log_dir=${KISCSI_VM_LOG_DIR:-$build/Testing/vm}
 mkdir -p "$log_dir"
-log=$log_dir/login_bench.log
 rc=0
-bash "$repo/tests/vm/run.sh" --build "$build" --timeout "$timeout_s" --log "$log" \
-  "$repo/bench/vm/login_bench.sh" --open-iscsi "$oi_root" "$@" || rc=$?
-
-echo
-echo "bench_vm: results (console log $log)"
-if grep -q '^==== BENCH TABLE' <(tr -d '\r' <"$log"); then
-  tr -d '\r' <"$log" | sed -n '/^==== BENCH TABLE/,/^==== END BENCH TABLE/p'
-  tr -d '\r' <"$log" | grep -E '^BENCH(_SAMPLE)? ' || true
-else
-  echo "bench_vm: no result table: the scenario failed (rc=$rc); samples so far:" >&2
-  tr -d '\r' <"$log" | grep -E '^BENCH_SAMPLE ' >&2 || true
-fi
+run_bench() { # NAME ARGS...: one benchmark in its own VM, then its table
+  local name=$1 log=$log_dir/$1.log brc=0
+  shift
+  bash "$repo/tests/vm/run.sh" --build "$build" --timeout "$timeout_s" --log "$log" \
+    "$repo/bench/vm/$name.sh" --open-iscsi "$oi_root" "$@" || brc=$?
+  echo
+  echo "bench_vm: $name results (console log $log)"
+  if grep -q '^==== BENCH TABLE' <(tr -d '\r' <"$log"); then
+    tr -d '\r' <"$log" | sed -n '/^==== BENCH TABLE/,/^==== END BENCH TABLE/p'
+    tr -d '\r' <"$log" | grep -E '^BENCH(_SAMPLE)? ' || true
+  else
+    echo "bench_vm: no result table: $name failed (rc=$brc); samples so far:" >&2
+    tr -d '\r' <"$log" | grep -E '^BENCH_SAMPLE ' >&2 || true
+  fi
+  ((brc == 0)) || rc=$brc
+}
+case $only in
+  "") run_bench login_bench "${login_args[@]}"; run_bench recovery_bench "${recovery_args[@]}" ;;
+  login) run_bench login_bench "${login_args[@]}" ;;
+  recovery) run_bench recovery_bench "${recovery_args[@]}" ;;
+  *) die "--only takes login or recovery, not '$only'" ;;
+esac
 exit "$rc"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # All of kiscsi's tests, as CI runs them:
 #   1. g++ build (-Werror): unit and host suites (host = real tgtd on 127.0.0.1), the vm suite
-#      (Debian's kernel under qemu with LIO inside, tests/vm/README.md), the login benchmark
-#      next to open-iscsi in the VM (scripts/bench_vm.sh), benchmark smoke.
+#      (Debian's kernel under qemu with LIO inside, tests/vm/README.md), the login, recovery
+#      and adoption benchmarks next to open-iscsi in the VM (scripts/bench_vm.sh), benchmark
+#      smoke.
 #   2. clang build with ASan+UBSan and libFuzzer instrumentation: unit and host suites again,
 #      then every fuzz target for KISCSI_FUZZ_SECONDS (default 20) over its seed corpus.
 # Build trees go to build-ci-gcc/ and build-ci-clang/ (override with KISCSI_BUILD_ROOT).
@@ -20,9 +21,9 @@ echo "== unit and host tests (g++)"
 ctest --test-dir "$root/build-ci-gcc" -L 'unit|host' -j"$jobs" --output-on-failure
 echo "== vm tests: Debian's kernel in qemu, LIO on 127.0.0.1 (g++ build)"
 ctest --test-dir "$root/build-ci-gcc" -L vm --output-on-failure
-echo "== benchmark in the VM: kiscsi next to open-iscsi 2.1.8 (figures only; goals are not enforced)"
+echo "== benchmarks in the VM: kiscsi next to open-iscsi 2.1.8 (figures only; goals are not enforced)"
 KISCSI_VM_QUIET=1 bash scripts/bench_vm.sh --build "$root/build-ci-gcc" --no-build \
-  --single 3 --multi 2
+  --single 3 --multi 2 --outages 5
 echo "== benchmark smoke (g++)"
 for b in "$root"/build-ci-gcc/bench/*; do
   if [ -f "$b" ] && [ -x "$b" ]; then "$b" --benchmark_min_time=0.01 >/dev/null; fi

@@ -46,134 +46,8 @@ for n in "$single_runs" "$multi_runs" "$ntargets" "$warmup"; do
   [[ $n =~ ^[0-9]+$ ]] || fail "login_bench: '$n' is not a count"
 done
 ((single_runs >= 1 && multi_runs >= 1 && ntargets >= 1)) || fail "login_bench: counts must be >= 1"
-
-OI_LIB=$oi_root/usr/lib/x86_64-linux-gnu:$oi_root/lib/x86_64-linux-gnu
-OI_ISCSID=$oi_root/sbin/iscsid
-OI_ADM=$oi_root/sbin/iscsiadm
-KISCSID=$KISCSI_BUILD/bin/kiscsid
-for b in "$OI_ISCSID" "$OI_ADM" "$KISCSID" "$ADM"; do
-  [ -x "$b" ] || fail "login_bench: $b is missing"
-done
-oi_adm() { run env LD_LIBRARY_PATH="$OI_LIB" "$OI_ADM" "$@"; }
-
-PORTAL=127.0.0.1
-PREFIX=iqn.2026-11.bench.vm
-target_name() { printf '%s:t%02d' "$PREFIX" "$1"; }
-SINGLE=$(target_name 0)
-
-# A builtin sleep (no fork under emulation): read with a timeout from a FIFO nobody writes.
-mkfifo "$KISCSI_VM_TMP/sleep.fifo"
-exec {SLEEP_FD}<>"$KISCSI_VM_TMP/sleep.fifo"
-nap() { read -r -t "$1" -u "$SLEEP_FD" _ || true; }
-# NOW = microseconds since the epoch, without a fork (no command substitution in the loops).
-now() { NOW=${EPOCHREALTIME/[.,]/}; }
-
-# --- daemons -------------------------------------------------------------------------------------
-KPID="" IPID=""
-check_comm() { # PID NAME: setsid exec'd the daemon (it did not fork), so $! is the daemon
-  local comm=""
-  read -r comm <"/proc/$1/comm" 2>/dev/null || true
-  [ "$comm" = "$2" ] || fail "login_bench: pid $1 is '$comm', not $2"
-}
-start_kiscsid() {
-  [ -z "$IPID" ] || fail "login_bench: iscsid is still running"
-  now
-  echo "---- kiscsid start $NOW" >>"$KISCSI_VM_TMP/kiscsid.log"
-  # Own session and process group for both daemons: iscsid signals its whole process group when
-  # it shuts down, which would otherwise include this script.
-  setsid "$KISCSID" -f -d "$kdebug" >>"$KISCSI_VM_TMP/kiscsid.log" 2>&1 &
-  KPID=$!
-  local i
-  for ((i = 0; i < 1000; i++)); do
-    if [ -S "$KISCSI_RUNDIR/kiscsid.sock" ]; then check_comm "$KPID" kiscsid; return 0; fi
-    kill -0 "$KPID" 2>/dev/null || { KPID=""; fail "kiscsid exited at start"; }
-    nap 0.01
-  done
-  fail "kiscsid did not create $KISCSI_RUNDIR/kiscsid.sock within 10 s"
-}
-stop_kiscsid() {
-  local pid=$KPID rc=0
-  KPID=""
-  kill -TERM "$pid"
-  wait "$pid" || rc=$?
-  ((rc == 0)) || fail "kiscsid exited with $rc on SIGTERM"
-}
-iscsid_listening() { grep -q '@ISCSIADM_ABSTRACT_NAMESPACE' /proc/net/unix; }
-start_iscsid() {
-  [ -z "$KPID" ] || fail "login_bench: kiscsid is still running"
-  now
-  echo "---- iscsid start $NOW" >>"$KISCSI_VM_TMP/iscsid.log"
-  LD_LIBRARY_PATH=$OI_LIB setsid "$OI_ISCSID" -f >>"$KISCSI_VM_TMP/iscsid.log" 2>&1 &
-  IPID=$!
-  local i
-  for ((i = 0; i < 1000; i++)); do
-    if iscsid_listening; then check_comm "$IPID" iscsid; return 0; fi
-    kill -0 "$IPID" 2>/dev/null || { IPID=""; fail "iscsid exited at start"; }
-    nap 0.01
-  done
-  fail "iscsid did not listen on @ISCSIADM_ABSTRACT_NAMESPACE within 10 s"
-}
-stop_iscsid() {
-  local pid=$IPID i
-  IPID=""
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" || true # iscsid ends on SIGTERM with a signal status
-  for ((i = 0; i < 500; i++)); do
-    iscsid_listening || return 0
-    nap 0.01
-  done
-  fail "iscsid still listening 5 s after SIGTERM"
-}
-
-start_sys() { if [ "$1" = kiscsi ]; then start_kiscsid; else start_iscsid; fi; }
-stop_sys() { if [ "$1" = kiscsi ]; then stop_kiscsid; else stop_iscsid; fi; }
-daemon_pid() { if [ "$1" = kiscsi ]; then echo "$KPID"; else echo "$IPID"; fi; }
-
-# VmRSS (KiB) of PID and, for information, of every process with the same name.
-rss_kib() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
-procs_named() { # NAME -> "pid:rss_kib" lines
-  local s name rss
-  for s in /proc/[0-9]*/status; do
-    name="" rss=0
-    while read -r k v _; do
-      case $k in Name:) name=$v ;; VmRSS:) rss=$v ;; esac
-    done 2>/dev/null <"$s" || continue
-    if [ "$name" = "$1" ]; then s=${s#/proc/}; echo "${s%/status}:$rss"; fi
-  done
-}
-
-diagnostics() {
-  local f
-  for f in kiscsid.log iscsid.log; do
-    if [ -s "$KISCSI_VM_TMP/$f" ]; then
-      echo "----- $f (last 80 lines):" >&2
-      tail -n 80 "$KISCSI_VM_TMP/$f" >&2
-    fi
-  done
-  echo "----- sessions in sysfs:" >&2
-  ls /sys/class/iscsi_session/ >&2 2>/dev/null || true
-}
-trap 'rc=$?; if ((rc != 0)); then diagnostics; fi' EXIT
-
-# --- measuring -----------------------------------------------------------------------------------
-# DISKS = iSCSI disks whose /dev node exists; SESSIONS = iSCSI sessions in sysfs.
-count_disks() {
-  local b n=0
-  for b in /sys/class/iscsi_session/session*/device/target*/*/block/*; do
-    [ -b "/dev/${b##*/}" ] && n=$((n + 1))
-  done
-  DISKS=$n
-}
-count_sessions() {
-  local s=(/sys/class/iscsi_session/session*)
-  SESSIONS=${#s[@]}
-}
-proc_done() { # PID: exited (reaped or zombie)
-  local st
-  read -r st 2>/dev/null <"/proc/$1/stat" || return 0
-  st=${st##*) }
-  [ "${st%% *}" = Z ]
-}
+# shellcheck source=bench/vm/bench_lib.bash
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.bash"
 
 # What the sockets look like when one login takes over 5 s (it should take well under 1 s):
 # TCP queues on the portal and the NETLINK_ISCSI (protocol 8) sockets with their drop counters.
@@ -255,13 +129,6 @@ timed_logout() {
   T_OUT_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
 }
 
-median() { # values... -> median (mean of the middle two for an even count)
-  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-    if (NR == 0) { print "nan"; exit }
-    if (NR % 2) printf "%.1f\n", v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
-
 # --- setup ---------------------------------------------------------------------------------------
 step "modules, LIO target $SINGLE on $PORTAL:3260"
 lio_load
@@ -270,34 +137,7 @@ lio_open_target "$SINGLE" 1
 lio_portal "$SINGLE" "$PORTAL" 3260
 lio_enable "$SINGLE"
 
-oi_version=$(LD_LIBRARY_PATH=$OI_LIB "$OI_ADM" --version) || fail "$OI_ADM does not run in the guest"
-step "open-iscsi configuration in /etc/iscsi ($oi_version)"
-rm -rf /etc/iscsi
-mkdir -p /etc/iscsi /run/lock/iscsi /var/lib/iscsi
-# Debian's iscsid.conf, except that iscsiadm must never try to start iscsid through systemd.
-sed 's|^iscsid.startup = .*|iscsid.startup = /bin/false|' "$oi_root/etc/iscsi/iscsid.conf" \
-  >/etc/iscsi/iscsid.conf
-printf 'InitiatorName=%s\n' "iqn.2026-11.bench.vm:open-iscsi" >/etc/iscsi/initiatorname.iscsi
-
-step "kiscsi configuration in a scratch KISCSI_SYSCONFDIR (same iscsid.conf)"
-kiscsi_scratch "iqn.2026-11.bench.vm:kiscsi"
-cp /etc/iscsi/iscsid.conf "$KISCSI_SYSCONFDIR/iscsid.conf"
-
-discover() { # SYSTEM EXPECTED_NODES
-  local sys=$1 want=$2 n
-  if [ "$sys" = kiscsi ]; then
-    adm -m discovery -t st -p "$PORTAL"
-  else
-    oi_adm -m discovery -t st -p "$PORTAL"
-  fi
-  assert_rc 0 "$sys discovery"
-  n=$(grep -c "^$PORTAL:3260,1 $PREFIX:" <<<"$RUN_OUT" || true)
-  [ "$n" -eq "$want" ] || { echo "$RUN_OUT" >&2; fail "$sys discovery found $n targets, expected $want"; }
-  if [ "$sys" = kiscsi ]; then adm -m node; else oi_adm -m node; fi
-  assert_rc 0 "$sys -m node"
-  n=$(grep -c "^$PORTAL:3260,1 $PREFIX:" <<<"$RUN_OUT" || true)
-  [ "$n" -eq "$want" ] || { echo "$RUN_OUT" >&2; fail "$sys has $n node records, expected $want"; }
-}
+bench_configure
 
 SYSTEMS=(kiscsi open-iscsi)
 for sys in "${SYSTEMS[@]}"; do
@@ -308,25 +148,17 @@ for sys in "${SYSTEMS[@]}"; do
 done
 
 # --- part 1: one login to a usable disk ------------------------------------------------------------
-declare -A samples=()
-add_sample() { samples[$1]+="${samples[$1]:+ }$2"; }
 
 single_round() { # SYSTEM LABEL
   local sys=$1 label=$2
   start_sys "$sys"
-  if [ "$sys" = kiscsi ]; then
-    timed_login "$sys" 1 120 "$ADM" -m node -T "$SINGLE" -p "$PORTAL" -l
-  else
-    timed_login "$sys" 1 120 env LD_LIBRARY_PATH="$OI_LIB" "$OI_ADM" -m node -T "$SINGLE" -p "$PORTAL" -l
-  fi
+  adm_cmd "$sys"
+  timed_login "$sys" 1 120 "${ADM_CMD[@]}" -m node -T "$SINGLE" -p "$PORTAL" -l
   count_sessions
   ((SESSIONS == 1)) || fail "$sys: $SESSIONS sessions after one login"
   local dev_ms=$T_DEV_MS cmd_ms=$T_CMD_MS
-  if [ "$sys" = kiscsi ]; then
-    timed_logout "$sys" "$ADM" -m node -T "$SINGLE" -p "$PORTAL" -u
-  else
-    timed_logout "$sys" env LD_LIBRARY_PATH="$OI_LIB" "$OI_ADM" -m node -T "$SINGLE" -p "$PORTAL" -u
-  fi
+  adm_cmd "$sys"
+  timed_logout "$sys" "${ADM_CMD[@]}" -m node -T "$SINGLE" -p "$PORTAL" -u
   stop_sys "$sys"
   echo "BENCH_SAMPLE part=single system=$sys round=$label disk_ms=$dev_ms cmd_ms=$cmd_ms logout_ms=$T_OUT_MS"
   if [ "$label" != warmup ]; then
@@ -366,11 +198,8 @@ multi_round() { # SYSTEM LABEL
   start_sys "$sys"
   pid=$(daemon_pid "$sys")
   idle_rss=$(rss_kib "$pid")
-  if [ "$sys" = kiscsi ]; then
-    timed_login "$sys" "$ntargets" 600 "$ADM" -m node -L all
-  else
-    timed_login "$sys" "$ntargets" 600 env LD_LIBRARY_PATH="$OI_LIB" "$OI_ADM" -m node -L all
-  fi
+  adm_cmd "$sys"
+  timed_login "$sys" "$ntargets" 600 "${ADM_CMD[@]}" -m node -L all
   count_sessions
   ((SESSIONS == ntargets)) || fail "$sys: $SESSIONS sessions after -L all, expected $ntargets"
   local dev_ms=$T_DEV_MS cmd_ms=$T_CMD_MS
@@ -380,11 +209,8 @@ multi_round() { # SYSTEM LABEL
   else
     all=$(procs_named iscsid | tr '\n' ' ')
   fi
-  if [ "$sys" = kiscsi ]; then
-    timed_logout "$sys" "$ADM" -m node -U all
-  else
-    timed_logout "$sys" env LD_LIBRARY_PATH="$OI_LIB" "$OI_ADM" -m node -U all
-  fi
+  adm_cmd "$sys"
+  timed_logout "$sys" "${ADM_CMD[@]}" -m node -U all
   stop_sys "$sys"
   echo "BENCH_SAMPLE part=multi system=$sys round=$label disks=$ntargets disk_ms=$dev_ms cmd_ms=$cmd_ms logout_ms=$T_OUT_MS rss_idle_kib=$idle_rss rss_kib=$rss processes(pid:rss_kib)=${all% }"
   if [ "$label" != warmup ]; then
@@ -406,9 +232,6 @@ for ((r = 1; r <= multi_runs; r++)); do
 done
 
 # --- results -------------------------------------------------------------------------------------
-# shellcheck disable=SC2086  # the samples are space-separated numbers
-med() { median ${samples[$1]}; }
-verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r != "nan" && r <= g) ? "met" : "MISSED" }'; }
 
 s_k=$(med single_kiscsi) s_o=$(med single_open-iscsi) s_r=$(ratio "$s_k" "$s_o")
 m_k=$(med multi_kiscsi) m_o=$(med multi_open-iscsi) m_r=$(ratio "$m_k" "$m_o")
