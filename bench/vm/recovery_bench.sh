@@ -298,30 +298,39 @@ if [[ ,$parts, == *,adoption,* ]]; then
 fi
 
 # --- results -------------------------------------------------------------------------------------
+ran() { [[ ,$parts, == *,$1,* ]]; }
+s() { echo "${samples[$1]:-}"; } # the one sample of an adoption metric
 rc_k=$(med recovery_kiscsi) rc_o=$(med recovery_open-iscsi) rc_r=$(ratio "$rc_k" "$rc_o")
 kver=$(uname -r)
 echo "==== BENCH TABLE (kernel $kver, $(nproc) vCPUs under qemu/TCG; recovery: medians of $outages outages of $outage_ms ms; adoption: $ntargets sessions${kiscsi_conf[*]:+; kiscsi iscsid.conf + ${kiscsi_conf[*]}})"
 {
-  printf '%-52s %12s %12s %8s %8s %s\n' metric kiscsi open-iscsi ratio goal verdict
-  printf '%-52s %12s %12s %8s %8s %s\n' "target back -> first write completes (ms)" "$rc_k" "$rc_o" "$rc_r" "<=0.15" "$(verdict "$rc_r" 0.15)"
-  printf '%-52s %12s %12s\n' "adoption of $ntargets sessions: logins at the target" "${samples[adopt_logins_kiscsi]:-}" "${samples[adopt_logins_open-iscsi]:-}"
-  printf '%-52s %12s %12s\n' "adoption: connections with a new local port" "${samples[adopt_ports_kiscsi]:-}" "${samples[adopt_ports_open-iscsi]:-}"
-  printf '%-52s %12s %12s\n' "adoption: longest write pause on any disk (ms)" "${samples[adopt_pause_kiscsi]:-}" "${samples[adopt_pause_open-iscsi]:-}"
-  printf '%-52s %12s %12s\n' "(info) longest write pause in 1 s before it (ms)" "${samples[adopt_baseline_kiscsi]:-}" "${samples[adopt_baseline_open-iscsi]:-}"
-  printf '%-52s %12s %12s\n' "(info) adoption: settled after (ms)" "${samples[adopt_settled_kiscsi]:-}" "${samples[adopt_settled_open-iscsi]:-}"
+  row() { printf '%-52s %12s %12s %8s %8s %s\n' "$@"; }
+  row metric kiscsi open-iscsi ratio goal verdict
+  if ran recovery; then
+    row "target back -> first write completes (ms)" "$rc_k" "$rc_o" "$rc_r" "<=0.15" "$(verdict "$rc_r" 0.15)"
+  fi
+  if ran adoption; then
+    row "adoption of $ntargets sessions: logins at the target" "$(s adopt_logins_kiscsi)" "$(s adopt_logins_open-iscsi)"
+    row "adoption: connections with a new local port" "$(s adopt_ports_kiscsi)" "$(s adopt_ports_open-iscsi)"
+    row "adoption: longest write pause on any disk (ms)" "$(s adopt_pause_kiscsi)" "$(s adopt_pause_open-iscsi)"
+    row "(info) longest write pause in 1 s before it (ms)" "$(s adopt_baseline_kiscsi)" "$(s adopt_baseline_open-iscsi)"
+    row "(info) adoption: settled after (ms)" "$(s adopt_settled_kiscsi)" "$(s adopt_settled_open-iscsi)"
+  fi
 } | tee "$KISCSI_VM_TMP/table"
-echo "samples (ms): recovery kiscsi [${samples[recovery_kiscsi]:-}] open-iscsi [${samples[recovery_open-iscsi]:-}]"
+if ran recovery; then
+  echo "samples (ms): recovery kiscsi [$(s recovery_kiscsi)] open-iscsi [$(s recovery_open-iscsi)]"
+fi
 echo "==== END BENCH TABLE"
-cat <<EOF
-BENCH recovery_ms_kiscsi=$rc_k
-BENCH recovery_ms_open_iscsi=$rc_o
-BENCH recovery_ratio=$rc_r
-BENCH adopt_sessions=$ntargets
-BENCH adopt_logins_kiscsi=${samples[adopt_logins_kiscsi]:-}
-BENCH adopt_logins_open_iscsi=${samples[adopt_logins_open-iscsi]:-}
-BENCH adopt_new_ports_kiscsi=${samples[adopt_ports_kiscsi]:-}
-BENCH adopt_new_ports_open_iscsi=${samples[adopt_ports_open-iscsi]:-}
-BENCH adopt_max_pause_ms_kiscsi=${samples[adopt_pause_kiscsi]:-}
-BENCH adopt_max_pause_ms_open_iscsi=${samples[adopt_pause_open-iscsi]:-}
-EOF
+if ran recovery; then
+  echo "BENCH recovery_ms_kiscsi=$rc_k"
+  echo "BENCH recovery_ms_open_iscsi=$rc_o"
+  echo "BENCH recovery_ratio=$rc_r"
+fi
+if ran adoption; then
+  echo "BENCH adopt_sessions=$ntargets"
+  for m in logins ports pause; do
+    echo "BENCH adopt_${m}_kiscsi=$(s "adopt_${m}_kiscsi")"
+    echo "BENCH adopt_${m}_open_iscsi=$(s "adopt_${m}_open-iscsi")"
+  done
+fi
 step "recovery_bench done"
