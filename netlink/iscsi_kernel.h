@@ -120,6 +120,47 @@ struct ConnLoginStateEvent {
 // re-read from sysfs.
 struct EventsLostEvent {};
 
+// A connection's statistics, as GET_STATS answers them (struct iscsi_stats):
+// the iSCSI MIB counters libiscsi keeps, then the transport's own counters.
+struct StatCounter {
+  std::string name;
+  uint64_t value = 0;
+  bool operator==(const StatCounter&) const = default;
+};
+struct ConnStats {
+  uint64_t txdata_octets = 0;
+  uint64_t rxdata_octets = 0;
+  // PDUs sent.
+  uint32_t noptx_pdus = 0;
+  uint32_t scsicmd_pdus = 0;
+  uint32_t tmfcmd_pdus = 0;
+  uint32_t login_pdus = 0;
+  uint32_t text_pdus = 0;
+  uint32_t dataout_pdus = 0;
+  uint32_t logout_pdus = 0;
+  uint32_t snack_pdus = 0;
+  // PDUs received.
+  uint32_t noprx_pdus = 0;
+  uint32_t scsirsp_pdus = 0;
+  uint32_t tmfrsp_pdus = 0;
+  uint32_t textrsp_pdus = 0;
+  uint32_t datain_pdus = 0;
+  uint32_t logoutrsp_pdus = 0;
+  uint32_t r2t_pdus = 0;
+  uint32_t async_pdus = 0;
+  uint32_t rjt_pdus = 0;
+  // Errors.
+  uint32_t digest_err = 0;
+  uint32_t timeout_err = 0;
+  // The transport's own counters, named by it (iscsi_tcp:
+  // tx_sendpage_failures, rx_discontiguous_hdr, eh_abort_cnt).
+  std::vector<StatCounter> custom;
+  bool operator==(const ConnStats&) const = default;
+};
+// The MIB counters above by name, in the kernel's order: what iscsiadm prints
+// under "iSCSI SNMP:".
+std::vector<StatCounter> MibCounters(const ConnStats& stats);
+
 using KernelEvent =
     std::variant<RecvPduEvent, ConnErrorEvent, UnbindSessionEvent,
                  DestroySessionEvent, CreateSessionEvent, ConnLoginStateEvent,
@@ -153,6 +194,11 @@ class IscsiKernel {
                                absl::Span<const uint8_t> data) = 0;
   virtual absl::Status SetHostParam(uint32_t host_no, HostParam param,
                                     absl::string_view value) = 0;
+  // The connection's counters. The kernel answers GET_STATS with a message
+  // multicast to every listener of group 1 rather than with a reply; the
+  // answer about this sid/cid is waited for a bounded time, and events that
+  // arrive meanwhile are delivered as usual.
+  virtual absl::StatusOr<ConnStats> GetStats(uint32_t sid, uint32_t cid) = 0;
 
   // Events. `event_fd()` becomes readable when events may be waiting (for
   // epoll); ReadEvents() returns what is there without blocking (possibly

@@ -245,6 +245,20 @@ absl::Status NetlinkIscsiKernel::SetHostParam(uint32_t host_no, HostParam param,
       .status();
 }
 
+absl::StatusOr<ConnStats> NetlinkIscsiKernel::GetStats(uint32_t sid,
+                                                       uint32_t cid) {
+  const std::string what = absl::StrCat("GET_STATS sid ", sid, " cid ", cid);
+  ASSIGN_OR_RETURN(const KernelReply reply,
+                   Call(EncodeGetStats(NextHeader(), sid, cid), what,
+                        /*check_retcode=*/false));
+  absl::StatusOr<ConnStats> stats = DecodeStats(reply.payload);
+  if (!stats.ok()) {
+    return absl::Status(stats.status().code(),
+                        absl::StrCat(what, ": ", stats.status().message()));
+  }
+  return stats;
+}
+
 int NetlinkIscsiKernel::event_fd() const { return socket_->fd(); }
 
 absl::StatusOr<std::vector<KernelEvent>> NetlinkIscsiKernel::ReadEvents() {

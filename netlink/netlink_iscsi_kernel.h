@@ -59,6 +59,7 @@ class NetlinkIscsiKernel : public IscsiKernel {
                        absl::Span<const uint8_t> data) override;
   absl::Status SetHostParam(uint32_t host_no, HostParam param,
                             absl::string_view value) override;
+  absl::StatusOr<ConnStats> GetStats(uint32_t sid, uint32_t cid) override;
 
   int event_fd() const override;
   absl::StatusOr<std::vector<KernelEvent>> ReadEvents() override;

@@ -72,8 +72,15 @@ std::optional<KernelReply> KernelInbox::TakeReply(const RequestId& id) {
   while (!replies_.empty()) {
     PendingReply pending = std::move(replies_.front());
     replies_.pop_front();
-    if (pending.reply.request_type == id.type &&
-        (pending.seq == id.seq || pending.seq == 0)) {
+    const KernelReply& reply = pending.reply;
+    // A refusal is unicast to its sender: only an answer can be someone
+    // else's.
+    const bool about_this = !id.conn.has_value() ||
+                            reply.if_error.has_value() ||
+                            (reply.request_sid == id.conn->sid &&
+                             reply.request_cid == id.conn->cid);
+    if (reply.request_type == id.type &&
+        (pending.seq == id.seq || pending.seq == 0) && about_this) {
       return std::move(pending.reply);
     }
     KISCSI_LOG(kDebug) << "NETLINK_ISCSI: dropping a stale reply to "
@@ -151,8 +158,26 @@ uint32_t NetlinkSocket::portid() const {
 
 absl::StatusOr<KernelReply> NetlinkSocket::Request(
     absl::Span<const uint8_t> message) {
+  absl::StatusOr<KernelReply> reply = SendAndWait(message);
+  if (inbox_.has_events()) {
+    // Events for other operations came in meanwhile: wake the loop.
+    const uint64_t one = 1;
+    if (write(wake_fd_.get(), &one, sizeof(one)) < 0 && errno != EAGAIN) {
+      KISCSI_LOG(kWarning) << "NETLINK_ISCSI: cannot signal queued events";
+    }
+  }
+  return reply;
+}
+
+absl::StatusOr<KernelReply> NetlinkSocket::SendAndWait(
+    absl::Span<const uint8_t> message) {
   ASSIGN_OR_RETURN(const RequestId id, ReadRequestId(message));
   const std::string name = UeventTypeName(id.type);
+  const int timeout_ms = id.type == kUeventGetStats ? options_.stats_timeout_ms
+                                                    : options_.reply_timeout_ms;
+  // Whatever is waiting now was sent before this request was.
+  RETURN_IF_ERROR(Drain());
+  inbox_.DropReplies();
   const ssize_t sent =
       mnl_socket_sendto(socket_, message.data(), message.size());
   if (sent < 0) return ErrnoStatus(errno, absl::StrCat("send ", name));
@@ -160,18 +185,10 @@ absl::StatusOr<KernelReply> NetlinkSocket::Request(
     return absl::InternalError(absl::StrCat("send ", name, ": sent ", sent,
                                             " of ", message.size(), " bytes"));
   }
-  const absl::Time deadline =
-      absl::Now() + absl::Milliseconds(options_.reply_timeout_ms);
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
   while (true) {
     RETURN_IF_ERROR(Drain());
     if (std::optional<KernelReply> reply = inbox_.TakeReply(id)) {
-      if (inbox_.has_events()) {
-        // Events for other operations came in meanwhile: wake the loop.
-        const uint64_t one = 1;
-        if (write(wake_fd_.get(), &one, sizeof(one)) < 0 && errno != EAGAIN) {
-          KISCSI_LOG(kWarning) << "NETLINK_ISCSI: cannot signal queued events";
-        }
-      }
       return *std::move(reply);
     }
     const int64_t left_ms = absl::ToInt64Milliseconds(
@@ -179,7 +196,7 @@ absl::StatusOr<KernelReply> NetlinkSocket::Request(
     if (left_ms <= 0) {
       return absl::DeadlineExceededError(
           absl::StrCat("no reply from the kernel to ", name, " (seq ", id.seq,
-                       ") within ", options_.reply_timeout_ms, " ms"));
+                       ") within ", timeout_ms, " ms"));
     }
     pollfd poll_fd = {mnl_socket_get_fd(socket_), POLLIN, 0};
     if (poll(&poll_fd, 1, static_cast<int>(left_ms)) < 0 && errno != EINTR) {

@@ -44,10 +44,14 @@ class KernelInbox {
   void AddEventsLost();
 
   // The reply to request `id`, if it has arrived. A reply matches on the
-  // request type and on seq, which the kernel either echoes or leaves 0.
-  // Replies to anything else (a request that timed out, another process's
-  // GET_STATS) are dropped.
+  // request type and on seq, which the kernel either echoes or leaves 0; a
+  // GET_STATS answer (a multicast every listener gets) also on the sid and
+  // cid asked about. Replies to anything else (a request that timed out,
+  // another process's GET_STATS) are dropped.
   std::optional<KernelReply> TakeReply(const RequestId& id);
+  // Drops every reply received so far. Before a request is sent they are all
+  // stale: an old GET_STATS answer must not pass for the next one.
+  void DropReplies() { replies_.clear(); }
   std::vector<KernelEvent> TakeEvents();
   bool has_events() const { return !events_.empty(); }
   // Removes queued CONN_ERROR events of (sid, cid).
@@ -72,6 +76,10 @@ struct NetlinkSocketOptions {
   // How long Request() waits for a reply after sending (the kernel answers
   // synchronously, so the reply is normally there when sendto() returns).
   int reply_timeout_ms = 5000;
+  // The same for GET_STATS, whose answer is a multicast, also queued before
+  // sendto() returns. One that is not there was lost (the socket overflowed):
+  // waiting long for it would only hold up the daemon's loop.
+  int stats_timeout_ms = 1000;
 };
 
 class NetlinkSocket {
@@ -88,9 +96,9 @@ class NetlinkSocket {
   uint32_t portid() const;
   uint32_t NextSeq() { return next_seq_++; }
 
-  // Sends one encoded request and waits for its reply. The reply is returned
-  // as is (IF_ERROR and retcodes included): the caller knows how to name the
-  // request in an error.
+  // Sends one encoded request and waits for its reply (for GET_STATS, the
+  // answer about its sid/cid). The reply is returned as is (IF_ERROR and
+  // retcodes included): the caller knows how to name the request in an error.
   absl::StatusOr<KernelReply> Request(absl::Span<const uint8_t> message);
 
   // Readable (for epoll) when the kernel may have sent something, or when
@@ -113,6 +121,8 @@ class NetlinkSocket {
   NetlinkSocket(mnl_socket* socket, const NetlinkSocketOptions& options);
   // Receives every datagram that is waiting, without blocking.
   absl::Status Drain();
+  // Request() without the wake-up for the events it queued.
+  absl::StatusOr<KernelReply> SendAndWait(absl::Span<const uint8_t> message);
 
   mnl_socket* socket_;
   UniqueFd wake_fd_;  // eventfd: events are queued in inbox_

@@ -3,6 +3,7 @@
 #include <linux/netlink.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
@@ -369,6 +370,8 @@ absl::StatusOr<DecodedMessage> DecodeKernelMessage(
       KernelReply reply;
       reply.request_type = nlh.nlmsg_type;
       reply.if_error = static_cast<int32_t>(ev.iferror);
+      reply.request_sid = ev.u.conn.sid;
+      reply.request_cid = ev.u.conn.cid;
       decoded.body = std::move(reply);
       return decoded;
     }
@@ -393,6 +396,8 @@ absl::StatusOr<DecodedMessage> DecodeKernelMessage(
   reply.session = CreatedSession{ev.r.sid_host.sid, ev.r.sid_host.host_no};
   reply.conn_sid = ev.r.sid_cid.sid;
   reply.conn_cid = ev.r.sid_cid.cid;
+  reply.request_sid = ev.u.conn.sid;
+  reply.request_cid = ev.u.conn.cid;
   reply.payload.assign(payload.begin(), payload.end());
   decoded.body = std::move(reply);
   return decoded;
@@ -406,7 +411,63 @@ absl::StatusOr<RequestId> ReadRequestId(absl::Span<const uint8_t> request) {
   }
   nlmsghdr nlh;
   std::memcpy(&nlh, request.data(), sizeof(nlh));
-  return RequestId{nlh.nlmsg_type, nlh.nlmsg_seq};
+  RequestId id{nlh.nlmsg_type, nlh.nlmsg_seq, std::nullopt};
+  if (id.type == kUeventGetStats) {
+    UeventConn conn;
+    std::memcpy(&conn,
+                request.data() + kNlmsgHeaderSize + offsetof(IscsiUevent, u),
+                sizeof(conn));
+    id.conn = conn;
+  }
+  return id;
+}
+
+absl::StatusOr<ConnStats> DecodeStats(absl::Span<const uint8_t> payload) {
+  if (payload.size() < kStatsSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("GET_STATS carries ", payload.size(),
+                     " bytes after the uevent, less than the ", kStatsSize,
+                     "-byte struct iscsi_stats"));
+  }
+  IscsiStatsWire wire;
+  std::memcpy(&wire, payload.data(), sizeof(wire));
+  const size_t room = (payload.size() - kStatsSize) / kStatsCustomSize;
+  if (wire.custom_length > room) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("GET_STATS announces ", wire.custom_length,
+                     " transport counters but has room for ", room));
+  }
+  ConnStats stats;
+  stats.txdata_octets = wire.txdata_octets;
+  stats.rxdata_octets = wire.rxdata_octets;
+  stats.noptx_pdus = wire.noptx_pdus;
+  stats.scsicmd_pdus = wire.scsicmd_pdus;
+  stats.tmfcmd_pdus = wire.tmfcmd_pdus;
+  stats.login_pdus = wire.login_pdus;
+  stats.text_pdus = wire.text_pdus;
+  stats.dataout_pdus = wire.dataout_pdus;
+  stats.logout_pdus = wire.logout_pdus;
+  stats.snack_pdus = wire.snack_pdus;
+  stats.noprx_pdus = wire.noprx_pdus;
+  stats.scsirsp_pdus = wire.scsirsp_pdus;
+  stats.tmfrsp_pdus = wire.tmfrsp_pdus;
+  stats.textrsp_pdus = wire.textrsp_pdus;
+  stats.datain_pdus = wire.datain_pdus;
+  stats.logoutrsp_pdus = wire.logoutrsp_pdus;
+  stats.r2t_pdus = wire.r2t_pdus;
+  stats.async_pdus = wire.async_pdus;
+  stats.rjt_pdus = wire.rjt_pdus;
+  stats.digest_err = wire.digest_err;
+  stats.timeout_err = wire.timeout_err;
+  for (size_t i = 0; i < wire.custom_length; ++i) {
+    IscsiStatsCustomWire custom;
+    std::memcpy(&custom, payload.data() + kStatsSize + i * kStatsCustomSize,
+                sizeof(custom));
+    const size_t length = strnlen(custom.desc, sizeof(custom.desc));
+    stats.custom.push_back(
+        StatCounter{std::string(custom.desc, length), custom.value});
+  }
+  return stats;
 }
 
 absl::Status KernelErrnoStatus(absl::string_view request,

@@ -17,6 +17,12 @@
 // uevent type IF_ERROR (103) with a negative errno in `iferror`. Events are
 // multicast to group 1 with nlmsg_type 0 and are told apart by the uevent's
 // type.
+//
+// GET_STATS is the exception: on success the kernel sends no reply but
+// multicasts to group 1 (so to every listener, whoever asked) a message with
+// nlmsg_type 0, seq 0, uevent type GET_STATS, the request's sid/cid in `u`
+// and struct iscsi_stats after the uevent (DecodeStats()). A refused GET_STATS
+// (no such connection) is answered like any other request, as IF_ERROR.
 #ifndef KISCSI_NETLINK_UEVENT_CODEC_H_
 #define KISCSI_NETLINK_UEVENT_CODEC_H_
 
@@ -221,6 +227,63 @@ static_assert(offsetof(IscsiUevent, r.conn_login_state.sid) == 40);
 static_assert(offsetof(IscsiUevent, r.conn_login_state.cid) == 44);
 static_assert(offsetof(IscsiUevent, r.conn_login_state.state) == 48);
 
+// ---- struct iscsi_stats: what follows the uevent of a GET_STATS answer ----
+
+struct IscsiStatsWire {
+  uint64_t txdata_octets;
+  uint64_t rxdata_octets;
+  uint32_t noptx_pdus;
+  uint32_t scsicmd_pdus;
+  uint32_t tmfcmd_pdus;
+  uint32_t login_pdus;
+  uint32_t text_pdus;
+  uint32_t dataout_pdus;
+  uint32_t logout_pdus;
+  uint32_t snack_pdus;
+  uint32_t noprx_pdus;
+  uint32_t scsirsp_pdus;
+  uint32_t tmfrsp_pdus;
+  uint32_t textrsp_pdus;
+  uint32_t datain_pdus;
+  uint32_t logoutrsp_pdus;
+  uint32_t r2t_pdus;
+  uint32_t async_pdus;
+  uint32_t rjt_pdus;
+  uint32_t digest_err;
+  uint32_t timeout_err;
+  uint32_t custom_length;  // entries of IscsiStatsCustomWire that follow
+};
+// One transport counter: a NUL-terminated name (unterminated if it fills the
+// 64 bytes) and its value.
+inline constexpr size_t kStatsDescSize = 64;
+struct IscsiStatsCustomWire {
+  char desc[kStatsDescSize];
+  uint64_t value;
+};
+
+// The custom entries are 8-aligned in the kernel's struct; they start right
+// after custom_length, with no padding between.
+inline constexpr size_t kStatsSize = 96;
+inline constexpr size_t kStatsCustomSize = 72;
+static_assert(sizeof(IscsiStatsWire) == kStatsSize);
+static_assert(alignof(IscsiStatsWire) == 8);
+static_assert(offsetof(IscsiStatsWire, rxdata_octets) == 8);
+static_assert(offsetof(IscsiStatsWire, noptx_pdus) == 16);
+static_assert(offsetof(IscsiStatsWire, snack_pdus) == 44);
+static_assert(offsetof(IscsiStatsWire, noprx_pdus) == 48);
+static_assert(offsetof(IscsiStatsWire, rjt_pdus) == 80);
+static_assert(offsetof(IscsiStatsWire, digest_err) == 84);
+static_assert(offsetof(IscsiStatsWire, timeout_err) == 88);
+static_assert(offsetof(IscsiStatsWire, custom_length) == 92);
+static_assert(sizeof(IscsiStatsCustomWire) == kStatsCustomSize);
+static_assert(offsetof(IscsiStatsCustomWire, value) == 64);
+
+// The bytes after the uevent of a GET_STATS answer (KernelReply::payload) ->
+// the counters. Fails if they are shorter than struct iscsi_stats and the
+// custom_length entries it announces; bytes after those (netlink padding) are
+// ignored.
+absl::StatusOr<ConnStats> DecodeStats(absl::Span<const uint8_t> payload);
+
 // ---- Requests ----
 
 // The nlmsghdr and uevent fields every request carries.
@@ -280,10 +343,14 @@ struct KernelReply {
   // error message); the `r` fields below are then meaningless.
   std::optional<int32_t> if_error;
   // The `r` union read every way a reply uses it.
-  int32_t retcode = 0;           // @40: BIND/START/STOP_CONN, SET_PARAM, ...
-  CreatedSession session;        // @40 sid, @44 host_no: CREATE_SESSION
-  uint32_t conn_sid = 0;         // @40: CREATE_CONN
-  uint32_t conn_cid = 0;         // @44: CREATE_CONN (0xffffffff = failed)
+  int32_t retcode = 0;     // @40: BIND/START/STOP_CONN, SET_PARAM, ...
+  CreatedSession session;  // @40 sid, @44 host_no: CREATE_SESSION
+  uint32_t conn_sid = 0;   // @40: CREATE_CONN
+  uint32_t conn_cid = 0;   // @44: CREATE_CONN (0xffffffff = failed)
+  // @16, @20: the request's sid and cid as the kernel echoes them in `u`;
+  // what a GET_STATS answer is about.
+  uint32_t request_sid = 0;
+  uint32_t request_cid = 0;
   std::vector<uint8_t> payload;  // bytes after the uevent (GET_STATS)
 };
 
@@ -308,6 +375,10 @@ absl::StatusOr<DecodedMessage> DecodeKernelMessage(
 struct RequestId {
   uint32_t type = 0;
   uint32_t seq = 0;
+  // GET_STATS: the connection asked about. Its answer is multicast to every
+  // listener, so answers to other processes' requests arrive too and must
+  // not be taken for this one.
+  std::optional<UeventConn> conn = std::nullopt;
 };
 absl::StatusOr<RequestId> ReadRequestId(absl::Span<const uint8_t> request);
 

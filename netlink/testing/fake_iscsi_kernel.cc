@@ -257,6 +257,22 @@ absl::Status FakeIscsiKernel::SetHostParam(uint32_t host_no, HostParam param,
   return absl::OkStatus();
 }
 
+absl::StatusOr<ConnStats> FakeIscsiKernel::GetStats(uint32_t sid,
+                                                    uint32_t cid) {
+  absl::MutexLock lock(&mu_);
+  const std::string what = ConnWhat("GET_STATS", sid, cid);
+  RETURN_IF_ERROR(
+      Begin("GET_STATS", what, absl::StrCat("GET_STATS ", sid, " ", cid)));
+  absl::StatusOr<Conn*> conn = FindConn(sid, cid, what);
+  if (!conn.ok()) return KernelErrnoStatus(what, -EEXIST);
+  if ((*conn)->stats.has_value()) return *(*conn)->stats;
+  ConnStats stats;
+  stats.custom = {{"tx_sendpage_failures", 0},
+                  {"rx_discontiguous_hdr", 0},
+                  {"eh_abort_cnt", 0}};
+  return stats;
+}
+
 int FakeIscsiKernel::event_fd() const { return event_fd_.get(); }
 
 absl::StatusOr<std::vector<KernelEvent>> FakeIscsiKernel::ReadEvents() {
@@ -291,6 +307,14 @@ void FakeIscsiKernel::FailNext(absl::string_view request,
                                int32_t negative_errno) {
   absl::MutexLock lock(&mu_);
   fail_next_[std::string(request)] = negative_errno;
+}
+
+bool FakeIscsiKernel::SetStats(uint32_t sid, uint32_t cid, ConnStats stats) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<Conn*> conn = FindConn(sid, cid, "");
+  if (!conn.ok()) return false;
+  (*conn)->stats = std::move(stats);
+  return true;
 }
 
 std::vector<std::string> FakeIscsiKernel::calls() const {

@@ -16,15 +16,18 @@
 //   - UNBIND_SESSION emits an UnbindSessionEvent; DESTROY_SESSION needs the
 //     conns destroyed (-EBUSY) and emits Unbind (if still bound) and
 //     DestroySession events.
+//   - GET_STATS answers what SetStats() set for the conn, else zeros with
+//     iscsi_tcp's three transport counters; an unknown conn answers -EEXIST,
+//     as the kernel does.
 // Unknown sids/cids answer -EINVAL, unknown hosts -ENODEV. Errors read like
 // NetlinkIscsiKernel's: "BIND_CONN sid 1 cid 0: ... (-107)".
 //
 // Every call is recorded, successful or not, as a line: "CREATE_SESSION",
 // "BIND_CONN 1 0", "SET_PARAM 1 0 15=iqn.2003-01.org.example:disk",
-// "STOP_CONN 1 0 RECOVER", "SEND_PDU 1 0", ... SEND_PDU hands the PDU to a
-// responder the test installs; the PDUs it returns come back as RecvPduEvents
-// and make event_fd() (an eventfd) readable. Thread-safe; the responder runs
-// without the fake's lock held.
+// "STOP_CONN 1 0 RECOVER", "SEND_PDU 1 0", "GET_STATS 1 0", ... SEND_PDU hands
+// the PDU to a responder the test installs; the PDUs it returns come back as
+// RecvPduEvents and make event_fd() (an eventfd) readable. Thread-safe; the
+// responder runs without the fake's lock held.
 #ifndef KISCSI_NETLINK_TESTING_FAKE_ISCSI_KERNEL_H_
 #define KISCSI_NETLINK_TESTING_FAKE_ISCSI_KERNEL_H_
 
@@ -78,6 +81,7 @@ class FakeIscsiKernel : public IscsiKernel {
                        absl::Span<const uint8_t> data) override;
   absl::Status SetHostParam(uint32_t host_no, HostParam param,
                             absl::string_view value) override;
+  absl::StatusOr<ConnStats> GetStats(uint32_t sid, uint32_t cid) override;
   int event_fd() const override;
   absl::StatusOr<std::vector<KernelEvent>> ReadEvents() override;
 
@@ -91,6 +95,9 @@ class FakeIscsiKernel : public IscsiKernel {
   // The next call of `request` (e.g. "CREATE_SESSION") fails with
   // `negative_errno` (e.g. -ENOMEM) before any other check.
   void FailNext(absl::string_view request, int32_t negative_errno);
+  // What GET_STATS answers for the conn from now on (while it exists).
+  // Returns false if there is no such conn.
+  bool SetStats(uint32_t sid, uint32_t cid, ConnStats stats);
 
   // ---- Inspection ----
   std::vector<std::string> calls() const;
@@ -114,6 +121,7 @@ class FakeIscsiKernel : public IscsiKernel {
     bool failed = false;  // until STOP_CONN(RECOVER)
     int fd = -1;
     std::map<IscsiParam, std::string> params;
+    std::optional<ConnStats> stats;
   };
   struct Session {
     uint32_t host_no = 0;

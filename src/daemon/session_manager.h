@@ -62,6 +62,9 @@ class SessionManager : public BasicCommandHandler {
                  ReplyCallback done) override;
   void ListSessions(const ipc::ListSessionsRequest& request,
                     ReplyCallback done) override;
+  // `-m session -s`: GET_STATS of each selected session's connection
+  // (defined in session_stats.cc).
+  void Stats(const ipc::StatsRequest& request, ReplyCallback done) override;
 
   // Takes charge of the sessions in sysfs (call before READY=1). Opens the
   // kernel only when there is a session.

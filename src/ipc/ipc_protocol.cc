@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "src/base/paths.h"
 #include "src/base/status_macros.h"
@@ -35,6 +36,42 @@ void Put32(std::vector<uint8_t>& out, uint32_t value) {
   Put16(out, static_cast<uint16_t>(value >> 16));
   Put16(out, static_cast<uint16_t>(value));
 }
+void Put64(std::vector<uint8_t>& out, uint64_t value) {
+  Put32(out, static_cast<uint32_t>(value >> 32));
+  Put32(out, static_cast<uint32_t>(value));
+}
+
+constexpr size_t kMaxCounterName = 255;
+constexpr size_t kMaxCounters = 0xffff;
+
+// A session_stats record, or the reason it cannot be one.
+absl::StatusOr<std::vector<uint8_t>> StatsRecord(const SessionStats& stats) {
+  std::vector<uint8_t> record;
+  Put32(record, stats.sid);
+  for (const std::vector<StatsCounter>* counters :
+       {&stats.snmp, &stats.extended}) {
+    if (counters->size() > kMaxCounters) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "session ", stats.sid, ": ", counters->size(), " counters"));
+    }
+    Put16(record, static_cast<uint16_t>(counters->size()));
+  }
+  for (const std::vector<StatsCounter>* counters :
+       {&stats.snmp, &stats.extended}) {
+    for (const StatsCounter& counter : *counters) {
+      if (counter.name.empty() || counter.name.size() > kMaxCounterName ||
+          counter.name.find('\0') != std::string::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("session ", stats.sid, ": a counter named \"",
+                         absl::CHexEscape(counter.name), "\""));
+      }
+      record.push_back(static_cast<uint8_t>(counter.name.size()));
+      record.insert(record.end(), counter.name.begin(), counter.name.end());
+      Put64(record, counter.value);
+    }
+  }
+  return record;
+}
 
 // Builds a message: header first, length patched in by Finish().
 class MessageWriter {
@@ -52,16 +89,21 @@ class MessageWriter {
     Put32(bytes_, value);
   }
   void Text(FieldTag tag, absl::string_view value) {
-    if (value.find('\0') != absl::string_view::npos && error_.ok()) {
-      error_ = WithExitCode(
-          absl::InvalidArgumentError(absl::StrCat(
-              "field ", static_cast<int>(tag), " holds a NUL byte")),
-          ExitCode::kInvalid);
+    if (value.find('\0') != absl::string_view::npos) {
+      Fail(absl::InvalidArgumentError(
+          absl::StrCat("field ", static_cast<int>(tag), " holds a NUL byte")));
     }
     Put16(bytes_, static_cast<uint16_t>(tag));
     // Finish() refuses a payload over the limit, so an emitted length fits.
     Put32(bytes_, static_cast<uint32_t>(value.size()));
     bytes_.insert(bytes_.end(), value.begin(), value.end());
+  }
+  void Stats(const SessionStats& stats) {
+    absl::StatusOr<std::vector<uint8_t>> record = StatsRecord(stats);
+    if (!record.ok()) return Fail(record.status());
+    Put16(bytes_, static_cast<uint16_t>(FieldTag::kSessionStats));
+    Put32(bytes_, static_cast<uint32_t>(record->size()));
+    bytes_.insert(bytes_.end(), record->begin(), record->end());
   }
 
   absl::StatusOr<std::vector<uint8_t>> Finish() && {
@@ -86,6 +128,12 @@ class MessageWriter {
     }
   }
 
+  // Keeps the first field that cannot be sent.
+  void Fail(absl::Status status) {
+    if (error_.ok())
+      error_ = WithExitCode(std::move(status), ExitCode::kInvalid);
+  }
+
   std::vector<uint8_t> bytes_;
   absl::Status error_;  // the first field that cannot be sent
 };
@@ -108,8 +156,10 @@ class Fields {
       }
       const absl::Span<const uint8_t> value = payload.subspan(pos, length);
       pos += length;
-      const bool repeats = tag == static_cast<uint16_t>(FieldTag::kOutLine) ||
-                           tag == static_cast<uint16_t>(FieldTag::kErrLine);
+      const bool repeats =
+          tag == static_cast<uint16_t>(FieldTag::kOutLine) ||
+          tag == static_cast<uint16_t>(FieldTag::kErrLine) ||
+          tag == static_cast<uint16_t>(FieldTag::kSessionStats);
       std::vector<absl::Span<const uint8_t>>& values = fields.values_[tag];
       if (!values.empty() && !repeats) {
         return Malformed(absl::StrCat("field ", tag, " repeats"));
@@ -143,6 +193,13 @@ class Fields {
     return ToText(tag, it->second.front());
   }
 
+  // Every value of a repeatable field, in order.
+  std::vector<absl::Span<const uint8_t>> All(FieldTag tag) const {
+    auto it = values_.find(static_cast<uint16_t>(tag));
+    if (it == values_.end()) return {};
+    return it->second;
+  }
+
   absl::StatusOr<std::vector<std::string>> Texts(FieldTag tag) const {
     std::vector<std::string> texts;
     auto it = values_.find(static_cast<uint16_t>(tag));
@@ -171,6 +228,64 @@ class Fields {
 
   absl::flat_hash_map<uint16_t, std::vector<absl::Span<const uint8_t>>> values_;
 };
+
+// Reads a session_stats record front to back; callers check Has() first.
+class RecordReader {
+ public:
+  explicit RecordReader(absl::Span<const uint8_t> bytes) : bytes_(bytes) {}
+
+  bool Has(size_t n) const { return bytes_.size() - pos_ >= n; }
+  bool done() const { return pos_ == bytes_.size(); }
+  uint8_t U8() { return bytes_[pos_++]; }
+  uint16_t U16() {
+    const uint16_t value = Get16(&bytes_[pos_]);
+    pos_ += 2;
+    return value;
+  }
+  uint32_t U32() {
+    const uint32_t value = Get32(&bytes_[pos_]);
+    pos_ += 4;
+    return value;
+  }
+  uint64_t U64() {
+    const uint64_t high = U32();
+    return (high << 32) | U32();
+  }
+  absl::Span<const uint8_t> Take(size_t n) {
+    const absl::Span<const uint8_t> value = bytes_.subspan(pos_, n);
+    pos_ += n;
+    return value;
+  }
+
+ private:
+  absl::Span<const uint8_t> bytes_;
+  size_t pos_ = 0;
+};
+
+absl::StatusOr<SessionStats> ParseSessionStats(
+    absl::Span<const uint8_t> value) {
+  RecordReader reader(value);
+  if (!reader.Has(8)) return Malformed("truncated session stats");
+  SessionStats stats;
+  stats.sid = reader.U32();
+  const uint16_t snmp = reader.U16();
+  const uint16_t extended = reader.U16();
+  for (size_t i = 0; i < size_t{snmp} + extended; ++i) {
+    if (!reader.Has(1)) return Malformed("truncated stats counter");
+    const uint8_t length = reader.U8();
+    if (length == 0 || !reader.Has(size_t{length} + 8)) {
+      return Malformed("truncated or unnamed stats counter");
+    }
+    const absl::Span<const uint8_t> name = reader.Take(length);
+    if (std::memchr(name.data(), '\0', name.size()) != nullptr) {
+      return Malformed("stats counter name holds a NUL byte");
+    }
+    StatsCounter counter{std::string(name.begin(), name.end()), reader.U64()};
+    (i < snmp ? stats.snmp : stats.extended).push_back(std::move(counter));
+  }
+  if (!reader.done()) return Malformed("bytes after the last stats counter");
+  return stats;
+}
 
 absl::StatusOr<StartupFilter> FilterField(const Fields& fields) {
   ASSIGN_OR_RETURN(uint32_t value, fields.U32(FieldTag::kFilter));
@@ -333,6 +448,7 @@ absl::StatusOr<std::vector<uint8_t>> EncodeReply(uint32_t request_id,
   for (const std::string& line : reply.err_lines) {
     writer.Text(FieldTag::kErrLine, line);
   }
+  for (const SessionStats& stats : reply.stats) writer.Stats(stats);
   return std::move(writer).Finish();
 }
 
@@ -416,6 +532,10 @@ absl::StatusOr<Reply> DecodeReply(absl::Span<const uint8_t> payload) {
   ASSIGN_OR_RETURN(reply.message, fields.Text(FieldTag::kMessage));
   ASSIGN_OR_RETURN(reply.out_lines, fields.Texts(FieldTag::kOutLine));
   ASSIGN_OR_RETURN(reply.err_lines, fields.Texts(FieldTag::kErrLine));
+  for (absl::Span<const uint8_t> value : fields.All(FieldTag::kSessionStats)) {
+    ASSIGN_OR_RETURN(SessionStats stats, ParseSessionStats(value));
+    reply.stats.push_back(std::move(stats));
+  }
   return reply;
 }
 

@@ -22,11 +22,20 @@
 //   offset  size  field
 //   0       2     tag (FieldTag)
 //   2       4     value length
-//   6       n     value: a u32 (length 4) or UTF-8 text without NUL bytes
+//   6       n     value: a u32 (length 4), UTF-8 text without NUL bytes, or
+//                 a session_stats record (below)
 //
 // in any order. Fields with unknown tags are skipped, so a field can be added
 // without a version change as long as older peers may ignore it. Only the
-// out_line and err_line fields may repeat.
+// out_line, err_line and session_stats fields may repeat.
+//
+// A session_stats record is one session's statistics (SessionStats):
+//
+//   u32 sid, u16 number of SNMP counters, u16 number of extended counters,
+//   then every counter, the SNMP ones first: u8 name length (1..255), the
+//   name (no NUL byte), u64 value
+//
+// and nothing after the last counter.
 //
 // Requests on one connection may be pipelined; they are answered in completion
 // order, matched by request id. Clients never use request id 0: a reply with
@@ -72,18 +81,19 @@ enum class MessageType : uint16_t {
 };
 
 enum class FieldTag : uint16_t {
-  kTarget = 1,       // text
-  kAddress = 2,      // text
-  kPort = 3,         // u32, at most 65535
-  kIface = 4,        // text
-  kSid = 5,          // u32
-  kFilter = 6,       // u32 (StartupFilter)
-  kPrintLevel = 7,   // u32
-  kStatusCode = 16,  // u32 (absl::StatusCode)
-  kExitCode = 17,    // u32 (ExitCode)
-  kMessage = 18,     // text
-  kOutLine = 19,     // text, repeats
-  kErrLine = 20,     // text, repeats
+  kTarget = 1,         // text
+  kAddress = 2,        // text
+  kPort = 3,           // u32, at most 65535
+  kIface = 4,          // text
+  kSid = 5,            // u32
+  kFilter = 6,         // u32 (StartupFilter)
+  kPrintLevel = 7,     // u32
+  kStatusCode = 16,    // u32 (absl::StatusCode)
+  kExitCode = 17,      // u32 (ExitCode)
+  kMessage = 18,       // text
+  kOutLine = 19,       // text, repeats
+  kErrLine = 20,       // text, repeats
+  kSessionStats = 21,  // record, repeats
 };
 
 // Which node records --loginall / --logoutall select by node.startup.
@@ -159,15 +169,31 @@ MessageType TypeOf(const Request& request);
 // "Ping", "Login", ... for log lines.
 absl::string_view MessageTypeName(MessageType type);
 
+// A counter of `-m session -s`, named as the kernel names it.
+struct StatsCounter {
+  std::string name;  // 1..255 bytes, no NUL
+  uint64_t value = 0;
+  bool operator==(const StatsCounter&) const = default;
+};
+// One session's statistics, from its connection's GET_STATS.
+struct SessionStats {
+  uint32_t sid = 0;
+  std::vector<StatsCounter> snmp;      // the iSCSI MIB counters, in order
+  std::vector<StatsCounter> extended;  // the transport's own counters
+  bool operator==(const SessionStats&) const = default;
+};
+
 // The answer to every request. `out_lines` go to the CLI's stdout and
 // `err_lines` to its stderr, in order, before `message` (the one-line error
-// when `code` is not kOk).
+// when `code` is not kOk). `stats` answers a Stats request, one entry per
+// session; the CLI formats them.
 struct Reply {
   absl::StatusCode code = absl::StatusCode::kOk;
   ExitCode exit_code = ExitCode::kSuccess;
   std::string message;
   std::vector<std::string> out_lines;
   std::vector<std::string> err_lines;
+  std::vector<SessionStats> stats;
   bool operator==(const Reply&) const = default;
 };
 
@@ -189,7 +215,8 @@ struct Header {
 absl::StatusOr<Header> DecodeHeader(absl::Span<const uint8_t> bytes);
 
 // Whole messages (header and payload). Fail when the payload would exceed
-// kMaxPayloadLength or a text holds a NUL byte.
+// kMaxPayloadLength, a text holds a NUL byte or a stats counter's name is
+// empty, longer than 255 bytes or holds a NUL byte.
 absl::StatusOr<std::vector<uint8_t>> EncodeRequest(uint32_t request_id,
                                                    const Request& request);
 absl::StatusOr<std::vector<uint8_t>> EncodeReply(uint32_t request_id,

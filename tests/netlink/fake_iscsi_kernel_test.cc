@@ -287,6 +287,30 @@ TEST_F(FakeIscsiKernelTest, FailNextFailsOnlyTheNextCall) {
   EXPECT_EQ(session->sid, 1u);
 }
 
+TEST_F(FakeIscsiKernelTest, GetStatsAnswersWhatWasSetOrIscsiTcpZeros) {
+  const uint32_t sid = BoundSession();
+  absl::StatusOr<ConnStats> stats = kernel_.GetStats(sid, 0);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->scsicmd_pdus, 0u);
+  EXPECT_THAT(stats->custom, ElementsAre(StatCounter{"tx_sendpage_failures", 0},
+                                         StatCounter{"rx_discontiguous_hdr", 0},
+                                         StatCounter{"eh_abort_cnt", 0}));
+  ConnStats set;
+  set.txdata_octets = 4096;
+  set.scsicmd_pdus = 8;
+  ASSERT_TRUE(kernel_.SetStats(sid, 0, set));
+  EXPECT_EQ(kernel_.GetStats(sid, 0).value_or(ConnStats{}), set);
+  EXPECT_FALSE(kernel_.SetStats(sid, 5, set));
+  EXPECT_EQ(kernel_.calls().back(), "GET_STATS 1 0");
+}
+
+TEST_F(FakeIscsiKernelTest, GetStatsOfAnUnknownConnIsEexist) {
+  absl::StatusOr<ConnStats> stats = kernel_.GetStats(9, 0);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().message(),
+            "GET_STATS sid 9 cid 0: File exists (-17)");
+}
+
 TEST_F(FakeIscsiKernelTest, QueuedEventsWakeTheEventFd) {
   kernel_.QueueEvent(EventsLostEvent{});
   EXPECT_TRUE(EventFdReadable());

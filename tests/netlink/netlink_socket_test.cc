@@ -125,6 +125,56 @@ TEST(KernelInboxTest, MalformedInputBecomesEventsLost) {
   EXPECT_TRUE(std::holds_alternative<UnbindSessionEvent>(events[2]));
 }
 
+// A GET_STATS answer as the kernel multicasts it: nlmsg_type 0, seq 0, the
+// connection asked about in `u`, the counters after the uevent.
+Bytes StatsAnswer(uint32_t sid, uint32_t cid, uint8_t scsicmd_pdus) {
+  Bytes m = KernelMessage(0, 0, kUeventGetStats, {});
+  m[32] = static_cast<uint8_t>(sid);
+  m[36] = static_cast<uint8_t>(cid);
+  Bytes stats(96, 0);
+  stats[20] = scsicmd_pdus;
+  m.insert(m.end(), stats.begin(), stats.end());
+  m[0] = static_cast<uint8_t>(m.size());
+  return m;
+}
+
+TEST(KernelInboxTest, StatsAnswerMatchesItsConnectionOnly) {
+  KernelInbox inbox;
+  const RequestId id{kUeventGetStats, 9, UeventConn{2, 0}};
+  // Another process asked about session 1 (and connection 2:1).
+  inbox.AddDatagram(StatsAnswer(1, 0, 11));
+  inbox.AddDatagram(StatsAnswer(2, 1, 12));
+  EXPECT_FALSE(inbox.TakeReply(id).has_value());
+  inbox.AddDatagram(StatsAnswer(1, 0, 11));
+  inbox.AddDatagram(StatsAnswer(2, 0, 13));
+  std::optional<KernelReply> reply = inbox.TakeReply(id);
+  ASSERT_TRUE(reply.has_value());
+  absl::StatusOr<ConnStats> stats = DecodeStats(reply->payload);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->scsicmd_pdus, 13u);
+  EXPECT_TRUE(inbox.TakeEvents().empty());
+}
+
+TEST(KernelInboxTest, StatsRefusalMatches) {
+  KernelInbox inbox;
+  // The unicast IF_ERROR answer to GET_STATS for a connection that does not
+  // exist.
+  inbox.AddDatagram(KernelMessage(20, 0, 103, {}, static_cast<uint32_t>(-17)));
+  std::optional<KernelReply> reply =
+      inbox.TakeReply({kUeventGetStats, 3, UeventConn{9, 0}});
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->if_error, -17);
+}
+
+TEST(KernelInboxTest, DroppedRepliesAreGone) {
+  KernelInbox inbox;
+  inbox.AddDatagram(StatsAnswer(2, 0, 13));
+  inbox.AddDatagram(KernelMessage(0, 0, kKeventCreateSession, {1, 2}));
+  inbox.DropReplies();
+  EXPECT_FALSE(inbox.TakeReply({kUeventGetStats, 1, UeventConn{2, 0}}));
+  EXPECT_EQ(inbox.TakeEvents().size(), 1u);
+}
+
 TEST(KernelInboxTest, UnclaimedRepliesAreBounded) {
   KernelInbox inbox;
   for (uint32_t seq = 1; seq <= 100; ++seq) {

@@ -4,6 +4,7 @@
 // r @40), little-endian as on x86-64, one row per 8 bytes.
 #include "netlink/uevent_codec.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -204,6 +205,18 @@ TEST(RequestIdTest, ReadsTypeAndSeq) {
   EXPECT_FALSE(ReadRequestId(Bytes(71, 0)).ok());
 }
 
+TEST(RequestIdTest, GetStatsNamesItsConnection) {
+  absl::StatusOr<RequestId> id = ReadRequestId(EncodeGetStats(kHeader, 5, 2));
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->type, kUeventGetStats);
+  ASSERT_TRUE(id->conn.has_value());
+  EXPECT_EQ(id->conn->sid, 5u);
+  EXPECT_EQ(id->conn->cid, 2u);
+  id = ReadRequestId(EncodeStartConn(kHeader, 5, 2));
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_FALSE(id->conn.has_value());
+}
+
 // ---- Decoding what the kernel sends ----
 
 // A kernel message: nlmsghdr (pid 0, flags 0) + uevent with the given type,
@@ -350,6 +363,146 @@ TEST(DecodeTest, GetStatsArrivesMulticastWithPayload) {
       DecodeReply(KernelMessage(0, 0, 20, {}, {1, 2, 3, 4}));
   EXPECT_EQ(reply.request_type, kUeventGetStats);
   EXPECT_THAT(reply.payload, ElementsAre(1, 2, 3, 4));
+}
+
+// ---- GET_STATS answers ----
+
+// A transport counter as the kernel lays it out: the name NUL-padded to 64
+// bytes, then the value (one byte wide here).
+Bytes CustomStat(const std::string& name, uint8_t value) {
+  Bytes entry(name.begin(), name.end());
+  entry.resize(64, 0);
+  return Concat(entry, {value, 0, 0, 0, 0, 0, 0, 0});
+}
+
+// struct iscsi_stats with a different value in every counter (so a field
+// read at the wrong offset shows) and iscsi_tcp's three transport counters.
+Bytes StatsPayload() {
+  const Bytes fixed = {
+      0x78, 0x05, 0, 0, 0,    0, 0, 0,     // txdata_octets 1400
+      0x88, 0x36, 0, 0, 0,    0, 0, 0x01,  // rxdata_octets
+      0x01, 0,    0, 0, 0x13, 0, 0, 0,     // noptx 1, scsicmd 19
+      0x03, 0,    0, 0, 0x04, 0, 0, 0,     // tmfcmd 3, login 4
+      0x05, 0,    0, 0, 0x06, 0, 0, 0,     // text 5, dataout 6
+      0x07, 0,    0, 0, 0x08, 0, 0, 0,     // logout 7, snack 8
+      0x09, 0,    0, 0, 0x14, 0, 0, 0,     // noprx 9, scsirsp 20
+      0x0b, 0,    0, 0, 0x0c, 0, 0, 0,     // tmfrsp 11, textrsp 12
+      0x10, 0,    0, 0, 0x0e, 0, 0, 0,     // datain 16, logoutrsp
+      0x0f, 0,    0, 0, 0x11, 0, 0, 0,     // r2t 15, async 17
+      0x12, 0,    0, 0, 0x15, 0, 0, 0,     // rjt 18, digest_err 21
+      0x16, 0,    0, 0, 0x03, 0, 0, 0,     // timeout_err, 3 custom
+  };
+  return Concat(Concat(Concat(fixed, CustomStat("tx_sendpage_failures", 7)),
+                       CustomStat("rx_discontiguous_hdr", 8)),
+                CustomStat("eh_abort_cnt", 9));
+}
+
+TEST(DecodeTest, GetStatsAnswerGoldenBytes) {
+  // The multicast answer to GET_STATS sid 2 cid 0: nlmsg_type, seq and pid 0,
+  // uevent type GET_STATS with the request's sid/cid in `u`, `r` zero.
+  const Bytes head = {
+      0x80, 0x01, 0,    0,    0,    0,    0,    0,     // len 384, type 0
+      0,    0,    0,    0,    0,    0,    0,    0,     // seq 0, pid 0
+      0x14, 0,    0,    0,    0,    0,    0,    0,     // type 20, iferror 0
+      0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,  // handle
+      0x02, 0,    0,    0,    0,    0,    0,    0,     // u: sid 2, cid 0
+      0,    0,    0,    0,    0,    0,    0,    0,     //
+      0,    0,    0,    0,    0,    0,    0,    0,     //
+      0,    0,    0,    0,    0,    0,    0,    0,     // r
+      0,    0,    0,    0,    0,    0,    0,    0,
+  };
+  const Bytes message = Concat(head, StatsPayload());
+  ASSERT_EQ(message.size(), 72u + 96 + 3 * 72);
+  const KernelReply reply = DecodeReply(message);
+  EXPECT_EQ(reply.request_type, kUeventGetStats);
+  EXPECT_FALSE(reply.if_error.has_value());
+  EXPECT_EQ(reply.request_sid, 2u);
+  EXPECT_EQ(reply.request_cid, 0u);
+
+  absl::StatusOr<ConnStats> stats = DecodeStats(reply.payload);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->txdata_octets, 1400u);
+  EXPECT_EQ(stats->rxdata_octets, 0x0100000000003688u);
+  EXPECT_EQ(stats->scsicmd_pdus, 19u);
+  EXPECT_EQ(stats->scsirsp_pdus, 20u);
+  EXPECT_EQ(stats->datain_pdus, 16u);
+  EXPECT_EQ(stats->digest_err, 21u);
+  EXPECT_EQ(stats->timeout_err, 22u);
+  EXPECT_THAT(stats->custom, ElementsAre(StatCounter{"tx_sendpage_failures", 7},
+                                         StatCounter{"rx_discontiguous_hdr", 8},
+                                         StatCounter{"eh_abort_cnt", 9}));
+  // Every MIB counter by name, in the kernel's order.
+  std::vector<std::string> names;
+  std::vector<uint64_t> values;
+  for (const StatCounter& counter : MibCounters(*stats)) {
+    names.push_back(counter.name);
+    values.push_back(counter.value);
+  }
+  EXPECT_THAT(names, ElementsAre("txdata_octets", "rxdata_octets", "noptx_pdus",
+                                 "scsicmd_pdus", "tmfcmd_pdus", "login_pdus",
+                                 "text_pdus", "dataout_pdus", "logout_pdus",
+                                 "snack_pdus", "noprx_pdus", "scsirsp_pdus",
+                                 "tmfrsp_pdus", "textrsp_pdus", "datain_pdus",
+                                 "logoutrsp_pdus", "r2t_pdus", "async_pdus",
+                                 "rjt_pdus", "digest_err", "timeout_err"));
+  EXPECT_THAT(values,
+              ElementsAre(1400, 0x0100000000003688u, 1, 19, 3, 4, 5, 6, 7, 8, 9,
+                          20, 11, 12, 16, 14, 15, 17, 18, 21, 22));
+}
+
+TEST(DecodeTest, GetStatsRefusalEchoesTheConnection) {
+  // No connection 9:0: the kernel answers the request itself, unicast, as
+  // IF_ERROR with -EEXIST and the request's uevent (u: sid 9, cid 0).
+  Bytes message = KernelMessage(20, 0, 103, {}, {}, 0xffffffef);
+  message[32] = 9;
+  const KernelReply reply = DecodeReply(message);
+  EXPECT_EQ(reply.request_type, kUeventGetStats);
+  EXPECT_EQ(reply.if_error, -17);
+  EXPECT_EQ(reply.request_sid, 9u);
+  EXPECT_EQ(reply.request_cid, 0u);
+}
+
+TEST(DecodeStatsTest, TruncatedStatsAreErrors) {
+  const Bytes whole = StatsPayload();
+  for (size_t length = 0; length < whole.size(); ++length) {
+    absl::StatusOr<ConnStats> stats =
+        DecodeStats(Bytes(whole.begin(), whole.begin() + length));
+    EXPECT_FALSE(stats.ok()) << length;
+  }
+  EXPECT_THAT(DecodeStats(Bytes(95, 0)).status().message(),
+              HasSubstr("95 bytes after the uevent, less than the 96-byte"));
+  EXPECT_THAT(
+      DecodeStats(Bytes(whole.begin(), whole.end() - 1)).status().message(),
+      HasSubstr("announces 3 transport counters but has room for 2"));
+}
+
+TEST(DecodeStatsTest, NoTransportCountersAndPaddingAfterThem) {
+  Bytes payload(96, 0);
+  payload[20] = 5;  // scsicmd_pdus
+  absl::StatusOr<ConnStats> stats = DecodeStats(payload);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->scsicmd_pdus, 5u);
+  EXPECT_TRUE(stats->custom.empty());
+  payload.resize(100, 0xee);  // trailing bytes are not counters
+  EXPECT_TRUE(DecodeStats(payload).ok());
+}
+
+TEST(DecodeStatsTest, HugeCustomLengthIsAnError) {
+  Bytes payload = StatsPayload();
+  payload[92] = payload[93] = payload[94] = payload[95] = 0xff;
+  EXPECT_FALSE(DecodeStats(payload).ok());
+}
+
+TEST(DecodeStatsTest, NameFillingItsFieldIsTakenWhole) {
+  Bytes payload = StatsPayload();
+  payload.resize(96 + 72);
+  payload[92] = 1;
+  std::fill(payload.begin() + 96, payload.begin() + 96 + 64, 'n');
+  absl::StatusOr<ConnStats> stats = DecodeStats(payload);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_EQ(stats->custom.size(), 1u);
+  EXPECT_EQ(stats->custom[0].name, std::string(64, 'n'));
+  EXPECT_EQ(stats->custom[0].value, 7u);
 }
 
 const Bytes kLoginResponseBhs = {

@@ -12,6 +12,7 @@
 #include "src/base/status_macros.h"
 #include "src/ipc/ipc_client.h"
 #include "src/node/session_names.h"
+#include "src/programs/kiscsiadm/session_stats.h"
 #include "src/session/sysfs_sessions.h"
 #include "src/transport/portal.h"
 
@@ -117,11 +118,7 @@ absl::Status RunSession(const Options& options, CommandContext& context) {
                    SelectSessions(options, context));
   if (options.logout) return LogoutSessions(sessions, context);
   if (options.rescan) return Rescan(sessions, context);
-  if (options.stats) {
-    return WithExitCode(
-        absl::UnimplementedError("session statistics are not available yet"),
-        ExitCode::kOperationNotSupported);
-  }
+  if (options.stats) return PrintSessionStats(sessions, context);
   SessionListOptions list;
   list.print_level = options.print_level.value_or(0);
   list.show_secrets = options.show_secrets;

@@ -13,7 +13,7 @@
 
 namespace kiscsi {
 
-// -m session [-r SID] [-P N] [-S] [-u] [-R]
+// -m session [-r SID] [-P N] [-S] [-u] [-R] [-s]
 absl::Status RunSession(const Options& options, CommandContext& context);
 // -m node [-T T] [-p P] -l | -u
 absl::Status LoginNodes(const Options& options, CommandContext& context);

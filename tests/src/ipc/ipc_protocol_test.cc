@@ -108,6 +108,7 @@ TEST(IpcProtocolTest, EveryRequestRoundTrips) {
       RescanRequest{std::nullopt},
       RescanRequest{0},
       StatsRequest{7},
+      StatsRequest{std::nullopt},
       ReloadRequest{},
   };
   uint32_t id = 1;
@@ -134,6 +135,100 @@ TEST(IpcProtocolTest, ReplyWithLinesRoundTrips) {
   absl::StatusOr<Reply> decoded = DecodeReply(PayloadOf(*bytes));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(*decoded, reply);
+}
+
+// The reply fields of success (status 0, exit code 0, empty message).
+std::vector<uint8_t> OkReplyFields() {
+  return Bytes({0, 0x10, 0, 0, 0, 4, 0, 0, 0, 0,  //
+                0, 0x11, 0, 0, 0, 4, 0, 0, 0, 0,  //
+                0, 0x12, 0, 0, 0, 0});
+}
+
+TEST(IpcProtocolTest, StatsReplyGoldenBytes) {
+  Reply reply;
+  reply.stats.push_back(
+      SessionStats{3, {{"txdata_octets", 0x100000000}}, {{"eh_abort_cnt", 2}}});
+  absl::StatusOr<std::vector<uint8_t>> bytes = EncodeReply(4, reply);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  std::vector<uint8_t> expected = HeaderBytes(1, 128, 4, 26 + 6 + 51);
+  const std::vector<uint8_t> fields = OkReplyFields();
+  expected.insert(expected.end(), fields.begin(), fields.end());
+  for (int b : {0x00, 0x15, 0, 0, 0, 51}) expected.push_back(b);  // tag 21
+  for (int b : {0, 0, 0, 3, 0, 1, 0, 1}) expected.push_back(b);   // sid, 1, 1
+  expected.push_back(13);
+  Append(expected, "txdata_octets");
+  for (int b : {0, 0, 0, 1, 0, 0, 0, 0}) expected.push_back(b);  // 2^32
+  expected.push_back(12);
+  Append(expected, "eh_abort_cnt");
+  for (int b : {0, 0, 0, 0, 0, 0, 0, 2}) expected.push_back(b);
+  EXPECT_EQ(*bytes, expected);
+
+  absl::StatusOr<Reply> decoded = DecodeReply(PayloadOf(*bytes));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, reply);
+}
+
+TEST(IpcProtocolTest, StatsOfSeveralSessionsRoundTrip) {
+  Reply reply;
+  reply.stats = {SessionStats{1, {{"scsicmd_pdus", 19}, {"digest_err", 0}}, {}},
+                 SessionStats{2, {}, {}},
+                 SessionStats{7,
+                              {{std::string(255, 'n'), ~uint64_t{0}}},
+                              {{"tx_sendpage_failures", 0}}}};
+  reply.out_lines = {"a"};
+  absl::StatusOr<std::vector<uint8_t>> bytes = EncodeReply(5, reply);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  absl::StatusOr<Reply> decoded = DecodeReply(PayloadOf(*bytes));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, reply);
+}
+
+TEST(IpcProtocolTest, UnnameableCountersAreNotEncoded) {
+  for (const std::string& name :
+       {std::string(), std::string(256, 'n'), std::string("a\0b", 3)}) {
+    Reply reply;
+    reply.stats = {SessionStats{1, {}, {{name, 1}}}};
+    absl::StatusOr<std::vector<uint8_t>> bytes = EncodeReply(1, reply);
+    ASSERT_FALSE(bytes.ok()) << name.size();
+    EXPECT_THAT(bytes.status().message(), HasSubstr("a counter named"));
+    EXPECT_EQ(ExitCodeOf(bytes.status()), ExitCode::kInvalid);
+  }
+}
+
+TEST(IpcProtocolTest, MalformedStatsRecordsAreRejected) {
+  // sid 1, one SNMP counter "ab" = 5.
+  const std::vector<uint8_t> record =
+      Bytes({0, 0, 0, 1, 0, 1, 0, 0, 2, 'a', 'b', 0, 0, 0, 0, 0, 0, 0, 5});
+  auto reply_with = [](const std::vector<uint8_t>& value) {
+    std::vector<uint8_t> payload = OkReplyFields();
+    for (int b : {0x00, 0x15, 0, 0, 0, static_cast<int>(value.size())}) {
+      payload.push_back(static_cast<uint8_t>(b));
+    }
+    payload.insert(payload.end(), value.begin(), value.end());
+    return DecodeReply(payload);
+  };
+  absl::StatusOr<Reply> whole = reply_with(record);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  ASSERT_EQ(whole->stats.size(), 1u);
+  EXPECT_EQ(whole->stats[0], (SessionStats{1, {{"ab", 5}}, {}}));
+
+  for (size_t length = 0; length < record.size(); ++length) {
+    absl::StatusOr<Reply> cut = reply_with(
+        std::vector<uint8_t>(record.begin(), record.begin() + length));
+    ASSERT_FALSE(cut.ok()) << length;
+    EXPECT_EQ(ExitCodeOf(cut.status()), ExitCode::kDaemonComm);
+  }
+  std::vector<uint8_t> longer = record;
+  longer.push_back(0);
+  EXPECT_THAT(reply_with(longer).status().message(),
+              HasSubstr("bytes after the last stats counter"));
+  std::vector<uint8_t> nul = record;
+  nul[10] = 0;
+  EXPECT_THAT(reply_with(nul).status().message(), HasSubstr("NUL byte"));
+  std::vector<uint8_t> unnamed =
+      Bytes({0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 5});
+  EXPECT_THAT(reply_with(unnamed).status().message(),
+              HasSubstr("unnamed stats counter"));
 }
 
 TEST(IpcProtocolTest, StatusConversions) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The user's path through kiscsid: discovery, `-m node -l` through the kernel (iscsi_tcp) with
 # iscsiadm's output, the disk usable on the next line, `-m session -P 3`, a pattern written and
-# read back, a second login refused with 15, CHAP SHA256 and mutual CHAP through the kernel, a
+# read back, `-m session -s` statistics from the kernel (and how the kernel answers GET_STATS),
+# a second login refused with 15, CHAP SHA256 and mutual CHAP through the kernel, a
 # wrong secret refused with 24 and nothing left behind, and logout.
 # shellcheck source=tests/vm/guest/lib.sh
 . "$KISCSI_VM_GUEST/lib.sh"
@@ -46,6 +47,50 @@ assert_out_has "Attached scsi disk sd"
 disks=$(echo "$RUN_OUT" | sed -n 's/.*Attached scsi disk \(sd[a-z]*\).*/\1/p')
 [ "$(echo "$disks" | wc -l)" -eq 2 ] || fail "expected 2 disks, got: $disks"
 
+step "how the kernel answers GET_STATS (a raw NETLINK_ISCSI socket, as a second listener)"
+# Asked about session 1 before the write: kiscsid, bound to group 1 as well, receives this
+# answer too and must not take it for the answer to its own GET_STATS below.
+python3 - <<'PY' || fail "the kernel's GET_STATS answers are not what kiscsi expects"
+import socket, struct, time
+handle = int(open("/sys/class/iscsi_transport/tcp/handle").read())
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 8)
+s.bind((0, 1))
+def ask(sid, seq):
+    """Sends GET_STATS sid/cid 0; returns what arrives within 1 s."""
+    uevent = struct.pack("=IIQII16x16x", 20, 0, handle, sid, 0)
+    header = struct.pack("=IHHII", 16 + len(uevent), 20, 1, seq, s.getsockname()[0])
+    s.sendto(header + uevent, (0, 0))
+    got, end = [], time.time() + 1.0
+    while time.time() < end:
+        s.settimeout(max(end - time.time(), 0.01))
+        try:
+            data, (pid, groups) = s.recvfrom(65536)
+        except socket.timeout:
+            break
+        length, nl_type, _, nl_seq, _ = struct.unpack_from("=IHHII", data)
+        ev_type, iferror = struct.unpack_from("=Ii", data, 16)
+        u_sid, u_cid = struct.unpack_from("=II", data, 32)
+        kind = "multicast" if groups else "unicast"
+        print(f"GET_STATS sid {sid}: {kind} from port {pid}, nlmsg_len {length}, nlmsg_type"
+              f" {nl_type}, seq {nl_seq}, uevent type {ev_type}, iferror {iferror},"
+              f" u sid {u_sid} cid {u_cid}")
+        got.append((kind, nl_type, ev_type, u_sid, data))
+    return got
+answers = ask(1, 77)
+assert len(answers) == 1, "expected one message, no reply besides the multicast"
+kind, nl_type, ev_type, u_sid, data = answers[0]
+assert (kind, nl_type, ev_type, u_sid) == ("multicast", 0, 20, 1)
+(custom_length,) = struct.unpack_from("=I", data, 72 + 92)
+assert len(data) >= 72 + 96 + 72 * custom_length
+names = [data[72 + 96 + 72 * i:72 + 96 + 72 * i + 64].split(b"\0")[0].decode()
+         for i in range(custom_length)]
+print(f"struct iscsi_stats: {len(data) - 72} bytes, custom_length {custom_length}: {names}")
+answers = ask(99, 78)
+assert len(answers) == 1, "expected one answer to an unknown sid"
+kind, nl_type, ev_type, u_sid, data = answers[0]
+assert (kind, nl_type, ev_type, u_sid) == ("unicast", 20, 103, 99)
+PY
+
 step "the disk is usable on the next line: write a pattern and read it back"
 disk=$(echo "$disks" | head -1)
 [ -b "/dev/$disk" ] || fail "/dev/$disk is not there right after login"
@@ -53,6 +98,33 @@ head -c 4194304 /dev/urandom >pattern
 dd if=pattern of="/dev/$disk" bs=1M oflag=direct status=none
 dd if="/dev/$disk" of=readback bs=1M count=4 iflag=direct status=none
 cmp pattern readback || fail "data read back differs"
+
+step "session statistics from the kernel after the write: -m session -s, -r 1 -s"
+# counter NAME: the value of one "<TAB>NAME: VALUE" line of RUN_OUT.
+counter() { printf '%s\n' "$RUN_OUT" | sed -n "s/^\t$1: \([0-9]*\)$/\1/p"; }
+for args in "-m session -s" "-m session -r 1 -s"; do
+  # shellcheck disable=SC2086  # the words of $args are the options
+  adm $args
+  assert_rc 0
+  echo "$RUN_OUT"
+  [ "$(printf '%s\n' "$RUN_OUT" | head -1)" = \
+    "Stats for session [sid: 1, target: $open, portal: 127.0.0.1,3260]" ] ||
+    fail "$args: the first line is not the session's header"
+  [ "$(printf '%s\n' "$RUN_OUT" | grep -c '^Stats for session')" -eq 1 ] ||
+    fail "$args: expected the statistics of one session"
+  [ "$(printf '%s\n' "$RUN_OUT" | sed -n 2p)" = "iSCSI SNMP:" ] || fail "$args: no iSCSI SNMP:"
+  assert_out_has "iSCSI Extended:"
+  assert_out_has "$(printf '\ttx_sendpage_failures: ')"
+  [ "$(printf '%s\n' "$RUN_OUT" | grep -c "$(printf '^\t[a-z0-9_]*: [0-9]*$')")" -ge 24 ] ||
+    fail "$args: expected 21 MIB and 3 iscsi_tcp counters"
+  [ "$(counter scsicmd_pdus)" -gt 0 ] || fail "$args: scsicmd_pdus is not above 0 after the write"
+  # 4 MiB went out and came back: the answer is the current one, not the one the probe got.
+  [ "$(counter txdata_octets)" -ge 4194304 ] || fail "$args: txdata_octets is below the 4 MiB written"
+  [ "$(counter rxdata_octets)" -ge 4194304 ] || fail "$args: rxdata_octets is below the 4 MiB read"
+done
+adm -m session -r 99 -s
+assert_rc 2
+assert_err_has "Could not get session info for sid 99"
 
 step "a second login is refused with 15"
 adm -m node -T "$open" -p 127.0.0.1 -l
