@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -22,9 +23,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netlink/testing/fake_iscsi_kernel.h"
+#include "src/base/blocking_call.h"
 #include "src/base/exit_code.h"
 #include "src/session/kernel_pdu.h"
 #include "src/session/session_logout.h"
+#include "tests/src/base/poll_until.h"
+#include "tests/src/session/blocking_scan.h"
 #include "tests/src/session/holding_listener.h"
 #include "tests/src/session/scripted_target.h"
 
@@ -453,6 +457,98 @@ TEST_F(SessionSetupTest, DestroyingAnUnfinishedSetupUndoesIt) {
   ASSERT_TRUE(loop_->RunOnce(absl::ZeroDuration()).ok());
   EXPECT_FALSE(called);
   ExpectNothingLeft(1);
+}
+
+TEST_F(SessionSetupTest, TimersRunWhileTheScanBlocks) {
+  BlockingScan scan(paths_.sysfs_root, FakeIscsiKernel::kFirstHostNo);
+  SessionSpec spec = Spec();
+  spec.scan = true;
+  std::optional<absl::StatusOr<SessionResult>> outcome;
+  SessionSetup setup(*router_, spec, paths_,
+                     [&](absl::StatusOr<SessionResult> result) {
+                       outcome = std::move(result);
+                     });
+  setup.Start();
+  ASSERT_TRUE(PollUntil(*loop_, [&] {
+    return !CallsOf("START_CONN").empty() &&
+           BlockingCall::ThreadsRunning() == 1;
+  }));
+  int ticks = 0;
+  std::function<void()> tick = [&] {
+    ++ticks;
+    loop_->AddTimer(absl::Milliseconds(1), tick);
+  };
+  loop_->AddTimer(absl::Milliseconds(1), tick);
+  ASSERT_TRUE(PollUntil(*loop_, [&] { return ticks >= 20; }));
+  EXPECT_FALSE(outcome.has_value());
+  EXPECT_EQ(BlockingCall::ThreadsRunning(), 1);
+  scan.Release();
+  ASSERT_TRUE(PollUntil(*loop_, [&] { return outcome.has_value(); }));
+  ASSERT_TRUE(outcome->ok()) << outcome->status();
+  EXPECT_EQ(scan.Written(), "- - -");
+}
+
+TEST_F(SessionSetupTest, DestroyedWhileTheScanBlocks) {
+  BlockingScan scan(paths_.sysfs_root, FakeIscsiKernel::kFirstHostNo);
+  SessionSpec spec = Spec();
+  spec.scan = true;
+  bool called = false;
+  auto setup = std::make_unique<SessionSetup>(
+      *router_, spec, paths_,
+      [&](absl::StatusOr<SessionResult>) { called = true; });
+  setup->Start();
+  ASSERT_TRUE(PollUntil(*loop_, [&] {
+    return !CallsOf("START_CONN").empty() &&
+           BlockingCall::ThreadsRunning() == 1;
+  }));
+  setup.reset();
+  ExpectNothingLeft(1);
+  // The write cannot be interrupted: once it gets through, its completion
+  // must touch nothing of the destroyed setup (ASan watches).
+  scan.Release();
+  ASSERT_TRUE(
+      PollUntil(*loop_, [] { return BlockingCall::ThreadsRunning() == 0; }));
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(loop_->RunOnce(absl::Milliseconds(1)).ok());
+  }
+  EXPECT_FALSE(called);
+  EXPECT_EQ(scan.Written(), "- - -");
+}
+
+TEST_F(SessionSetupTest, SeveralSetupsScanAtOnce) {
+  constexpr int kSessions = 4;
+  std::vector<std::unique_ptr<BlockingScan>> scans;
+  std::vector<std::unique_ptr<SessionSetup>> setups;
+  std::vector<std::optional<absl::StatusOr<SessionResult>>> outcomes(kSessions);
+  SessionSpec spec = Spec();
+  spec.scan = true;
+  for (int i = 0; i < kSessions; ++i) {
+    scans.push_back(std::make_unique<BlockingScan>(
+        paths_.sysfs_root, FakeIscsiKernel::kFirstHostNo + i));
+    setups.push_back(std::make_unique<SessionSetup>(
+        *router_, spec, paths_,
+        [&outcomes, i](absl::StatusOr<SessionResult> result) {
+          outcomes[i] = std::move(result);
+        }));
+    setups.back()->Start();
+  }
+  // Every host's scan blocks at the same time, and the loop serves on.
+  ASSERT_TRUE(PollUntil(
+      *loop_, [&] { return BlockingCall::ThreadsRunning() == kSessions; }));
+  EXPECT_EQ(CallsOf("START_CONN").size(), static_cast<size_t>(kSessions));
+  for (const auto& outcome : outcomes) EXPECT_FALSE(outcome.has_value());
+  for (auto& scan : scans) scan->Release();
+  ASSERT_TRUE(PollUntil(*loop_, [&] {
+    for (const auto& outcome : outcomes) {
+      if (!outcome.has_value()) return false;
+    }
+    return true;
+  }));
+  for (int i = 0; i < kSessions; ++i) {
+    ASSERT_TRUE(outcomes[i]->ok()) << outcomes[i]->status();
+    EXPECT_EQ((*outcomes[i])->host_no, FakeIscsiKernel::kFirstHostNo + i);
+    EXPECT_EQ(scans[i]->Written(), "- - -");
+  }
 }
 
 TEST_F(SessionSetupTest, LogoutOrder) {
