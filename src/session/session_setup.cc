@@ -475,6 +475,12 @@ void SessionSetup::OnLoggedIn(const LoginResult& result) {
     loop_.CancelTimer(*login_timer_);
     login_timer_.reset();
   }
+  // The connection is up: its errors are for whoever keeps the session (the
+  // router's default handler, the daemon's recovery), not for the scan and
+  // the wait for devices, which a failed connection stalls until it is
+  // recovered.
+  router_.Unsubscribe(*sid_, *cid_);
+  subscribed_ = false;
   KISCSI_LOG(kInfo) << name() << ": "
                     << (spec_.existing.has_value() ? "reinstated" : "logged in")
                     << " (host " << host_no_ << ", isid "

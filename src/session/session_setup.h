@@ -11,7 +11,10 @@
 //   host (on a thread of its own: the write blocks until the kernel has
 //   scanned the target, the loop goes on meanwhile) -> wait until the LUNs'
 //   block devices exist in sysfs and in /dev.
-// The login timeout bounds everything up to START_CONN. A failure at any step
+// The login timeout bounds everything up to START_CONN. From START_CONN on,
+// the connection's kernel events go to the router's default handler: an error
+// during the scan or the wait for devices is the session keeper's to recover
+// (the scan blocks until then). A failure at any step
 // undoes what was made, in order (STOP_CONN(TERM) if bound, DESTROY_CONN,
 // DESTROY_SESSION), and is reported as one line naming the session and the
 // step, keeping the exit code of the cause (24 authorization, 19 not found,

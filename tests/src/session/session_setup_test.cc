@@ -515,6 +515,35 @@ TEST_F(SessionSetupTest, DestroyedWhileTheScanBlocks) {
   EXPECT_EQ(scan.Written(), "- - -");
 }
 
+TEST_F(SessionSetupTest, ConnErrorDuringTheScanGoesToTheSessionsKeeper) {
+  std::vector<uint32_t> unrouted;
+  router_->SetDefaultHandler([&](const KernelEvent& event) {
+    if (const auto* error = std::get_if<ConnErrorEvent>(&event)) {
+      unrouted.push_back(error->sid);
+    }
+  });
+  BlockingScan scan(paths_.sysfs_root, FakeIscsiKernel::kFirstHostNo);
+  SessionSpec spec = Spec();
+  spec.scan = true;
+  std::optional<absl::StatusOr<SessionResult>> outcome;
+  SessionSetup setup(*router_, spec, paths_,
+                     [&](absl::StatusOr<SessionResult> result) {
+                       outcome = std::move(result);
+                     });
+  setup.Start();
+  ASSERT_TRUE(PollUntil(*loop_, [&] {
+    return !CallsOf("START_CONN").empty() &&
+           BlockingCall::ThreadsRunning() == 1;
+  }));
+  ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrTcpConnClose));
+  ASSERT_TRUE(PollUntil(*loop_, [&] { return !unrouted.empty(); }));
+  EXPECT_THAT(unrouted, ElementsAre(1u));
+  EXPECT_FALSE(outcome.has_value());
+  scan.Release();
+  ASSERT_TRUE(PollUntil(*loop_, [&] { return outcome.has_value(); }));
+  EXPECT_TRUE(outcome->ok()) << outcome->status();
+}
+
 TEST_F(SessionSetupTest, SeveralSetupsScanAtOnce) {
   constexpr int kSessions = 4;
   std::vector<std::unique_ptr<BlockingScan>> scans;
