@@ -1,7 +1,6 @@
 #include "src/base/blocking_call.h"
 
 #include <condition_variable>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -9,7 +8,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "tests/src/base/poll_until.h"
+#include "tests/src/base/loop_testing.h"
 
 namespace kiscsi {
 namespace {
@@ -84,13 +83,8 @@ TEST(BlockingCallTest, TimersRunWhileTheWorkBlocks) {
       },
       [&](int) { done = true; });
   ASSERT_TRUE(call.ok()) << call.status();
-  int ticks = 0;
-  std::function<void()> tick = [&] {
-    ++ticks;
-    loop->AddTimer(absl::Milliseconds(1), tick);
-  };
-  loop->AddTimer(absl::Milliseconds(1), tick);
-  ASSERT_TRUE(PollUntil(*loop, [&] { return ticks >= 20; }));
+  Ticker ticker(*loop);
+  ASSERT_TRUE(PollUntil(*loop, [&] { return ticker.ticks() >= 20; }));
   EXPECT_FALSE(done);
   EXPECT_EQ(gate->waiting(), 1);
   gate->Open();

@@ -145,18 +145,24 @@ class SessionManagerTest : public ::testing::Test {
         .ok();
   }
 
-  // A node record for the test's portal, without CHAP or a SCSI scan.
-  conf::NodeKey WriteNode(int nr_sessions) {
-    conf::NodeDb db(sysconf_);
-    conf::NodeKey key{kTarget, "127.0.0.1", port_, 1, "default"};
+  // The node record of the test's target and portal.
+  conf::Record NodeRecord() {
     conf::Record record;
     record.Set("node.name", kTarget);
     record.Set("node.conn[0].address", "127.0.0.1");
     record.Set("node.conn[0].port", absl::StrCat(port_));
+    return record;
+  }
+  void WriteNode(const conf::Record& record) {
+    conf::NodeKey key{kTarget, "127.0.0.1", port_, 1, "default"};
+    EXPECT_TRUE(conf::NodeDb(sysconf_).WriteNode(key, record).ok());
+  }
+  // Without CHAP or a SCSI scan.
+  void WriteNode(int nr_sessions) {
+    conf::Record record = NodeRecord();
     record.Set("node.session.scan", "manual");
     record.Set("node.session.nr_sessions", absl::StrCat(nr_sessions));
-    EXPECT_TRUE(db.WriteNode(key, record).ok());
-    return key;
+    WriteNode(record);
   }
 
   void UseOpenTarget() {
@@ -230,18 +236,13 @@ TEST_F(SessionManagerTest, UpSessionIsAdoptedUntouchedAndRecoveredOnError) {
   WriteSysfsSession("LOGGED_IN", "up", "sysfs-user", "stale-secret");
   // A matching node record wins over sysfs: its credentials and its
   // DefaultTime2Wait of 0.
-  conf::NodeDb db(sysconf_);
-  conf::NodeKey key{kTarget, "127.0.0.1", port_, 1, "default"};
-  conf::Record record;
-  record.Set("node.name", kTarget);
-  record.Set("node.conn[0].address", "127.0.0.1");
-  record.Set("node.conn[0].port", absl::StrCat(port_));
+  conf::Record record = NodeRecord();
   record.Set("node.session.auth.authmethod", "CHAP");
   record.Set("node.session.auth.username", "node-user");
   record.Set("node.session.auth.password", "node-secret-12");
   record.Set("node.session.iscsi.DefaultTime2Wait", "0");
   record.Set("node.session.timeo.replacement_timeout", "86400");
-  ASSERT_TRUE(db.WriteNode(key, record).ok());
+  WriteNode(record);
   UseTarget("node-user", "node-secret-12");
 
   manager_->AdoptSessions();

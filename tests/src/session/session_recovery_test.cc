@@ -22,7 +22,7 @@
 #include "src/protocol/pdu.h"
 #include "src/protocol/text_codec.h"
 #include "src/session/kernel_pdu.h"
-#include "tests/src/base/poll_until.h"
+#include "tests/src/base/loop_testing.h"
 #include "tests/src/session/blocking_scan.h"
 #include "tests/src/session/holding_listener.h"
 #include "tests/src/session/scripted_target.h"

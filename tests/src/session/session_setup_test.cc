@@ -11,7 +11,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -27,7 +26,7 @@
 #include "src/base/exit_code.h"
 #include "src/session/kernel_pdu.h"
 #include "src/session/session_logout.h"
-#include "tests/src/base/poll_until.h"
+#include "tests/src/base/loop_testing.h"
 #include "tests/src/session/blocking_scan.h"
 #include "tests/src/session/holding_listener.h"
 #include "tests/src/session/scripted_target.h"
@@ -111,6 +110,24 @@ class SessionSetupTest : public ::testing::Test {
     for (const std::string& call : kernel_.calls())
       if (absl::StartsWith(call, prefix)) out.push_back(call);
     return out;
+  }
+
+  // Starts a setup that scans, and runs the loop until the setup has started
+  // the connection and its scan blocks (a BlockingScan on the host).
+  std::unique_ptr<SessionSetup> StartScanningSetup(
+      std::optional<absl::StatusOr<SessionResult>>& outcome) {
+    SessionSpec spec = Spec();
+    spec.scan = true;
+    auto setup = std::make_unique<SessionSetup>(
+        *router_, spec, paths_, [&outcome](absl::StatusOr<SessionResult> r) {
+          outcome = std::move(r);
+        });
+    setup->Start();
+    EXPECT_TRUE(PollUntil(*loop_, [&] {
+      return !CallsOf("START_CONN").empty() &&
+             BlockingCall::ThreadsRunning() == 1;
+    }));
+    return setup;
   }
 
   void ExpectNothingLeft(uint32_t max_sid) {
@@ -461,25 +478,10 @@ TEST_F(SessionSetupTest, DestroyingAnUnfinishedSetupUndoesIt) {
 
 TEST_F(SessionSetupTest, TimersRunWhileTheScanBlocks) {
   BlockingScan scan(paths_.sysfs_root, FakeIscsiKernel::kFirstHostNo);
-  SessionSpec spec = Spec();
-  spec.scan = true;
   std::optional<absl::StatusOr<SessionResult>> outcome;
-  SessionSetup setup(*router_, spec, paths_,
-                     [&](absl::StatusOr<SessionResult> result) {
-                       outcome = std::move(result);
-                     });
-  setup.Start();
-  ASSERT_TRUE(PollUntil(*loop_, [&] {
-    return !CallsOf("START_CONN").empty() &&
-           BlockingCall::ThreadsRunning() == 1;
-  }));
-  int ticks = 0;
-  std::function<void()> tick = [&] {
-    ++ticks;
-    loop_->AddTimer(absl::Milliseconds(1), tick);
-  };
-  loop_->AddTimer(absl::Milliseconds(1), tick);
-  ASSERT_TRUE(PollUntil(*loop_, [&] { return ticks >= 20; }));
+  std::unique_ptr<SessionSetup> setup = StartScanningSetup(outcome);
+  Ticker ticker(*loop_);
+  ASSERT_TRUE(PollUntil(*loop_, [&] { return ticker.ticks() >= 20; }));
   EXPECT_FALSE(outcome.has_value());
   EXPECT_EQ(BlockingCall::ThreadsRunning(), 1);
   scan.Release();
@@ -490,17 +492,8 @@ TEST_F(SessionSetupTest, TimersRunWhileTheScanBlocks) {
 
 TEST_F(SessionSetupTest, DestroyedWhileTheScanBlocks) {
   BlockingScan scan(paths_.sysfs_root, FakeIscsiKernel::kFirstHostNo);
-  SessionSpec spec = Spec();
-  spec.scan = true;
-  bool called = false;
-  auto setup = std::make_unique<SessionSetup>(
-      *router_, spec, paths_,
-      [&](absl::StatusOr<SessionResult>) { called = true; });
-  setup->Start();
-  ASSERT_TRUE(PollUntil(*loop_, [&] {
-    return !CallsOf("START_CONN").empty() &&
-           BlockingCall::ThreadsRunning() == 1;
-  }));
+  std::optional<absl::StatusOr<SessionResult>> outcome;
+  std::unique_ptr<SessionSetup> setup = StartScanningSetup(outcome);
   setup.reset();
   ExpectNothingLeft(1);
   // The write cannot be interrupted: once it gets through, its completion
@@ -511,7 +504,7 @@ TEST_F(SessionSetupTest, DestroyedWhileTheScanBlocks) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(loop_->RunOnce(absl::Milliseconds(1)).ok());
   }
-  EXPECT_FALSE(called);
+  EXPECT_FALSE(outcome.has_value());
   EXPECT_EQ(scan.Written(), "- - -");
 }
 
@@ -523,18 +516,8 @@ TEST_F(SessionSetupTest, ConnErrorDuringTheScanGoesToTheSessionsKeeper) {
     }
   });
   BlockingScan scan(paths_.sysfs_root, FakeIscsiKernel::kFirstHostNo);
-  SessionSpec spec = Spec();
-  spec.scan = true;
   std::optional<absl::StatusOr<SessionResult>> outcome;
-  SessionSetup setup(*router_, spec, paths_,
-                     [&](absl::StatusOr<SessionResult> result) {
-                       outcome = std::move(result);
-                     });
-  setup.Start();
-  ASSERT_TRUE(PollUntil(*loop_, [&] {
-    return !CallsOf("START_CONN").empty() &&
-           BlockingCall::ThreadsRunning() == 1;
-  }));
+  std::unique_ptr<SessionSetup> setup = StartScanningSetup(outcome);
   ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrTcpConnClose));
   ASSERT_TRUE(PollUntil(*loop_, [&] { return !unrouted.empty(); }));
   EXPECT_THAT(unrouted, ElementsAre(1u));
