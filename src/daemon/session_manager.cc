@@ -37,6 +37,18 @@ struct Batch {
   void Fail(absl::Status status) {
     if (first_error.ok()) first_error = std::move(status);
   }
+  // One session's login, in iscsiadm's words.
+  void AddLogin(const conf::NodeKey& key, const absl::Status& status) {
+    if (status.ok()) {
+      reply.out_lines.push_back("Login to " + NodeTag(key) + " successful.");
+      return;
+    }
+    if (ExitCodeOf(status) != ExitCode::kSessionExists) {
+      reply.err_lines.push_back("Could not login to " + NodeTag(key) + ".");
+    }
+    reply.err_lines.push_back(std::string(status.message()));
+    Fail(status);
+  }
   void FinishOne(absl::string_view failure) {
     if (--pending > 0) return;
     if (!first_error.ok()) {
@@ -362,56 +374,63 @@ void SessionManager::AdoptSessions() {
   }
 }
 
-absl::Status SessionManager::CheckNotPresent(const conf::NodeKey& key,
-                                             const conf::Record& record) {
+absl::StatusOr<int> SessionManager::MissingSessions(
+    const conf::NodeKey& key, const conf::Record& record) {
   ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
                    ReadSysfsSessions(paths_.sysfs_root));
-  int present = 0;
-  for (const SysfsSession& session : sessions) {
-    if (SessionIsNode(session, key)) ++present;
+  const int64_t present = CountNodeSessions(sessions, key);
+  const int64_t wanted = WantedSessions(record);
+  if (logging_in_.contains(NodeId(key))) {
+    // The login in flight makes every missing session: they count.
+    return SessionsPresent(key, wanted, std::max(present, wanted));
   }
-  int64_t wanted = record.GetInt("node.session.nr_sessions").value_or(1);
-  if (present >= wanted || logging_in_.contains(NodeId(key))) {
-    return WithExitCode(
-        absl::AlreadyExistsError(absl::StrCat(
-            key.iface, ": ", wanted, " session", wanted == 1 ? "" : "s",
-            " requested, but ", present + (logging_in_.contains(NodeId(key))),
-            " already present.")),
-        ExitCode::kSessionExists);
-  }
-  return absl::OkStatus();
+  if (present >= wanted) return SessionsPresent(key, wanted, present);
+  return static_cast<int>(wanted - present);
 }
 
-void SessionManager::StartLogin(const conf::NodeKey& key, LoginDone done) {
+int SessionManager::StartLogins(const conf::NodeKey& key, LoginDone done) {
   auto fail = [&](absl::Status status) {
     loop_.AddTimer(absl::ZeroDuration(), [done, key, status] {
       done(LoginOutcome{key, status});
     });
+    return 0;
   };
   conf::NodeDb db(sysconf_dir_);
   auto record = db.ReadNode(key);
   if (!record.ok()) return fail(record.status());
-  if (absl::Status present = CheckNotPresent(key, *record); !present.ok()) {
-    return fail(present);
-  }
+  absl::StatusOr<int> missing = MissingSessions(key, *record);
+  if (!missing.ok()) return fail(missing.status());
   auto name =
       conf::ReadInitiatorNameFile(sysconf_dir_ + "/initiatorname.iscsi");
   if (!name.ok()) return fail(WithExitCode(name.status(), ExitCode::kInvalid));
   auto spec = SessionSpecFromNode(*record, Identity{name->name, name->alias});
   if (!spec.ok()) return fail(spec.status());
-  const RecoveryPolicy policy = PolicyFor(&*record);
   auto router = Router();
   if (!router.ok()) return fail(router.status());
 
+  logging_in_[NodeId(key)] = *missing;
+  KISCSI_LOG(kInfo) << "logging in to " << NodeTag(key)
+                    << (*missing == 1
+                            ? ""
+                            : absl::StrCat(" (", *missing, " sessions)"));
+  const RecoveryPolicy policy = PolicyFor(&*record);
+  for (int i = 0; i < *missing; ++i) StartSession(key, *spec, policy, done);
+  return *missing;
+}
+
+void SessionManager::StartSession(const conf::NodeKey& key,
+                                  const SessionSpec& spec,
+                                  const RecoveryPolicy& policy,
+                                  LoginDone done) {
   const uint64_t operation = next_operation_++;
-  const std::string node_id = NodeId(key);
-  logging_in_[node_id] = operation;
-  KISCSI_LOG(kInfo) << "logging in to " << NodeTag(key);
   auto setup = std::make_unique<SessionSetup>(
-      **router, *spec, paths_,
-      [this, operation, node_id, key, done, spec = *spec,
+      *router_, spec, paths_,
+      [this, operation, key, done, spec = spec,
        policy](absl::StatusOr<SessionResult> result) mutable {
-        logging_in_.erase(node_id);
+        if (auto it = logging_in_.find(NodeId(key));
+            it != logging_in_.end() && --it->second == 0) {
+          logging_in_.erase(it);
+        }
         absl::Status status = result.status();
         if (result.ok()) {
           KISCSI_LOG(kInfo)
@@ -460,10 +479,15 @@ void SessionManager::Login(const ipc::LoginRequest& request,
     return done(ipc::ReplyFromStatus(WithExitCode(
         absl::NotFoundError("No records found"), ExitCode::kNoObjectsFound)));
   }
-  auto shared_done = std::make_shared<ReplyCallback>(std::move(done));
-  StartLogin(keys->front(), [shared_done](LoginOutcome outcome) {
-    (*shared_done)(ipc::ReplyFromStatus(outcome.status));
+  // The reply says how each session went; the CLI has printed the
+  // "Logging in to" lines.
+  auto batch = std::make_shared<Batch>();
+  batch->done = std::move(done);
+  const int started = StartLogins(keys->front(), [batch](LoginOutcome outcome) {
+    batch->AddLogin(outcome.key, outcome.status);
+    batch->FinishOne("Could not log into all portals");
   });
+  batch->pending = std::max(started, 1);
 }
 
 void SessionManager::LoginAll(const ipc::LoginAllRequest& request,
@@ -485,29 +509,17 @@ void SessionManager::LoginAll(const ipc::LoginAllRequest& request,
   }
   auto batch = std::make_shared<Batch>();
   batch->done = std::move(done);
-  batch->pending = selected.size();
+  // Every outcome comes from the loop, after this: the count and the
+  // "Logging in to" lines (one a session) are complete before the first.
   for (const conf::NodeKey& key : selected) {
-    batch->reply.out_lines.push_back("Logging in to " + NodeTag(key));
-  }
-  for (const conf::NodeKey& key : selected) {
-    StartLogin(key, [batch](LoginOutcome outcome) {
-      if (outcome.status.ok()) {
-        batch->reply.out_lines.push_back("Login to " + NodeTag(outcome.key) +
-                                         " successful.");
-      } else {
-        if (ExitCodeOf(outcome.status) == ExitCode::kSessionExists) {
-          batch->reply.err_lines.push_back(
-              std::string(outcome.status.message()));
-        } else {
-          batch->reply.err_lines.push_back("Could not login to " +
-                                           NodeTag(outcome.key) + ".");
-          batch->reply.err_lines.push_back(
-              std::string(outcome.status.message()));
-        }
-        batch->Fail(outcome.status);
-      }
+    const int started = StartLogins(key, [batch](LoginOutcome outcome) {
+      batch->AddLogin(outcome.key, outcome.status);
       batch->FinishOne("Could not log into all portals");
     });
+    batch->pending += std::max(started, 1);
+    for (int i = 0; i < started; ++i) {
+      batch->reply.out_lines.push_back("Logging in to " + NodeTag(key));
+    }
   }
 }
 

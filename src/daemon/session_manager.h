@@ -1,7 +1,11 @@
 // kiscsid's session commands: logins and logouts through the kernel
 // (src/session/), driven from the daemon's event loop so that any number
-// overlap, with iscsiadm's rules (one session per node unless
-// node.session.nr_sessions says more, exit 15 for a second one).
+// overlap, with iscsiadm's rules: a login to a node makes the sessions it
+// lacks (node.session.nr_sessions, default 1, minus those present), all at
+// once, each its own session with its own ISID; with all of them present, or
+// a login to the node still running, it fails with exit 15. A session whose
+// login fails is undone on its own; the node's other sessions stay, and a
+// later login makes the missing one.
 //
 // The kernel is opened on first use, so the daemon starts and serves on a
 // machine whose kernel has no iSCSI transport; such logins fail with ExitCode
@@ -86,10 +90,15 @@ class SessionManager : public BasicCommandHandler {
   // Sets what the kernel accepts on a live connection (timeouts, NOP-Out
   // interval and timeout) from the session's node record, if it has one.
   void ApplyLiveSettings(const SysfsSession& session);
-  // Starts one login; `done` runs once, from the loop, with the outcome.
-  void StartLogin(const conf::NodeKey& key, LoginDone done);
-  absl::Status CheckNotPresent(const conf::NodeKey& key,
-                               const conf::Record& record);
+  // Starts the sessions the node lacks, all at once. `done` runs from the
+  // loop once per session started, or once with the reason when none was.
+  // Returns the number started.
+  int StartLogins(const conf::NodeKey& key, LoginDone done);
+  void StartSession(const conf::NodeKey& key, const SessionSpec& spec,
+                    const RecoveryPolicy& policy, LoginDone done);
+  // How many sessions the node lacks; ExitCode kSessionExists for none.
+  absl::StatusOr<int> MissingSessions(const conf::NodeKey& key,
+                                      const conf::Record& record);
   void StartLogout(uint32_t sid, std::function<void(absl::Status)> done);
   void OnUnroutedEvent(const KernelEvent& event);
   // A SessionRecovery for a session found in sysfs.
@@ -104,7 +113,8 @@ class SessionManager : public BasicCommandHandler {
   std::unique_ptr<IscsiKernel> kernel_;
   std::unique_ptr<KernelEventRouter> router_;
   uint64_t next_operation_ = 1;
-  absl::flat_hash_map<std::string, uint64_t> logging_in_;  // node -> operation
+  // Nodes with logins in flight: how many of their sessions are unfinished.
+  absl::flat_hash_map<std::string, int> logging_in_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<SessionSetup>> setups_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<SessionLogout>> logouts_;
   // Before recoveries_: they leave their groups when destroyed.

@@ -1,6 +1,7 @@
 #include "src/node/session_names.h"
 
 #include "absl/strings/str_cat.h"
+#include "src/base/exit_code.h"
 #include "src/transport/portal.h"
 
 namespace kiscsi {
@@ -32,6 +33,28 @@ bool SessionIsNode(const SysfsSession& session, const conf::NodeKey& key) {
   return c.persistent_address == key.address &&
          c.persistent_port.value_or(0) == key.port &&
          (session.iface_name.empty() || session.iface_name == key.iface);
+}
+
+int64_t CountNodeSessions(const std::vector<SysfsSession>& sessions,
+                          const conf::NodeKey& key) {
+  int64_t count = 0;
+  for (const SysfsSession& session : sessions) {
+    if (SessionIsNode(session, key)) ++count;
+  }
+  return count;
+}
+
+int64_t WantedSessions(const conf::Record& record) {
+  return record.GetInt("node.session.nr_sessions").value_or(1);
+}
+
+absl::Status SessionsPresent(const conf::NodeKey& key, int64_t wanted,
+                             int64_t present) {
+  return WithExitCode(
+      absl::AlreadyExistsError(absl::StrCat(
+          key.iface, ": ", wanted, " session", wanted == 1 ? "" : "s",
+          " requested, but ", present, " already present.")),
+      ExitCode::kSessionExists);
 }
 
 }  // namespace kiscsi

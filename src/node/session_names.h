@@ -4,9 +4,13 @@
 #ifndef KISCSI_SRC_NODE_SESSION_NAMES_H_
 #define KISCSI_SRC_NODE_SESSION_NAMES_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "conf/node_db.h"
+#include "conf/record.h"
 #include "src/session/sysfs_sessions.h"
 
 namespace kiscsi {
@@ -18,6 +22,16 @@ std::string SessionTag(const SysfsSession& session);
 // The session is one of the node's: same target, persistent portal and (when
 // the kernel names one) iface.
 bool SessionIsNode(const SysfsSession& session, const conf::NodeKey& key);
+// How many of `sessions` are the node's.
+int64_t CountNodeSessions(const std::vector<SysfsSession>& sessions,
+                          const conf::NodeKey& key);
+// node.session.nr_sessions: how many sessions a login to the node makes in
+// all (1 unless the record says more).
+int64_t WantedSessions(const conf::Record& record);
+// iscsiadm's refusal of a login to a node that has its sessions, exit 15:
+// "default: 2 sessions requested, but 2 already present."
+absl::Status SessionsPresent(const conf::NodeKey& key, int64_t wanted,
+                             int64_t present);
 
 }  // namespace kiscsi
 

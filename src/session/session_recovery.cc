@@ -96,6 +96,29 @@ void SessionRecovery::VerifyConnection() {
       loop_.AddTimer(absl::Milliseconds(20), [this] { VerifyConnection(); });
 }
 
+// LUNs the target added while the connection was down. A rescan still
+// blocked from an earlier reinstatement scans the target too once it gets
+// through, so there is never more than one.
+void SessionRecovery::Rescan() {
+  if (rescan_ != nullptr) {
+    KISCSI_LOG(kDebug) << name() << ": the previous rescan is still running";
+    return;
+  }
+  absl::StatusOr<std::unique_ptr<BlockingCall>> scan = StartHostScan(
+      loop_, paths_.sysfs_root, spec_.existing->host_no,
+      [this](absl::Status scanned) {
+        rescan_.reset();
+        if (!scanned.ok()) {
+          KISCSI_LOG(kWarning) << name() << ": rescan: " << scanned.message();
+        }
+      });
+  if (!scan.ok()) {
+    KISCSI_LOG(kWarning) << name() << ": rescan: " << scan.status().message();
+    return;
+  }
+  rescan_ = *std::move(scan);
+}
+
 void SessionRecovery::OnConnError(uint32_t error) {
   const std::string hint = ConnErrorHint(error);
   const std::string what =
@@ -259,6 +282,7 @@ void SessionRecovery::OnAttemptDone(absl::StatusOr<SessionResult> result) {
                       << " ms";
     if (on_recovered_) on_recovered_(*result);
     socket_ = std::move(result->socket);  // held until the next error
+    if (spec_.scan) Rescan();
     if (error_while_attempting_) {
       verify_until_ = loop_.Now() + kStaleErrorWindow;
       VerifyConnection();

@@ -8,8 +8,10 @@
 //   2. wait Time2Wait: the negotiated DefaultTime2Wait, or the Time2Wait of
 //      the Async Message that asked for the drop (0 = at once);
 //   3. an attempt: SessionSetup in reinstate mode (same sid/cid, same ISID,
-//      TSIH 0, CHAP again, START_CONN, offline devices back to running,
-//      rescan);
+//      TSIH 0, CHAP again, START_CONN, offline devices back to running);
+//      once it succeeded, a rescan of the SCSI host on a thread of its own
+//      (the write blocks while the connection is down again, so it never
+//      holds up the next recovery; one at a time);
 //   4. a failed attempt is retried after a back-off that starts at
 //      initial_backoff and doubles up to max_backoff, each with +-jitter,
 //      every attempt starting with STOP_CONN(RECOVER), until reopen_max
@@ -38,6 +40,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "src/base/blocking_call.h"
 #include "src/base/event_loop.h"
 #include "src/base/unique_fd.h"
 #include "src/session/kernel_event_router.h"
@@ -96,6 +99,8 @@ class SessionRecovery {
   const RecoveryPolicy& policy() const { return policy_; }
   uint32_t sid() const { return spec_.existing->sid; }
   int attempts() const { return attempts_; }
+  // A rescan of the SCSI host is running.
+  bool rescanning() const { return rescan_ != nullptr; }
   // "session 3 (iqn..., 10.0.0.1:3260)".
   std::string name() const;
 
@@ -112,6 +117,7 @@ class SessionRecovery {
   // The connection's state in sysfs is "up": the kernel sees no error on it.
   bool KernelSaysUp() const;
   void VerifyConnection();
+  void Rescan();
 
   KernelEventRouter& router_;
   EventLoop& loop_;
@@ -133,6 +139,7 @@ class SessionRecovery {
   absl::Time began_;
   std::optional<EventLoop::TimerId> timer_;
   std::unique_ptr<SessionSetup> attempt_;
+  std::unique_ptr<BlockingCall> rescan_;
 };
 
 }  // namespace kiscsi

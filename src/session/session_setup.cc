@@ -51,6 +51,26 @@ std::string IsidHex(const Isid& isid) {
   return hex;
 }
 
+absl::Status ScanScsiHost(const std::string& sysfs_root, uint32_t host_no) {
+  const std::string scan =
+      absl::StrCat(sysfs_root, "/class/scsi_host/host", host_no, "/scan");
+  UniqueFd fd(open(scan.c_str(), O_WRONLY | O_CLOEXEC));
+  constexpr absl::string_view kAll = "- - -";
+  if (!fd.valid() || write(fd.get(), kAll.data(), kAll.size()) < 0) {
+    return WithExitCode(ErrnoStatus(errno, absl::StrCat("write ", scan)),
+                        ExitCode::kSysfsLookup);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<BlockingCall>> StartHostScan(
+    EventLoop& loop, const std::string& sysfs_root, uint32_t host_no,
+    absl::AnyInvocable<void(absl::Status)> done) {
+  return BlockingCall::Start<absl::Status>(
+      loop, [sysfs_root, host_no] { return ScanScsiHost(sysfs_root, host_no); },
+      std::move(done));
+}
+
 SessionSetup::SessionSetup(KernelEventRouter& router, SessionSpec spec,
                            SessionPaths paths, Done done)
     : router_(router),
@@ -455,22 +475,22 @@ void SessionSetup::OnLoggedIn(const LoginResult& result) {
     loop_.CancelTimer(*login_timer_);
     login_timer_.reset();
   }
+  // The connection is up: its errors are for whoever keeps the session (the
+  // router's default handler, the daemon's recovery), not for the scan and
+  // the wait for devices, which a failed connection stalls until it is
+  // recovered.
+  router_.Unsubscribe(*sid_, *cid_);
+  subscribed_ = false;
   KISCSI_LOG(kInfo) << name() << ": "
                     << (spec_.existing.has_value() ? "reinstated" : "logged in")
                     << " (host " << host_no_ << ", isid "
                     << IsidHex(spec_.login.isid) << ")";
   state_ = State::kDevices;
   if (spec_.existing.has_value()) {
-    // The devices exist: bring back those the outage took offline, look for
-    // new LUNs, and finish without waiting for device nodes.
+    // The devices exist: bring back those the outage took offline and finish
+    // without waiting for device nodes (the owner rescans, see
+    // StartHostScan).
     ReviveDevices(revived_);
-    if (spec_.scan) {
-      step_ = "rescan";
-      absl::Status scanned = ScanHost();
-      if (!scanned.ok()) {
-        KISCSI_LOG(kWarning) << name() << ": " << scanned.message();
-      }
-    }
     device_deadline_ = loop_.Now();
     PollDevices();
     return;
@@ -480,25 +500,25 @@ void SessionSetup::OnLoggedIn(const LoginResult& result) {
     return;
   }
   step_ = "scan";
-  if (absl::Status scanned = ScanHost(); !scanned.ok()) {
+  absl::StatusOr<std::unique_ptr<BlockingCall>> scan =
+      StartHostScan(loop_, paths_.sysfs_root, host_no_,
+                    [this](absl::Status scanned) { OnScanned(scanned); });
+  if (!scan.ok()) {
+    Fail(scan.status());
+    return;
+  }
+  scan_ = *std::move(scan);
+}
+
+void SessionSetup::OnScanned(absl::Status scanned) {
+  scan_.reset();
+  if (!scanned.ok()) {
     Fail(std::move(scanned));
     return;
   }
   step_ = "wait for devices";
   device_deadline_ = loop_.Now() + spec_.device_timeout;
   PollDevices();
-}
-
-absl::Status SessionSetup::ScanHost() {
-  const std::string scan = absl::StrCat(
-      paths_.sysfs_root, "/class/scsi_host/host", host_no_, "/scan");
-  UniqueFd fd(open(scan.c_str(), O_WRONLY | O_CLOEXEC));
-  constexpr absl::string_view kAll = "- - -";
-  if (!fd.valid() || write(fd.get(), kAll.data(), kAll.size()) < 0) {
-    return WithExitCode(ErrnoStatus(errno, absl::StrCat("write ", scan)),
-                        ExitCode::kSysfsLookup);
-  }
-  return absl::OkStatus();
 }
 
 void SessionSetup::ReviveDevices(std::vector<SysfsDevice>& revived) {
@@ -587,6 +607,7 @@ void SessionSetup::Fail(absl::Status status) {
 }
 
 void SessionSetup::Teardown() {
+  scan_.reset();  // a scan still blocked in the kernel reports to nobody
   if (login_timer_.has_value()) loop_.CancelTimer(*login_timer_);
   if (device_timer_.has_value()) loop_.CancelTimer(*device_timer_);
   if (connect_timer_.has_value()) loop_.CancelTimer(*connect_timer_);

@@ -8,8 +8,13 @@
 //   login through the kernel (SEND_PDU / RECV_PDU events, redirects followed a
 //   bounded number of times by STOP_CONN(RECOVER) and a new socket on the same
 //   connection) -> SET_PARAM negotiated values -> START_CONN -> scan the SCSI
-//   host -> wait until the LUNs' block devices exist in sysfs and in /dev.
-// The login timeout bounds everything up to START_CONN. A failure at any step
+//   host (on a thread of its own: the write blocks until the kernel has
+//   scanned the target, the loop goes on meanwhile) -> wait until the LUNs'
+//   block devices exist in sysfs and in /dev.
+// The login timeout bounds everything up to START_CONN. From START_CONN on,
+// the connection's kernel events go to the router's default handler: an error
+// during the scan or the wait for devices is the session keeper's to recover
+// (the scan blocks until then). A failure at any step
 // undoes what was made, in order (STOP_CONN(TERM) if bound, DESTROY_CONN,
 // DESTROY_SESSION), and is reported as one line naming the session and the
 // step, keeping the exit code of the cause (24 authorization, 19 not found,
@@ -23,10 +28,12 @@
 //   [STOP_CONN(RECOVER) if stop_first] -> connect -> BIND_CONN on the same
 //   sid/cid -> identity SET_PARAMs -> login with the same ISID and TSIH 0 ->
 //   negotiated SET_PARAMs -> START_CONN -> devices that went offline or
-//   transport-offline set back to running -> rescan the host.
-// It does not wait for device nodes (they exist already). A failure destroys
-// nothing: a connection it bound is stopped again with STOP_CONN(RECOVER), so
-// the caller can retry on a connection in a known state.
+//   transport-offline set back to running.
+// It does not wait for device nodes (they exist already) and does not rescan:
+// a rescan blocks while the connection is down again, and must not hold up
+// the next recovery, so the owner runs it apart (StartHostScan). A failure
+// destroys nothing: a connection it bound is stopped again with
+// STOP_CONN(RECOVER), so the caller can retry on a connection in a known state.
 #ifndef KISCSI_SRC_SESSION_SESSION_SETUP_H_
 #define KISCSI_SRC_SESSION_SESSION_SETUP_H_
 
@@ -43,6 +50,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "netlink/iscsi_kernel.h"
+#include "src/base/blocking_call.h"
 #include "src/base/event_loop.h"
 #include "src/base/unique_fd.h"
 #include "src/login/login_machine.h"
@@ -74,7 +82,8 @@ struct SessionSpec {
   uint16_t cmds_max = 128;
   uint16_t queue_depth = 32;
   bool fast_abort = true;
-  // node.session.scan = auto: scan the host and wait for the LUNs' devices.
+  // node.session.scan = auto: scan the host and wait for the LUNs' devices
+  // (a reinstatement does neither; its owner rescans).
   bool scan = true;
   // How long to wait for block devices after the scan. Expiry is not a
   // failure: the session stays, the result says which devices are missing.
@@ -120,6 +129,17 @@ struct SessionResult {
   UniqueFd socket;
 };
 
+// Writes "- - -" to the SCSI host's scan attribute, which returns once the
+// kernel has scanned every target of the host (REPORT LUNS, INQUIRY, ...):
+// it blocks, for as long as the target takes to answer, and longer if the
+// connection fails meanwhile. ExitCode kSysfsLookup if it cannot be written.
+absl::Status ScanScsiHost(const std::string& sysfs_root, uint32_t host_no);
+// ScanScsiHost on a thread of its own; `done` gets its outcome on `loop`
+// unless the returned call is destroyed first.
+absl::StatusOr<std::unique_ptr<BlockingCall>> StartHostScan(
+    EventLoop& loop, const std::string& sysfs_root, uint32_t host_no,
+    absl::AnyInvocable<void(absl::Status)> done);
+
 // 00 02 3D and the low 24 bits of `sid`.
 Isid IsidForSid(uint32_t sid);
 // The ISID as SET_PARAM carries it: 12 lowercase hex digits.
@@ -160,7 +180,7 @@ class SessionSetup {
   void OnLoginPdu(const std::vector<uint8_t>& bytes);
   void OnRedirect(const Redirect& redirect);
   void OnLoggedIn(const LoginResult& result);
-  absl::Status ScanHost();
+  void OnScanned(absl::Status scanned);
   void ReviveDevices(std::vector<SysfsDevice>& revived);
   void PollDevices();
   void OnConnectTimeout();
@@ -194,6 +214,7 @@ class SessionSetup {
   std::unique_ptr<LoginMachine> machine_;
   LoginResult login_result_;
   std::vector<SysfsDevice> revived_;
+  std::unique_ptr<BlockingCall> scan_;  // while the host scan runs
 
   std::optional<EventLoop::TimerId> login_timer_;
   std::optional<EventLoop::TimerId> connect_timer_;

@@ -141,37 +141,38 @@ absl::Status LoginNodeKeys(const std::vector<conf::NodeKey>& keys,
                            CommandContext& context) {
   ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
                    ReadSysfsSessions(context.sysfs_dir));
+  conf::NodeDb db(context.sysconf_dir);
   absl::Status first_error;
   for (const conf::NodeKey& key : keys) {
-    int present = 0;
-    for (const SysfsSession& session : sessions) {
-      if (SessionIsNode(session, key)) ++present;
-    }
-    if (present > 0) {
-      // The daemon enforces this too; checking here keeps iscsiadm's output.
-      context.err << "kiscsiadm: " << key.iface << ": 1 session requested, but "
-                  << present << " already present.\n";
-      if (first_error.ok()) {
-        first_error = WithExitCode(absl::AlreadyExistsError("session exists"),
-                                   ExitCode::kSessionExists);
-      }
+    // The daemon decides; counting here keeps iscsiadm's output: nothing but
+    // the refusal for a node that has its sessions, else one "Logging in to"
+    // for each session it lacks.
+    const int64_t present = CountNodeSessions(sessions, key);
+    absl::StatusOr<conf::Record> record = db.ReadNode(key);
+    const int64_t wanted = record.ok() ? WantedSessions(*record) : 1;
+    if (present >= wanted) {
+      const absl::Status refused = SessionsPresent(key, wanted, present);
+      context.err << "kiscsiadm: " << refused.message() << "\n";
+      if (first_error.ok()) first_error = refused;
       continue;
     }
-    context.out << "Logging in to " << NodeTag(key) << "\n";
+    for (int64_t i = present; i < wanted; ++i) {
+      context.out << "Logging in to " << NodeTag(key) << "\n";
+    }
     context.out.flush();
     auto reply = ipc::CallDaemon(
         ipc::LoginRequest{key.target_name, key.address,
                           static_cast<uint16_t>(key.port), key.iface},
         kLoginCallTimeout);
-    absl::Status status =
-        reply.ok() ? PrintReply(*reply, context) : reply.status();
-    if (status.ok()) {
-      context.out << "Login to " << NodeTag(key) << " successful.\n";
+    if (!reply.ok()) {
+      context.err << "kiscsiadm: Could not login to " << NodeTag(key) << ".\n"
+                  << "kiscsiadm: " << reply.status().message() << "\n";
+      if (first_error.ok()) first_error = reply.status();
       continue;
     }
-    context.err << "kiscsiadm: Could not login to " << NodeTag(key) << ".\n"
-                << "kiscsiadm: " << status.message() << "\n";
-    if (first_error.ok()) first_error = status;
+    // The daemon's lines say how each session went.
+    absl::Status status = PrintReply(*reply, context);
+    if (!status.ok() && first_error.ok()) first_error = status;
   }
   if (first_error.ok()) return absl::OkStatus();
   return WithExitCode(

@@ -8,9 +8,13 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -141,6 +145,55 @@ class SessionManagerTest : public ::testing::Test {
         .ok();
   }
 
+  // The node record of the test's target and portal.
+  conf::Record NodeRecord() {
+    conf::Record record;
+    record.Set("node.name", kTarget);
+    record.Set("node.conn[0].address", "127.0.0.1");
+    record.Set("node.conn[0].port", absl::StrCat(port_));
+    return record;
+  }
+  void WriteNode(const conf::Record& record) {
+    conf::NodeKey key{kTarget, "127.0.0.1", port_, 1, "default"};
+    EXPECT_TRUE(conf::NodeDb(sysconf_).WriteNode(key, record).ok());
+  }
+  // Without CHAP or a SCSI scan.
+  void WriteNode(int nr_sessions) {
+    conf::Record record = NodeRecord();
+    record.Set("node.session.scan", "manual");
+    record.Set("node.session.nr_sessions", absl::StrCat(nr_sessions));
+    WriteNode(record);
+  }
+
+  void UseOpenTarget() {
+    target_ =
+        std::make_unique<ScriptedTarget>(*kernel_, ScriptedTargetConfig{});
+    kernel_->SetPduResponder(
+        [this](uint32_t sid, uint32_t cid, std::vector<uint8_t> pdu) {
+          return target_->Respond(sid, cid, std::move(pdu));
+        });
+  }
+
+  // Sends `-m node -l` for the test's node; the reply arrives from the loop.
+  void StartLogin(std::optional<ipc::Reply>& reply) {
+    manager_->Login(ipc::LoginRequest{kTarget, "127.0.0.1", port_, "default"},
+                    [&reply](ipc::Reply r) { reply = std::move(r); });
+  }
+
+  ipc::Reply Login() {
+    std::optional<ipc::Reply> reply;
+    StartLogin(reply);
+    EXPECT_TRUE(
+        loop_->RunUntil([&] { return reply.has_value(); }, absl::Seconds(10))
+            .ok());
+    return reply.value_or(ipc::Reply{});
+  }
+
+  int Count(const std::string& call) {
+    const std::vector<std::string> calls = kernel_->calls();
+    return static_cast<int>(std::count(calls.begin(), calls.end(), call));
+  }
+
   std::vector<std::string> Lifecycle() {
     std::vector<std::string> out;
     for (const std::string& call : kernel_->calls()) {
@@ -226,18 +279,13 @@ TEST_F(SessionManagerTest, UpSessionIsAdoptedUntouchedAndRecoveredOnError) {
   WriteSysfsSession("LOGGED_IN", "up", "sysfs-user", "stale-secret");
   // A matching node record wins over sysfs: its credentials and its
   // DefaultTime2Wait of 0.
-  conf::NodeDb db(sysconf_);
-  conf::NodeKey key{kTarget, "127.0.0.1", port_, 1, "default"};
-  conf::Record record;
-  record.Set("node.name", kTarget);
-  record.Set("node.conn[0].address", "127.0.0.1");
-  record.Set("node.conn[0].port", absl::StrCat(port_));
+  conf::Record record = NodeRecord();
   record.Set("node.session.auth.authmethod", "CHAP");
   record.Set("node.session.auth.username", "node-user");
   record.Set("node.session.auth.password", "node-secret-12");
   record.Set("node.session.iscsi.DefaultTime2Wait", "0");
   record.Set("node.session.timeo.replacement_timeout", "86400");
-  ASSERT_TRUE(db.WriteNode(key, record).ok());
+  WriteNode(record);
   UseTarget("node-user", "node-secret-12");
 
   manager_->AdoptSessions();
@@ -262,6 +310,95 @@ TEST_F(SessionManagerTest, UpSessionIsAdoptedUntouchedAndRecoveredOnError) {
                           "START_CONN 1 0", "STOP_CONN 1 0 RECOVER",
                           "BIND_CONN 1 0", "START_CONN 1 0"));
   EXPECT_EQ(kernel_->GetParam(1, 0, IscsiParam::kUsername), "node-user");
+}
+
+constexpr char kTag[] =
+    "[iface: default, target: iqn.2026-11.test:root, portal: 127.0.0.1,";
+
+TEST_F(SessionManagerTest, NrSessionsMakesTheMissingSessionsAtOnce) {
+  WriteNode(3);
+  UseOpenTarget();
+  const ipc::Reply reply = Login();
+  EXPECT_EQ(reply.code, absl::StatusCode::kOk) << reply.message;
+  const std::string success = absl::StrCat(kTag, port_, "] successful.");
+  EXPECT_THAT(reply.out_lines,
+              ElementsAre("Login to " + success, "Login to " + success,
+                          "Login to " + success));
+  EXPECT_TRUE(reply.err_lines.empty());
+  // Sessions 2, 3 and 4 (1 is someone else's), each its own ISID, each in
+  // the daemon's charge.
+  std::set<std::string> isids;
+  for (uint32_t sid = 2; sid <= 4; ++sid) {
+    EXPECT_EQ(kernel_->ConnState(sid, 0), "up") << sid;
+    isids.insert(kernel_->GetParam(sid, 0, IscsiParam::kIsid).value_or(""));
+    EXPECT_NE(manager_->recovery(sid), nullptr) << sid;
+  }
+  EXPECT_THAT(isids,
+              ElementsAre("00023d000002", "00023d000003", "00023d000004"));
+  // They overlapped: all three sessions existed before the first started.
+  const std::vector<std::string> calls = kernel_->calls();
+  const auto first_start = std::find_if(
+      calls.begin(), calls.end(),
+      [](const std::string& c) { return absl::StartsWith(c, "START_CONN"); });
+  EXPECT_EQ(std::count(calls.begin(), first_start, "CREATE_SESSION"), 1 + 3);
+}
+
+TEST_F(SessionManagerTest, LoginWhileTheNodesLoginRunsIsRefused) {
+  WriteNode(2);
+  UseOpenTarget();
+  std::optional<ipc::Reply> first;
+  std::optional<ipc::Reply> second;
+  StartLogin(first);
+  StartLogin(second);
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return first && second; }, absl::Seconds(10)).ok());
+  EXPECT_EQ(first->code, absl::StatusCode::kOk) << first->message;
+  EXPECT_EQ(first->out_lines.size(), 2u);
+  EXPECT_EQ(second->exit_code, ExitCode::kSessionExists);
+  EXPECT_THAT(second->err_lines,
+              ElementsAre("default: 2 sessions requested, but 2 already "
+                          "present."));
+  EXPECT_EQ(Count("CREATE_SESSION"), 1 + 2);
+}
+
+TEST_F(SessionManagerTest, SessionsPresentCountTowardsNrSessions) {
+  // Session 1 in sysfs is one of the node's.
+  WriteSysfsSession("LOGGED_IN", "up", "", "");
+  WriteNode(2);
+  UseOpenTarget();
+  ipc::Reply reply = Login();
+  EXPECT_EQ(reply.code, absl::StatusCode::kOk) << reply.message;
+  EXPECT_EQ(reply.out_lines.size(), 1u);
+  EXPECT_EQ(Count("CREATE_SESSION"), 1 + 1);
+
+  WriteNode(1);
+  reply = Login();
+  EXPECT_EQ(reply.exit_code, ExitCode::kSessionExists);
+  EXPECT_THAT(reply.err_lines,
+              ElementsAre("default: 1 session requested, but 1 already "
+                          "present."));
+  EXPECT_EQ(Count("CREATE_SESSION"), 1 + 1);
+}
+
+TEST_F(SessionManagerTest, OneFailedSessionIsReportedAndUndoneAlone) {
+  WriteNode(2);
+  UseOpenTarget();
+  kernel_->FailNext("START_CONN", -ENOMEM);
+  const ipc::Reply reply = Login();
+  EXPECT_EQ(reply.exit_code, ExitCode::kNoMemory);
+  EXPECT_EQ(reply.message, "Could not log into all portals");
+  EXPECT_THAT(reply.out_lines, ElementsAre(absl::StrCat(
+                                   "Login to ", kTag, port_, "] successful.")));
+  ASSERT_EQ(reply.err_lines.size(), 2u);
+  EXPECT_EQ(reply.err_lines[0],
+            absl::StrCat("Could not login to ", kTag, port_, "]."));
+  EXPECT_THAT(reply.err_lines[1], ::testing::HasSubstr("start connection"));
+  // The failed one left nothing; the other stays, in the daemon's charge.
+  EXPECT_EQ(kernel_->SessionExists(2) + kernel_->SessionExists(3), 1);
+  const uint32_t kept = kernel_->SessionExists(2) ? 2 : 3;
+  EXPECT_EQ(kernel_->ConnState(kept, 0), "up");
+  EXPECT_NE(manager_->recovery(kept), nullptr);
+  EXPECT_EQ(Count("DESTROY_SESSION " + std::to_string(5 - kept)), 1);
 }
 
 }  // namespace

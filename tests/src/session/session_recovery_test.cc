@@ -18,9 +18,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netlink/testing/fake_iscsi_kernel.h"
+#include "src/base/blocking_call.h"
 #include "src/protocol/pdu.h"
 #include "src/protocol/text_codec.h"
 #include "src/session/kernel_pdu.h"
+#include "tests/src/base/loop_testing.h"
+#include "tests/src/session/blocking_scan.h"
 #include "tests/src/session/holding_listener.h"
 #include "tests/src/session/scripted_target.h"
 
@@ -156,6 +159,22 @@ class SessionRecoveryTest : public ::testing::Test {
     calls_before_ = kernel_.calls().size();
     pdus_before_ = kernel_.sent_pdus().size();
     login_times_.clear();
+  }
+
+  // Logs in and puts a recovery in charge that rescans after a
+  // reinstatement (the recovery's spec decides the rescan).
+  void SuperviseWithRescan() {
+    SessionSpec spec = Spec();
+    LoginAndSupervise(spec, RecoveryPolicy{}, /*time2wait=*/0);
+    spec.scan = true;
+    spec.existing = SessionSpec::Existing{1, 0, FakeIscsiKernel::kFirstHostNo};
+    recovery_ = std::make_unique<SessionRecovery>(
+        *router_, spec, 0, RecoveryPolicy{}, paths_, UniqueFd(),
+        [] { return 0.5; });
+    recovery_->set_on_recovered([this](const SessionResult& result) {
+      recovered_.push_back(
+          Recovered{result.sid, result.socket.get(), result.revived});
+    });
   }
 
   std::vector<std::string> CallsSince() {
@@ -424,18 +443,7 @@ TEST_F(SessionRecoveryTest, AsyncLogoutRequestReloginsAfterDefaultTime2Wait) {
 }
 
 TEST_F(SessionRecoveryTest, OfflineDevicesAreSetBackToRunningAndRescanned) {
-  SessionSpec spec = Spec();
-  LoginAndSupervise(spec, RecoveryPolicy{}, /*time2wait=*/0);
-  // The recovery's spec decides the rescan; make one that scans.
-  spec.scan = true;
-  spec.existing = SessionSpec::Existing{1, 0, FakeIscsiKernel::kFirstHostNo};
-  recovery_ =
-      std::make_unique<SessionRecovery>(*router_, spec, 0, RecoveryPolicy{},
-                                        paths_, UniqueFd(), [] { return 0.5; });
-  recovery_->set_on_recovered([this](const SessionResult& result) {
-    recovered_.push_back(
-        Recovered{result.sid, result.socket.get(), result.revived});
-  });
+  SuperviseWithRescan();
   const std::string scan = paths_.sysfs_root + "/class/scsi_host/host2/scan";
   WriteFile(scan, "");
   const std::string target =
@@ -453,7 +461,38 @@ TEST_F(SessionRecoveryTest, OfflineDevicesAreSetBackToRunningAndRescanned) {
   EXPECT_EQ(ReadFile(target + "2:0:0:1/state"), "running\n");  // untouched
   ASSERT_EQ(recovered_[0].revived.size(), 1u);
   EXPECT_EQ(recovered_[0].revived[0].block, "sda");
+  // The rescan runs on a thread of its own, after the recovery.
+  ASSERT_TRUE(PollUntil(*loop_, [&] { return !recovery_->rescanning(); }));
   EXPECT_EQ(ReadFile(scan), "- - -");
+}
+
+TEST_F(SessionRecoveryTest, ABlockedRescanDoesNotHoldUpTheNextRecovery) {
+  SuperviseWithRescan();
+  BlockingScan scan(paths_.sysfs_root, FakeIscsiKernel::kFirstHostNo);
+  ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrNopTimedOut));
+  Settle();
+  ASSERT_EQ(recovered_.size(), 1u);
+  EXPECT_TRUE(recovery_->rescanning());
+  // The connection fails again while the rescan is stuck in the kernel (as
+  // it is on a dead connection until the session is back).
+  ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrNopTimedOut));
+  Advance(absl::Milliseconds(2010));  // the negotiated DefaultTime2Wait
+  ASSERT_EQ(recovered_.size(), 2u);
+  EXPECT_EQ(recovery_->state(), SessionRecovery::State::kUp);
+  EXPECT_EQ(BlockingCall::ThreadsRunning(), 1);  // no second rescan
+  scan.Release();
+  ASSERT_TRUE(PollUntil(*loop_, [&] { return !recovery_->rescanning(); }));
+  EXPECT_EQ(scan.Written(), "- - -");
+  scan.Block();
+  // A recovery destroyed while its rescan blocks drops the completion.
+  ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrNopTimedOut));
+  Advance(absl::Milliseconds(2010));
+  ASSERT_EQ(recovered_.size(), 3u);
+  ASSERT_TRUE(recovery_->rescanning());
+  recovery_.reset();
+  scan.Release();
+  ASSERT_TRUE(
+      PollUntil(*loop_, [] { return BlockingCall::ThreadsRunning() == 0; }));
 }
 
 TEST_F(SessionRecoveryTest, RefusedConnectionsAreRetriedUntilThePortalIsBack) {

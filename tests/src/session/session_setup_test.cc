@@ -22,9 +22,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netlink/testing/fake_iscsi_kernel.h"
+#include "src/base/blocking_call.h"
 #include "src/base/exit_code.h"
 #include "src/session/kernel_pdu.h"
 #include "src/session/session_logout.h"
+#include "tests/src/base/loop_testing.h"
+#include "tests/src/session/blocking_scan.h"
 #include "tests/src/session/holding_listener.h"
 #include "tests/src/session/scripted_target.h"
 
@@ -107,6 +110,24 @@ class SessionSetupTest : public ::testing::Test {
     for (const std::string& call : kernel_.calls())
       if (absl::StartsWith(call, prefix)) out.push_back(call);
     return out;
+  }
+
+  // Starts a setup that scans, and runs the loop until the setup has started
+  // the connection and its scan blocks (a BlockingScan on the host).
+  std::unique_ptr<SessionSetup> StartScanningSetup(
+      std::optional<absl::StatusOr<SessionResult>>& outcome) {
+    SessionSpec spec = Spec();
+    spec.scan = true;
+    auto setup = std::make_unique<SessionSetup>(
+        *router_, spec, paths_, [&outcome](absl::StatusOr<SessionResult> r) {
+          outcome = std::move(r);
+        });
+    setup->Start();
+    EXPECT_TRUE(PollUntil(*loop_, [&] {
+      return !CallsOf("START_CONN").empty() &&
+             BlockingCall::ThreadsRunning() == 1;
+    }));
+    return setup;
   }
 
   void ExpectNothingLeft(uint32_t max_sid) {
@@ -453,6 +474,93 @@ TEST_F(SessionSetupTest, DestroyingAnUnfinishedSetupUndoesIt) {
   ASSERT_TRUE(loop_->RunOnce(absl::ZeroDuration()).ok());
   EXPECT_FALSE(called);
   ExpectNothingLeft(1);
+}
+
+TEST_F(SessionSetupTest, TimersRunWhileTheScanBlocks) {
+  BlockingScan scan(paths_.sysfs_root, FakeIscsiKernel::kFirstHostNo);
+  std::optional<absl::StatusOr<SessionResult>> outcome;
+  std::unique_ptr<SessionSetup> setup = StartScanningSetup(outcome);
+  Ticker ticker(*loop_);
+  ASSERT_TRUE(PollUntil(*loop_, [&] { return ticker.ticks() >= 20; }));
+  EXPECT_FALSE(outcome.has_value());
+  EXPECT_EQ(BlockingCall::ThreadsRunning(), 1);
+  scan.Release();
+  ASSERT_TRUE(PollUntil(*loop_, [&] { return outcome.has_value(); }));
+  ASSERT_TRUE(outcome->ok()) << outcome->status();
+  EXPECT_EQ(scan.Written(), "- - -");
+}
+
+TEST_F(SessionSetupTest, DestroyedWhileTheScanBlocks) {
+  BlockingScan scan(paths_.sysfs_root, FakeIscsiKernel::kFirstHostNo);
+  std::optional<absl::StatusOr<SessionResult>> outcome;
+  std::unique_ptr<SessionSetup> setup = StartScanningSetup(outcome);
+  setup.reset();
+  ExpectNothingLeft(1);
+  // The write cannot be interrupted: once it gets through, its completion
+  // must touch nothing of the destroyed setup (ASan watches).
+  scan.Release();
+  ASSERT_TRUE(
+      PollUntil(*loop_, [] { return BlockingCall::ThreadsRunning() == 0; }));
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(loop_->RunOnce(absl::Milliseconds(1)).ok());
+  }
+  EXPECT_FALSE(outcome.has_value());
+  EXPECT_EQ(scan.Written(), "- - -");
+}
+
+TEST_F(SessionSetupTest, ConnErrorDuringTheScanGoesToTheSessionsKeeper) {
+  std::vector<uint32_t> unrouted;
+  router_->SetDefaultHandler([&](const KernelEvent& event) {
+    if (const auto* error = std::get_if<ConnErrorEvent>(&event)) {
+      unrouted.push_back(error->sid);
+    }
+  });
+  BlockingScan scan(paths_.sysfs_root, FakeIscsiKernel::kFirstHostNo);
+  std::optional<absl::StatusOr<SessionResult>> outcome;
+  std::unique_ptr<SessionSetup> setup = StartScanningSetup(outcome);
+  ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrTcpConnClose));
+  ASSERT_TRUE(PollUntil(*loop_, [&] { return !unrouted.empty(); }));
+  EXPECT_THAT(unrouted, ElementsAre(1u));
+  EXPECT_FALSE(outcome.has_value());
+  scan.Release();
+  ASSERT_TRUE(PollUntil(*loop_, [&] { return outcome.has_value(); }));
+  EXPECT_TRUE(outcome->ok()) << outcome->status();
+}
+
+TEST_F(SessionSetupTest, SeveralSetupsScanAtOnce) {
+  constexpr int kSessions = 4;
+  std::vector<std::unique_ptr<BlockingScan>> scans;
+  std::vector<std::unique_ptr<SessionSetup>> setups;
+  std::vector<std::optional<absl::StatusOr<SessionResult>>> outcomes(kSessions);
+  SessionSpec spec = Spec();
+  spec.scan = true;
+  for (int i = 0; i < kSessions; ++i) {
+    scans.push_back(std::make_unique<BlockingScan>(
+        paths_.sysfs_root, FakeIscsiKernel::kFirstHostNo + i));
+    setups.push_back(std::make_unique<SessionSetup>(
+        *router_, spec, paths_,
+        [&outcomes, i](absl::StatusOr<SessionResult> result) {
+          outcomes[i] = std::move(result);
+        }));
+    setups.back()->Start();
+  }
+  // Every host's scan blocks at the same time, and the loop serves on.
+  ASSERT_TRUE(PollUntil(
+      *loop_, [&] { return BlockingCall::ThreadsRunning() == kSessions; }));
+  EXPECT_EQ(CallsOf("START_CONN").size(), static_cast<size_t>(kSessions));
+  for (const auto& outcome : outcomes) EXPECT_FALSE(outcome.has_value());
+  for (auto& scan : scans) scan->Release();
+  ASSERT_TRUE(PollUntil(*loop_, [&] {
+    for (const auto& outcome : outcomes) {
+      if (!outcome.has_value()) return false;
+    }
+    return true;
+  }));
+  for (int i = 0; i < kSessions; ++i) {
+    ASSERT_TRUE(outcomes[i]->ok()) << outcomes[i]->status();
+    EXPECT_EQ((*outcomes[i])->host_no, FakeIscsiKernel::kFirstHostNo + i);
+    EXPECT_EQ(scans[i]->Written(), "- - -");
+  }
 }
 
 TEST_F(SessionSetupTest, LogoutOrder) {

@@ -3,7 +3,9 @@
 # iscsiadm's output, the disk usable on the next line, `-m session -P 3`, a pattern written and
 # read back, `-m session -s` statistics from the kernel (and how the kernel answers GET_STATS),
 # a second login refused with 15, CHAP SHA256 and mutual CHAP through the kernel, a
-# wrong secret refused with 24 and nothing left behind, and logout.
+# wrong secret refused with 24 and nothing left behind, logout, and node.session.nr_sessions = 2
+# (one login makes two sessions with their own ISIDs and disks, a third is refused with 15, the
+# node's logout ends both).
 # shellcheck source=tests/vm/guest/lib.sh
 . "$KISCSI_VM_GUEST/lib.sh"
 
@@ -163,6 +165,59 @@ Logout of [sid: 1, target: $open, portal: 127.0.0.1,3260] successful."
 adm -m session
 assert_rc 21
 assert_err_has "No active sessions."
+
+step "node.session.nr_sessions = 2: one login makes two sessions, each with its disks"
+adm -m node -T "$open" -p 127.0.0.1 -o update -n node.session.nr_sessions -v 2
+assert_rc 0
+start=$(date +%s.%N)
+adm -m node -T "$open" -p 127.0.0.1 -l
+end=$(date +%s.%N)
+assert_rc 0
+echo "the login of 2 sessions took $(echo "$end - $start" | bc 2>/dev/null || echo "?") s"
+assert_out_eq "Logging in to [iface: default, target: $open, portal: 127.0.0.1,3260]
+Logging in to [iface: default, target: $open, portal: 127.0.0.1,3260]
+Login to [iface: default, target: $open, portal: 127.0.0.1,3260] successful.
+Login to [iface: default, target: $open, portal: 127.0.0.1,3260] successful."
+adm -m session
+assert_rc 0
+echo "$RUN_OUT"
+[ "$(echo "$RUN_OUT" | grep -c " $open (non-flash)\$")" -eq 2 ] || fail "not 2 sessions to $open"
+isids=()
+for sid in $(echo "$RUN_OUT" | sed -n 's/^tcp: \[\([0-9]*\)\].*/\1/p'); do
+  s=/sys/class/iscsi_session/session$sid
+  [ "$(cat "$s/state")" = LOGGED_IN ] || fail "session $sid is $(cat "$s/state")"
+  n=$(find "$s"/device/target*/*/block -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+  [ "$n" -eq 2 ] || fail "session $sid has $n disks instead of 2"
+  # iscsi_tcp does not show the ISID in sysfs; kiscsid logs the one it set.
+  isid=$(sed -n "s/.*session $sid (.*): logged in (host [0-9]*, isid \([0-9a-f]*\)).*/\1/p" kiscsid.log)
+  [ -n "$isid" ] || fail "kiscsid.log names no ISID for session $sid"
+  isids+=("$isid")
+done
+echo "ISIDs: ${isids[*]}"
+[ "$(printf '%s\n' "${isids[@]}" | sort -u | wc -l)" -eq 2 ] ||
+  fail "the sessions do not have two ISIDs: ${isids[*]}"
+# LIO keeps both: a second login with the first one's ISID would have reinstated (ended) it.
+lio=$(lio_sessions "$open")
+echo "LIO's sessions on $open: $lio"
+[ "$(echo "$lio" | grep -cx "$INITIATOR_IQN")" -eq 2 ] || fail "LIO does not see 2 sessions"
+
+step "with both present a login is refused with 15"
+adm -m node -T "$open" -p 127.0.0.1 -l
+assert_rc 15
+assert_err_has "2 sessions requested, but 2 already present."
+assert_not_has "Logging in to"
+
+step "logout of the node logs out both"
+adm -m node -T "$open" -p 127.0.0.1 -u
+assert_rc 0
+[ "$(echo "$RUN_OUT" | grep -c "^Logout of \[sid: [0-9]*, target: $open, portal: 127.0.0.1,3260\] successful\.\$")" -eq 2 ] ||
+  fail "not 2 logouts"
+adm -m session
+assert_rc 21
+lio_has_none() { [ -z "$(lio_sessions "$open")" ]; }
+wait_for 5 lio_has_none
+adm -m node -T "$open" -p 127.0.0.1 -o update -n node.session.nr_sessions -v 1
+assert_rc 0
 
 step "discovery with -l logs in to what it finds; -U all logs out"
 adm -m node -T "$chap" -p 127.0.0.1 -o update -n node.session.auth.password -v initiator-secret-1
