@@ -7,7 +7,8 @@
 #   sys_adm SYSTEM ARGS...                    kiscsiadm or iscsiadm through `run`
 #   bench_configure                           /etc/iscsi for open-iscsi and a scratch
 #                                             KISCSI_SYSCONFDIR for kiscsi, same iscsid.conf
-#   discover SYSTEM N                         SendTargets on $PORTAL, expecting N records
+#   discover SYSTEM N / discover_all N        SendTargets on $PORTAL, expecting N records
+#   open_targets FIRST LAST                   LIO targets target_name FIRST..LAST, one LUN each
 #   count_disks / count_sessions              DISKS / SESSIONS from sysfs
 #   add_sample NAME VALUE / med NAME          samples[NAME] and their median
 #   rss_kib PID, procs_named NAME, median, ratio, verdict, adm_cmd SYSTEM (ADM_CMD)
@@ -32,6 +33,25 @@ sys_adm() { # SYSTEM ARGS...
   if [ "$sys" = kiscsi ]; then run "$ADM" "$@"; else oi_adm "$@"; fi
 }
 SINGLE=$(target_name 0)
+SYSTEMS=(kiscsi open-iscsi)
+open_targets() { # FIRST LAST: open LIO targets FIRST..LAST (target_name) with one LUN each
+  local i t
+  for ((i = $1; i <= $2; i++)); do
+    t=$(target_name "$i")
+    lio_open_target "$t" 1
+    lio_portal "$t" "$PORTAL" 3260
+    lio_enable "$t"
+  done
+}
+discover_all() { # N: each system discovers N targets (its daemon started for it)
+  local sys
+  for sys in "${SYSTEMS[@]}"; do
+    step "$sys: discovery of $1 target(s)"
+    start_sys "$sys"
+    discover "$sys" "$1"
+    stop_sys "$sys"
+  done
+}
 
 # A builtin sleep (no fork under emulation): read with a timeout from a FIFO nobody writes.
 mkfifo "$KISCSI_VM_TMP/sleep.fifo"

@@ -133,19 +133,11 @@ timed_logout() {
 step "modules, LIO target $SINGLE on $PORTAL:3260"
 lio_load
 for m in iscsi_tcp sd_mod crc32c_generic; do modprobe "$m" || fail "modprobe $m"; done
-lio_open_target "$SINGLE" 1
-lio_portal "$SINGLE" "$PORTAL" 3260
-lio_enable "$SINGLE"
+open_targets 0 0
 
 bench_configure
 
-SYSTEMS=(kiscsi open-iscsi)
-for sys in "${SYSTEMS[@]}"; do
-  step "$sys: discovery of $SINGLE"
-  start_sys "$sys"
-  discover "$sys" 1
-  stop_sys "$sys"
-done
+discover_all 1
 
 # --- part 1: one login to a usable disk ------------------------------------------------------------
 
@@ -180,18 +172,8 @@ done
 
 # --- part 2: N sessions with -L all -----------------------------------------------------------
 step "part 2: $ntargets LIO targets"
-for ((i = 1; i < ntargets; i++)); do
-  t=$(target_name "$i")
-  lio_open_target "$t" 1
-  lio_portal "$t" "$PORTAL" 3260
-  lio_enable "$t"
-done
-for sys in "${SYSTEMS[@]}"; do
-  step "$sys: discovery of $ntargets targets"
-  start_sys "$sys"
-  discover "$sys" "$ntargets"
-  stop_sys "$sys"
-done
+open_targets 1 $((ntargets - 1))
+discover_all "$ntargets"
 
 multi_round() { # SYSTEM LABEL
   local sys=$1 label=$2 pid idle_rss rss all

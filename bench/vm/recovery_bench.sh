@@ -132,12 +132,7 @@ stop_probe() { # OUT: stops io_probe; fails on any write error
 step "modules, LIO: $ntargets targets on $PORTAL:3260"
 lio_load
 for m in iscsi_tcp sd_mod crc32c_generic; do modprobe "$m" || fail "modprobe $m"; done
-for ((i = 0; i < ntargets; i++)); do
-  t=$(target_name "$i")
-  lio_open_target "$t" 1
-  lio_portal "$t" "$PORTAL" 3260
-  lio_enable "$t"
-done
+open_targets 0 $((ntargets - 1))
 [ -e "$LIO_CFS/iscsi/$SINGLE/fabric_statistics/iscsi_login_stats/accepts" ] \
   || fail "recovery_bench: LIO has no iscsi_login_stats/accepts"
 bench_configure
@@ -145,13 +140,7 @@ for kv in "${kiscsi_conf[@]}"; do
   echo "${kv%%=*} = ${kv#*=}" >>"$KISCSI_SYSCONFDIR/iscsid.conf"
 done
 
-SYSTEMS=(kiscsi open-iscsi)
-for sys in "${SYSTEMS[@]}"; do
-  step "$sys: discovery of $ntargets targets"
-  start_sys "$sys"
-  discover "$sys" "$ntargets"
-  stop_sys "$sys"
-done
+discover_all "$ntargets"
 
 # --- part 1: recovery latency ----------------------------------------------------------------------
 # first_write_after OUT T_UP -> AFTER_US: the end of the write pause that spans T_UP (waits up to
