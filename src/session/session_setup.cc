@@ -582,11 +582,7 @@ void SessionSetup::PollDevices() {
   result.revived = std::move(revived_);
   result.login = login_result_;
   result.socket = std::move(socket_);
-  if (subscribed_) {
-    router_.Unsubscribe(*sid_, *cid_);
-    subscribed_ = false;
-  }
-  Finish(std::move(result));
+  Finish(std::move(result));  // unsubscribed since START_CONN
 }
 
 void SessionSetup::Fail(absl::Status status) {
