@@ -53,8 +53,8 @@ class BlockingCall {
   BlockingCall(const BlockingCall&) = delete;
   BlockingCall& operator=(const BlockingCall&) = delete;
 
-  // Threads of calls that have not returned from `work` yet, in this process
-  // (for tests and logs).
+  // Threads of this process's calls that have not finished yet: not returned
+  // from `work`, or not yet let go of what they hold (for tests and logs).
   static int ThreadsRunning();
 
  private:

@@ -361,6 +361,27 @@ absl::Status SessionSetup::SendLoginRequest(const LoginRequest& request) {
   return SendPduThroughKernel(kernel_, *sid_, *cid_, Encode(request));
 }
 
+// The kernel reports a Login Response (RECV_PDU) before it frees the
+// connection's login task, and refuses a SEND_PDU until then with -EPERM
+// ("Login/Text in progress. Cannot start new task."): on a busy machine the
+// next request can get there first. It is sent again a millisecond later, a
+// bounded number of times (the login timeout bounds them too).
+void SessionSetup::SendNextLoginRequest(LoginRequest request, int retries) {
+  constexpr int kMaxRetries = 50;
+  absl::Status sent = SendLoginRequest(request);
+  if (sent.code() == absl::StatusCode::kPermissionDenied &&
+      retries < kMaxRetries) {
+    KISCSI_LOG(kDebug) << name() << ": login task still busy, sending again";
+    resend_timer_ = loop_.AddTimer(
+        absl::Milliseconds(1), [this, request = std::move(request), retries] {
+          resend_timer_.reset();
+          SendNextLoginRequest(request, retries + 1);
+        });
+    return;
+  }
+  if (!sent.ok()) Fail(std::move(sent));
+}
+
 void SessionSetup::OnKernelEvent(const KernelEvent& event) {
   if (const auto* error = std::get_if<ConnErrorEvent>(&event)) {
     if (state_ == State::kLogin) {
@@ -416,11 +437,9 @@ void SessionSetup::OnLoginPdu(const std::vector<uint8_t>& bytes) {
     return;
   }
   switch (step->kind) {
-    case LoginStep::kSend: {
-      absl::Status sent = SendLoginRequest(step->request);
-      if (!sent.ok()) Fail(std::move(sent));
+    case LoginStep::kSend:
+      SendNextLoginRequest(std::move(step->request), 0);
       return;
-    }
     case LoginStep::kRedirect:
       OnRedirect(step->redirect);
       return;
@@ -582,11 +601,7 @@ void SessionSetup::PollDevices() {
   result.revived = std::move(revived_);
   result.login = login_result_;
   result.socket = std::move(socket_);
-  if (subscribed_) {
-    router_.Unsubscribe(*sid_, *cid_);
-    subscribed_ = false;
-  }
-  Finish(std::move(result));
+  Finish(std::move(result));  // unsubscribed since START_CONN
 }
 
 void SessionSetup::Fail(absl::Status status) {
@@ -611,6 +626,8 @@ void SessionSetup::Teardown() {
   if (login_timer_.has_value()) loop_.CancelTimer(*login_timer_);
   if (device_timer_.has_value()) loop_.CancelTimer(*device_timer_);
   if (connect_timer_.has_value()) loop_.CancelTimer(*connect_timer_);
+  if (resend_timer_.has_value()) loop_.CancelTimer(*resend_timer_);
+  resend_timer_.reset();
   login_timer_.reset();
   device_timer_.reset();
   connect_timer_.reset();

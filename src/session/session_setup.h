@@ -176,6 +176,7 @@ class SessionSetup {
   absl::Status SetNegotiatedParams();
   absl::Status SetParam(IscsiParam param, const std::string& value);
   absl::Status SendLoginRequest(const LoginRequest& request);
+  void SendNextLoginRequest(LoginRequest request, int retries);
   void OnKernelEvent(const KernelEvent& event);
   void OnLoginPdu(const std::vector<uint8_t>& bytes);
   void OnRedirect(const Redirect& redirect);
@@ -218,6 +219,7 @@ class SessionSetup {
 
   std::optional<EventLoop::TimerId> login_timer_;
   std::optional<EventLoop::TimerId> connect_timer_;
+  std::optional<EventLoop::TimerId> resend_timer_;
   std::optional<EventLoop::TimerId> device_timer_;
   std::optional<EventLoop::TimerId> finish_timer_;
   absl::Time device_deadline_;

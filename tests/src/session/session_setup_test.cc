@@ -253,6 +253,30 @@ TEST_F(SessionSetupTest, ChapLoginThroughTheKernel) {
   EXPECT_GE(CallsOf("SEND_PDU").size(), 3u);
 }
 
+// The kernel refuses a SEND_PDU with -EPERM while the previous Login
+// Response's task is not yet freed; the request is sent again.
+TEST_F(SessionSetupTest, LoginTaskStillBusyIsRetried) {
+  ScriptedTargetConfig config;
+  config.chap_username = "alice";
+  config.chap_password = "alice-secret-1";
+  UseTarget(config);
+  int responses = 0;
+  kernel_.SetPduResponder(
+      [&](uint32_t sid, uint32_t cid, std::vector<uint8_t> pdu) {
+        if (responses++ == 0) kernel_.FailNext("SEND_PDU", -EPERM);
+        return target_->Respond(sid, cid, std::move(pdu));
+      });
+  SessionSpec spec = Spec();
+  spec.login.auth.chap = true;
+  spec.login.auth.username = "alice";
+  spec.login.auth.password = "alice-secret-1";
+  absl::StatusOr<SessionResult> result = Login(spec);
+  ASSERT_TRUE(result.ok()) << result.status();
+  // One SEND_PDU more than the PDUs that went out: the refused one.
+  EXPECT_EQ(CallsOf("SEND_PDU").size(), kernel_.sent_pdus().size() + 1);
+  EXPECT_GE(kernel_.sent_pdus().size(), 3u);
+}
+
 TEST_F(SessionSetupTest, AuthFailureExits24AndLeavesNothing) {
   ScriptedTargetConfig config;
   config.chap_username = "alice";
