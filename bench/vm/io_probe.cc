@@ -173,8 +173,13 @@ int main(int argc, char** argv) {
     if (arg == "--block-size" || arg == "--span-mib" || arg == "--gap-ms" ||
         arg == "--interval-ms") {
       uint64_t value = 0;
-      if (i + 1 >= argc || !ParseNumber(argv[i + 1], value) || value == 0) {
-        return Usage((arg + " needs a positive number").c_str());
+      // Only the pause between writes may be 0 (none).
+      const bool zero_ok = arg == "--interval-ms";
+      if (i + 1 >= argc || !ParseNumber(argv[i + 1], value) ||
+          (value == 0 && !zero_ok)) {
+        return Usage(
+            (arg + (zero_ok ? " needs a number" : " needs a positive number"))
+                .c_str());
       }
       ++i;
       if (arg == "--block-size") {
