@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
           libmnl-dev libnl-route-3-dev libabsl-dev libssl-dev
-          libgtest-dev libgmock-dev libbenchmark-dev tgt)
+          libgtest-dev libgmock-dev libbenchmark-dev tgt
+          python3)  # python3: vm scenarios that talk NETLINK_ISCSI directly
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

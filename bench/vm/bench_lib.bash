@@ -61,10 +61,11 @@ nap() { read -r -t "$1" -u "$SLEEP_FD" _ || true; }
 now() { NOW=${EPOCHREALTIME/[.,]/}; }
 # Sleeps until NOW reaches US (a signal may end one read early).
 nap_until() {
-  local left
+  local left frac
   while now && ((NOW < $1)); do
     left=$(($1 - NOW))
-    nap "$((left / 1000000)).$(printf '%06d' $((left % 1000000)))"
+    printf -v frac '%06d' $((left % 1000000))
+    nap "$((left / 1000000)).$frac"
   done
 }
 
