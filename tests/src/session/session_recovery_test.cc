@@ -124,12 +124,20 @@ class SessionRecoveryTest : public ::testing::Test {
       ASSERT_TRUE(loop_->RunOnce(absl::ZeroDuration()).ok());
     }
   }
-  // Moves the fake clock in 1 ms steps, dispatching after each.
+  // Moves the fake clock in 1 ms steps, dispatching after each. A TCP
+  // connect in flight completes in real time (loopback's handshake can take
+  // milliseconds on a loaded machine): the fake clock waits for it, so the
+  // attempts' times do not depend on the machine's load.
   void Advance(absl::Duration by) {
     for (absl::Duration done; done < by; done += absl::Milliseconds(1)) {
       clock_.Advance(absl::Milliseconds(1));
       for (int i = 0; i < 3; ++i) {
         ASSERT_TRUE(loop_->RunOnce(absl::ZeroDuration()).ok());
+      }
+      for (int i = 0; i < 500 && recovery_ != nullptr &&
+                      recovery_->connecting();
+           ++i) {
+        ASSERT_TRUE(loop_->RunOnce(absl::Milliseconds(10)).ok());
       }
     }
   }
@@ -212,6 +220,8 @@ class SessionRecoveryTest : public ::testing::Test {
   bool failing_login_ = false;
   bool silent_ = false;
   std::vector<absl::Time> login_times_;
+  // Outlives recovery_ (a recovery leaves its group when destroyed).
+  RecoveryGroups groups_;
   std::unique_ptr<SessionRecovery> recovery_;
   struct Recovered {
     uint32_t sid = 0;
@@ -526,39 +536,37 @@ TEST_F(SessionRecoveryTest, RefusedConnectionsAreRetriedUntilThePortalIsBack) {
 }
 
 TEST_F(SessionRecoveryTest, ScoutOfItsPortalRetriesAtTheScoutInterval) {
-  RecoveryGroups groups;
   LoginAndSupervise(Spec(), RecoveryPolicy{});
-  recovery_->set_groups(&groups);
+  recovery_->set_groups(&groups_);
   failures_left_ = 4;
   const absl::Time error_at = clock_.Now();
   ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrConnFailed));
   Settle();
-  EXPECT_TRUE(groups.IsScout(recovery_.get()));
+  EXPECT_TRUE(groups_.IsScout(recovery_.get()));
   Advance(absl::Seconds(3));
   EXPECT_EQ(recovery_->state(), SessionRecovery::State::kUp);
   // Time2Wait 2 s, then every 100 ms instead of the doubling back-off.
   EXPECT_THAT(LoginOffsetsMs(error_at),
               ElementsAre(2000, 2100, 2200, 2300, 2400));
   // Back in: no longer waiting for the portal.
-  EXPECT_EQ(groups.waiting(FormatPortal(Spec().portal, ':')), 0u);
+  EXPECT_EQ(groups_.waiting(FormatPortal(Spec().portal, ':')), 0u);
 }
 
 TEST_F(SessionRecoveryTest, AnotherSessionOfThePortalBackWakesTheWaitingOnes) {
-  RecoveryGroups groups;
   LoginAndSupervise(Spec(), RecoveryPolicy{});
-  recovery_->set_groups(&groups);
+  recovery_->set_groups(&groups_);
   // Another session of the same portal is its scout already.
   int scout = 0;
-  groups.Join(FormatPortal(Spec().portal, ':'), &scout, nullptr);
+  groups_.Join(FormatPortal(Spec().portal, ':'), &scout, nullptr);
   failures_left_ = 3;
   const absl::Time error_at = clock_.Now();
   ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrConnFailed));
   Settle();
-  EXPECT_FALSE(groups.IsScout(recovery_.get()));
+  EXPECT_FALSE(groups_.IsScout(recovery_.get()));
   // Attempts at 2000, 2100, 2300 fail; the next would be at 2700.
   Advance(absl::Milliseconds(2450));
   EXPECT_EQ(recovery_->state(), SessionRecovery::State::kWaiting);
-  groups.Recovered(&scout);  // the scout got in at 2450
+  groups_.Recovered(&scout);  // the scout got in at 2450
   Settle();
   Advance(absl::Milliseconds(50));
   EXPECT_EQ(recovery_->state(), SessionRecovery::State::kUp);
