@@ -160,6 +160,11 @@ class SessionSetup {
 
   void Start();
   bool finished() const { return state_ == State::kFinished; }
+  // A TCP connect is in flight (it completes in real time, whatever the
+  // loop's clock says).
+  bool connecting() const {
+    return state_ == State::kConnecting && socket_registered_;
+  }
   // "session 3 (iqn.2026-11.test:t1, 10.0.0.1:3260)"; no sid before
   // CREATE_SESSION.
   std::string name() const;
