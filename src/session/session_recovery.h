@@ -100,7 +100,9 @@ class SessionRecovery {
   uint32_t sid() const { return spec_.existing->sid; }
   int attempts() const { return attempts_; }
   // The current attempt's TCP connect is in flight.
-  bool connecting() const { return attempt_ != nullptr && attempt_->connecting(); }
+  bool connecting() const {
+    return attempt_ != nullptr && attempt_->connecting();
+  }
   // A rescan of the SCSI host is running.
   bool rescanning() const { return rescan_ != nullptr; }
   // "session 3 (iqn..., 10.0.0.1:3260)".

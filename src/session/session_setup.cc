@@ -134,7 +134,30 @@ void SessionSetup::Connect(const Portal& portal) {
   step_ = "connect";
   current_portal_ = portal;
   next_address_ = 0;
-  absl::StatusOr<std::vector<SocketAddress>> addresses = ResolvePortal(portal);
+  if (IsAddressLiteral(portal.address)) {
+    OnResolved(ResolvePortal(portal));
+    return;
+  }
+  // A name may wait for DNS for seconds: not on the loop, which carries
+  // every other session's logins and recoveries.
+  using Addresses = absl::StatusOr<std::vector<SocketAddress>>;
+  absl::StatusOr<std::unique_ptr<BlockingCall>> resolve =
+      BlockingCall::Start<Addresses>(
+          loop_, [portal] { return ResolvePortal(portal); },
+          [this](Addresses addresses) {
+            resolve_.reset();
+            OnResolved(std::move(addresses));
+          });
+  if (!resolve.ok()) {
+    Fail(resolve.status());
+    return;
+  }
+  resolve_ = *std::move(resolve);
+}
+
+void SessionSetup::OnResolved(
+    absl::StatusOr<std::vector<SocketAddress>> addresses) {
+  const Portal& portal = current_portal_;
   if (!addresses.ok()) {
     Fail(addresses.status());
     return;
@@ -622,7 +645,8 @@ void SessionSetup::Fail(absl::Status status) {
 }
 
 void SessionSetup::Teardown() {
-  scan_.reset();  // a scan still blocked in the kernel reports to nobody
+  resolve_.reset();  // a lookup still waiting for DNS reports to nobody
+  scan_.reset();     // a scan still blocked in the kernel reports to nobody
   if (login_timer_.has_value()) loop_.CancelTimer(*login_timer_);
   if (device_timer_.has_value()) loop_.CancelTimer(*device_timer_);
   if (connect_timer_.has_value()) loop_.CancelTimer(*connect_timer_);

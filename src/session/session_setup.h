@@ -160,10 +160,11 @@ class SessionSetup {
 
   void Start();
   bool finished() const { return state_ == State::kFinished; }
-  // A TCP connect is in flight (it completes in real time, whatever the
-  // loop's clock says).
+  // A host name is being resolved or a TCP connect is in flight (both
+  // complete in real time, whatever the loop's clock says).
   bool connecting() const {
-    return state_ == State::kConnecting && socket_registered_;
+    return state_ == State::kConnecting &&
+           (resolve_ != nullptr || socket_registered_);
   }
   // "session 3 (iqn.2026-11.test:t1, 10.0.0.1:3260)"; no sid before
   // CREATE_SESSION.
@@ -173,6 +174,7 @@ class SessionSetup {
   enum class State { kIdle, kConnecting, kLogin, kDevices, kFinished };
 
   void Connect(const Portal& portal);
+  void OnResolved(absl::StatusOr<std::vector<SocketAddress>> addresses);
   void TryNextAddress();
   void OnConnectReady();
   void CreateKernelObjects();
@@ -220,7 +222,8 @@ class SessionSetup {
   std::unique_ptr<LoginMachine> machine_;
   LoginResult login_result_;
   std::vector<SysfsDevice> revived_;
-  std::unique_ptr<BlockingCall> scan_;  // while the host scan runs
+  std::unique_ptr<BlockingCall> resolve_;  // while a host name resolves
+  std::unique_ptr<BlockingCall> scan_;     // while the host scan runs
 
   std::optional<EventLoop::TimerId> login_timer_;
   std::optional<EventLoop::TimerId> connect_timer_;

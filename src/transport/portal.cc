@@ -157,6 +157,12 @@ std::string FormatPortal(const Portal& portal, char sep) {
   return absl::StrCat(portal.address, std::string(1, sep), portal.port);
 }
 
+bool IsAddressLiteral(const std::string& address) {
+  in6_addr parsed;
+  return inet_pton(AF_INET, address.c_str(), &parsed) == 1 ||
+         inet_pton(AF_INET6, address.c_str(), &parsed) == 1;
+}
+
 absl::StatusOr<std::vector<SocketAddress>> ResolvePortal(const Portal& portal) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;

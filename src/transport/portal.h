@@ -51,9 +51,14 @@ struct SocketAddress {
 };
 
 // The portal's addresses (IPv4/IPv6 literals, or a host name, which resolves
-// synchronously). A name that does not resolve is Unavailable with
+// synchronously: it may wait for DNS, so an event loop resolves names on a
+// BlockingCall). A name that does not resolve is Unavailable with
 // ExitCode::kTransport: "cannot resolve 'NAME': ...".
 absl::StatusOr<std::vector<SocketAddress>> ResolvePortal(const Portal& portal);
+
+// An IPv4 or IPv6 literal, which ResolvePortal turns into an address without
+// asking DNS.
+bool IsAddressLiteral(const std::string& address);
 
 }  // namespace kiscsi
 

@@ -134,9 +134,8 @@ class SessionRecoveryTest : public ::testing::Test {
       for (int i = 0; i < 3; ++i) {
         ASSERT_TRUE(loop_->RunOnce(absl::ZeroDuration()).ok());
       }
-      for (int i = 0; i < 500 && recovery_ != nullptr &&
-                      recovery_->connecting();
-           ++i) {
+      for (int i = 0;
+           i < 500 && recovery_ != nullptr && recovery_->connecting(); ++i) {
         ASSERT_TRUE(loop_->RunOnce(absl::Milliseconds(10)).ok());
       }
     }

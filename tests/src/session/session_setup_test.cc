@@ -338,6 +338,46 @@ TEST_F(SessionSetupTest, ConnectionRefusedExits4BeforeAnySession) {
   EXPECT_TRUE(kernel_.calls().empty());
 }
 
+// A host name resolves on a thread of its own (DNS may take seconds; the
+// loop carries every other session) and the login goes on from its answer.
+TEST_F(SessionSetupTest, HostNameResolvesOffTheLoop) {
+  SessionSpec spec = Spec();
+  spec.portal.address = "localhost";
+  std::optional<absl::StatusOr<SessionResult>> outcome;
+  SessionSetup setup(*router_, spec, paths_,
+                     [&](absl::StatusOr<SessionResult> result) {
+                       outcome = std::move(result);
+                     });
+  setup.Start();
+  // The lookup is out; nothing has reached the kernel or the network yet.
+  EXPECT_TRUE(setup.connecting());
+  EXPECT_TRUE(kernel_.calls().empty());
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(20))
+          .ok());
+  ASSERT_TRUE(outcome->ok()) << outcome->status();
+  EXPECT_EQ((*outcome)->portal.address, "localhost");
+  EXPECT_TRUE(
+      PollUntil(*loop_, [] { return BlockingCall::ThreadsRunning() == 0; }));
+}
+
+// Destroyed while its host name resolves: the thread finishes on its own and
+// reports to nobody.
+TEST_F(SessionSetupTest, DestroyedWhileResolving) {
+  SessionSpec spec = Spec();
+  spec.portal.address = "localhost";
+  bool called = false;
+  auto setup = std::make_unique<SessionSetup>(
+      *router_, spec, paths_,
+      [&](absl::StatusOr<SessionResult>) { called = true; });
+  setup->Start();
+  setup.reset();
+  EXPECT_TRUE(
+      PollUntil(*loop_, [] { return BlockingCall::ThreadsRunning() == 0; }));
+  EXPECT_FALSE(called);
+  EXPECT_TRUE(kernel_.calls().empty());
+}
+
 TEST_F(SessionSetupTest, ConnErrorDuringLoginFails) {
   ScriptedTargetConfig config;
   config.silent = true;

@@ -1,5 +1,8 @@
 #include "src/transport/portal.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <optional>
 #include <string>
 
@@ -106,6 +109,27 @@ TEST(FormatPortalTest, RoundTripsThroughParse) {
     ASSERT_TRUE(spec.ok()) << spec.status();
     EXPECT_EQ(spec->portal, portal);
   }
+}
+
+TEST(IsAddressLiteralTest, LiteralsAreNotNames) {
+  EXPECT_TRUE(IsAddressLiteral("10.1.2.3"));
+  EXPECT_TRUE(IsAddressLiteral("fd00::5"));
+  EXPECT_TRUE(IsAddressLiteral("::1"));
+  EXPECT_FALSE(IsAddressLiteral("san.example.com"));
+  EXPECT_FALSE(IsAddressLiteral("localhost"));
+  EXPECT_FALSE(IsAddressLiteral("[fd00::5]"));  // brackets are -p syntax
+  EXPECT_FALSE(IsAddressLiteral(""));
+}
+
+TEST(ResolvePortalTest, LiteralGivesItsOwnAddress) {
+  absl::StatusOr<std::vector<SocketAddress>> addresses =
+      ResolvePortal(Portal{"127.0.0.1", 3261});
+  ASSERT_TRUE(addresses.ok()) << addresses.status();
+  ASSERT_EQ(addresses->size(), 1u);
+  const auto* in = reinterpret_cast<const sockaddr_in*>((*addresses)[0].get());
+  EXPECT_EQ(in->sin_family, AF_INET);
+  EXPECT_EQ(ntohs(in->sin_port), 3261);
+  EXPECT_EQ(ntohl(in->sin_addr.s_addr), INADDR_LOOPBACK);
 }
 
 }  // namespace
