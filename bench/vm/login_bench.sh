@@ -20,7 +20,9 @@
 #           /dev/sdX node;
 #   multi:  from starting `-m node -L all` until all N disks have their /dev nodes;
 #   rss:    VmRSS of kiscsid and of iscsid with N sessions logged in.
-# Also recorded: when the login command returned, logout times, and idle RSS.
+# Also recorded: when the login command returned, logout times, idle RSS, and for single logins
+# when each stage first showed in sysfs (kernel session, connection up, SCSI device, block
+# device), to tell the control plane's share of the time from the kernel's scan and sd probe.
 # Prints a table between "==== BENCH TABLE" and "==== END BENCH TABLE" and machine-readable
 # "BENCH name=value" lines. Any failed step of either system fails the scenario with its output
 # and the daemon logs.
@@ -63,17 +65,48 @@ stall_dump() {
   done
 }
 
+# phase_poll: for a single login, when each stage first showed in sysfs (P_SESS: the kernel
+# session exists; P_UP: its connection is "up", i.e. logged in and started; P_SDEV: the scan
+# added a SCSI device; P_BLK: sd attached a block device). Unset stamps are empty.
+phase_poll() {
+  local f st
+  if [ -z "$P_SESS" ]; then
+    f=(/sys/class/iscsi_session/session*)
+    ((${#f[@]})) && { now; P_SESS=$NOW; }
+  fi
+  if [ -z "$P_UP" ]; then
+    for f in /sys/class/iscsi_connection/connection*/state; do
+      st=""; read -r st <"$f" 2>/dev/null || true
+      [ "$st" = up ] && { now; P_UP=$NOW; break; }
+    done
+  fi
+  if [ -z "$P_SDEV" ]; then
+    f=(/sys/class/iscsi_session/session*/device/target*/*:*:*:*)
+    ((${#f[@]})) && { now; P_SDEV=$NOW; }
+  fi
+  if [ -z "$P_BLK" ]; then
+    f=(/sys/class/iscsi_session/session*/device/target*/*:*:*:*/block/*)
+    ((${#f[@]})) && { now; P_BLK=$NOW; }
+  fi
+}
+ms_since() { # T0 T -> milliseconds, one decimal
+  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'
+}
+
 # timed_login SYSTEM WANT_DISKS TIMEOUT_S CMD...: runs CMD in the background and polls until it
 # has exited successfully and WANT_DISKS disks have /dev nodes. Sets T_DEV_MS (start to disks)
-# and T_CMD_MS (start to the command's exit). Fails loudly on an error or a timeout.
+# and T_CMD_MS (start to the command's exit); for one disk also T_SESS_MS, T_UP_MS, T_SDEV_MS
+# and T_BLK_MS (start to each stage of phase_poll). Fails loudly on an error or a timeout.
 timed_login() {
   local sys=$1 want=$2 limit_us=$(($3 * 1000000)) t0 t_dev="" t_cmd="" pid rc stalled=0
   shift 3
+  P_SESS="" P_UP="" P_SDEV="" P_BLK=""
   now
   t0=$NOW
   "$@" >"$KISCSI_VM_TMP/login.out" 2>"$KISCSI_VM_TMP/login.err" &
   pid=$!
   while :; do
+    ((want == 1)) && [ -z "$t_dev" ] && phase_poll
     if [ -z "$t_dev" ]; then
       count_disks
       if ((DISKS >= want)); then now; t_dev=$NOW; fi
@@ -106,8 +139,14 @@ timed_login() {
     fi
     nap "$poll"
   done
-  T_DEV_MS=$(awk -v a="$t0" -v b="$t_dev" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
-  T_CMD_MS=$(awk -v a="$t0" -v b="$t_cmd" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+  T_DEV_MS=$(ms_since "$t0" "$t_dev")
+  T_CMD_MS=$(ms_since "$t0" "$t_cmd")
+  if ((want == 1)); then
+    # A stage missed by the polling shows when the next one did.
+    : "${P_BLK:=$t_dev}"; : "${P_SDEV:=$P_BLK}"; : "${P_UP:=$P_SDEV}"; : "${P_SESS:=$P_UP}"
+    T_SESS_MS=$(ms_since "$t0" "$P_SESS") T_UP_MS=$(ms_since "$t0" "$P_UP")
+    T_SDEV_MS=$(ms_since "$t0" "$P_SDEV") T_BLK_MS=$(ms_since "$t0" "$P_BLK")
+  fi
 }
 
 # timed_logout SYSTEM CMD...: runs CMD, waits until no session is left. Sets T_OUT_MS.
@@ -149,14 +188,20 @@ single_round() { # SYSTEM LABEL
   count_sessions
   ((SESSIONS == 1)) || fail "$sys: $SESSIONS sessions after one login"
   local dev_ms=$T_DEV_MS cmd_ms=$T_CMD_MS
+  local sess_ms=$T_SESS_MS up_ms=$T_UP_MS sdev_ms=$T_SDEV_MS blk_ms=$T_BLK_MS
   adm_cmd "$sys"
   timed_logout "$sys" "${ADM_CMD[@]}" -m node -T "$SINGLE" -p "$PORTAL" -u
   stop_sys "$sys"
-  echo "BENCH_SAMPLE part=single system=$sys round=$label disk_ms=$dev_ms cmd_ms=$cmd_ms logout_ms=$T_OUT_MS"
+  echo "BENCH_SAMPLE part=single system=$sys round=$label disk_ms=$dev_ms cmd_ms=$cmd_ms" \
+    "logout_ms=$T_OUT_MS session_ms=$sess_ms conn_up_ms=$up_ms scsi_dev_ms=$sdev_ms block_ms=$blk_ms"
   if [ "$label" != warmup ]; then
     add_sample "single_$sys" "$dev_ms"
     add_sample "single_cmd_$sys" "$cmd_ms"
     add_sample "single_logout_$sys" "$T_OUT_MS"
+    add_sample "single_sess_$sys" "$sess_ms"
+    add_sample "single_up_$sys" "$up_ms"
+    add_sample "single_sdev_$sys" "$sdev_ms"
+    add_sample "single_blk_$sys" "$blk_ms"
   fi
 }
 
@@ -232,6 +277,11 @@ echo "==== BENCH TABLE (kernel $kver, $(nproc) vCPUs under qemu/TCG; medians; si
   printf '%-44s %12s %12s %8s %8s %s\n' "-L all $ntargets sessions -> $ntargets disks (ms)" "$m_k" "$m_o" "$m_r" "<=0.33" "$(verdict "$m_r" 0.33)"
   printf '%-44s %12s %12s %8s\n' "daemon VmRSS with $ntargets sessions (KiB)" "$r_k" "$r_o" "$(ratio "$r_k" "$r_o")"
   printf '%-44s %12s %12s %8s\n' "(info) daemon VmRSS idle (KiB)" "$ri_k" "$ri_o" "$(ratio "$ri_k" "$ri_o")"
+  for stage in "sess:kernel session created" "up:connection up (logged in)" \
+    "sdev:scan added the SCSI device" "blk:sd attached the block device"; do
+    a=$(med "single_${stage%%:*}_kiscsi") b=$(med "single_${stage%%:*}_open-iscsi")
+    printf '%-44s %12s %12s %8s\n' "(info) single: ${stage#*:} (ms)" "$a" "$b" "$(ratio "$a" "$b")"
+  done
   printf '%-44s %12s %12s %8s\n' "(info) single: login command returned (ms)" "$sc_k" "$sc_o" "$(ratio "$sc_k" "$sc_o")"
   printf '%-44s %12s %12s %8s\n' "(info) -L all: command returned (ms)" "$mc_k" "$mc_o" "$(ratio "$mc_k" "$mc_o")"
   printf '%-44s %12s %12s %8s\n' "(info) single logout, sessions gone (ms)" "$so_k" "$so_o" "$(ratio "$so_k" "$so_o")"

@@ -589,6 +589,21 @@ void SessionSetup::ReviveDevices(std::vector<SysfsDevice>& revived) {
   }
 }
 
+void SessionSetup::WatchDeviceNodes() {
+  absl::StatusOr<std::unique_ptr<DirWatch>> watch =
+      DirWatch::Create(loop_, paths_.dev_root, [this] {
+        if (device_timer_.has_value()) loop_.CancelTimer(*device_timer_);
+        PollDevices();
+      });
+  if (!watch.ok()) {
+    KISCSI_LOG(kDebug) << name() << ": polling for device nodes every "
+                       << absl::ToInt64Milliseconds(paths_.device_poll_interval)
+                       << " ms: " << watch.status().message();
+    return;
+  }
+  dev_watch_ = *std::move(watch);
+}
+
 void SessionSetup::PollDevices() {
   device_timer_.reset();
   SessionResult result;
@@ -604,10 +619,18 @@ void SessionSetup::PollDevices() {
       }
     }
     if (!ready && loop_.Now() < device_deadline_) {
+      if (!dev_watch_tried_) {
+        dev_watch_tried_ = true;
+        WatchDeviceNodes();
+        // A node made before the watch began has no event: look again.
+        PollDevices();
+        return;
+      }
       device_timer_ = loop_.AddTimer(paths_.device_poll_interval,
                                      [this] { PollDevices(); });
       return;
     }
+    dev_watch_.reset();
     result.devices_ready = ready;
     if (!ready && !spec_.existing.has_value()) {
       KISCSI_LOG(kWarning) << name() << ": not every LUN has a device after "
@@ -647,6 +670,7 @@ void SessionSetup::Fail(absl::Status status) {
 void SessionSetup::Teardown() {
   resolve_.reset();  // a lookup still waiting for DNS reports to nobody
   scan_.reset();     // a scan still blocked in the kernel reports to nobody
+  dev_watch_.reset();
   if (login_timer_.has_value()) loop_.CancelTimer(*login_timer_);
   if (device_timer_.has_value()) loop_.CancelTimer(*device_timer_);
   if (connect_timer_.has_value()) loop_.CancelTimer(*connect_timer_);

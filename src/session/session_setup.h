@@ -51,6 +51,7 @@
 #include "absl/time/time.h"
 #include "netlink/iscsi_kernel.h"
 #include "src/base/blocking_call.h"
+#include "src/base/dir_watch.h"
 #include "src/base/event_loop.h"
 #include "src/base/unique_fd.h"
 #include "src/login/login_machine.h"
@@ -109,7 +110,10 @@ struct SessionSpec {
 struct SessionPaths {
   std::string sysfs_root = "/sys";
   std::string dev_root = "/dev";
-  absl::Duration device_poll_interval = absl::Milliseconds(25);
+  // How often the wait for device nodes looks at sysfs and dev_root: a
+  // watch on dev_root wakes it as soon as a node appears, so this is only
+  // the safety net (and the period when dev_root cannot be watched).
+  absl::Duration device_poll_interval = absl::Milliseconds(100);
 };
 
 struct SessionResult {
@@ -190,6 +194,7 @@ class SessionSetup {
   void OnLoggedIn(const LoginResult& result);
   void OnScanned(absl::Status scanned);
   void ReviveDevices(std::vector<SysfsDevice>& revived);
+  void WatchDeviceNodes();
   void PollDevices();
   void OnConnectTimeout();
   void Fail(absl::Status status);
@@ -224,6 +229,9 @@ class SessionSetup {
   std::vector<SysfsDevice> revived_;
   std::unique_ptr<BlockingCall> resolve_;  // while a host name resolves
   std::unique_ptr<BlockingCall> scan_;     // while the host scan runs
+  // While waiting for device nodes: wakes PollDevices when /dev changes.
+  std::unique_ptr<DirWatch> dev_watch_;
+  bool dev_watch_tried_ = false;
 
   std::optional<EventLoop::TimerId> login_timer_;
   std::optional<EventLoop::TimerId> connect_timer_;

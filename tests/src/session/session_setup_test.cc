@@ -225,6 +225,53 @@ TEST_F(SessionSetupTest, FullLoginSequence) {
   EXPECT_EQ(first->tsih, 0);
 }
 
+// The wait for device nodes ends when the node appears in dev_root (a watch
+// on it), not on the next poll.
+TEST_F(SessionSetupTest, DeviceNodeEndsTheWaitWithoutPolling) {
+  paths_.device_poll_interval = absl::Seconds(30);
+  SessionSpec spec = Spec();
+  spec.scan = true;
+  WriteFile(paths_.sysfs_root + "/class/scsi_host/host2/scan", "");
+  const std::string lun = paths_.sysfs_root +
+                          "/class/iscsi_session/session1/device/target2:0:0/"
+                          "2:0:0:0/";
+  WriteFile(lun + "type", "0\n");
+  WriteFile(lun + "state", "running\n");
+  std::filesystem::create_directories(lun + "block/sdb");
+  absl::Time made;
+  loop_->AddTimer(absl::Milliseconds(50), [&] {
+    WriteFile(paths_.dev_root + "/sdb", "");
+    made = absl::Now();
+  });
+  absl::StatusOr<SessionResult> result = Login(spec);
+  const absl::Time done = absl::Now();
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->devices_ready);
+  ASSERT_EQ(result->devices.size(), 1u);
+  EXPECT_EQ(result->devices[0].block, "sdb");
+  EXPECT_LT(done - made, absl::Seconds(5));  // the poll would take 30 s
+}
+
+// A dev_root that cannot be watched still ends the wait, by polling.
+TEST_F(SessionSetupTest, DeviceNodesArePolledWhenTheDirCannotBeWatched) {
+  paths_.dev_root = root_ + "/no-such-dev";
+  SessionSpec spec = Spec();
+  spec.scan = true;
+  spec.device_timeout = absl::Milliseconds(200);
+  WriteFile(paths_.sysfs_root + "/class/scsi_host/host2/scan", "");
+  const std::string lun = paths_.sysfs_root +
+                          "/class/iscsi_session/session1/device/target2:0:0/"
+                          "2:0:0:0/";
+  WriteFile(lun + "type", "0\n");
+  WriteFile(lun + "state", "running\n");
+  std::filesystem::create_directories(lun + "block/sdb");
+  loop_->AddTimer(absl::Milliseconds(50),
+                  [&] { WriteFile(paths_.dev_root + "/sdb", ""); });
+  absl::StatusOr<SessionResult> result = Login(spec);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->devices_ready);
+}
+
 TEST_F(SessionSetupTest, ChapLoginThroughTheKernel) {
   UseTarget({.chap_username = "alice",
              .chap_password = "alice-secret-1",
