@@ -46,10 +46,10 @@ if ((do_build)); then
     command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup.sh)"
   done
   echo "bench_vm: building kiscsiadm, kiscsid and io_probe in $build"
-  if [ ! -f "$build/build.ninja" ]; then
-    cmake -S "$repo" -B "$build" -G Ninja -DKISCSI_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      || die "cmake configure failed"
-  fi
+  # Always with the build type: a tree configured without one builds unoptimised binaries.
+  cmake -S "$repo" -B "$build" -G Ninja -DKISCSI_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    >/dev/null || die "cmake configure failed"
+
   cmake --build "$build" -j"${KISCSI_BUILD_JOBS:-2}" --target kiscsiadm kiscsid io_probe \
     || die "build failed"
 fi

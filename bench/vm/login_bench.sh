@@ -72,22 +72,23 @@ phase_poll() {
   local f st
   if [ -z "$P_SESS" ]; then
     f=(/sys/class/iscsi_session/session*)
-    ((${#f[@]})) && { now; P_SESS=$NOW; }
+    if ((${#f[@]})); then now; P_SESS=$NOW; fi
   fi
   if [ -z "$P_UP" ]; then
     for f in /sys/class/iscsi_connection/connection*/state; do
       st=""; read -r st <"$f" 2>/dev/null || true
-      [ "$st" = up ] && { now; P_UP=$NOW; break; }
+      if [ "$st" = up ]; then now; P_UP=$NOW; break; fi
     done
   fi
   if [ -z "$P_SDEV" ]; then
     f=(/sys/class/iscsi_session/session*/device/target*/*:*:*:*)
-    ((${#f[@]})) && { now; P_SDEV=$NOW; }
+    if ((${#f[@]})); then now; P_SDEV=$NOW; fi
   fi
   if [ -z "$P_BLK" ]; then
     f=(/sys/class/iscsi_session/session*/device/target*/*:*:*:*/block/*)
-    ((${#f[@]})) && { now; P_BLK=$NOW; }
+    if ((${#f[@]})); then now; P_BLK=$NOW; fi
   fi
+  return 0
 }
 ms_since() { # T0 T -> milliseconds, one decimal
   awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'
@@ -106,7 +107,7 @@ timed_login() {
   "$@" >"$KISCSI_VM_TMP/login.out" 2>"$KISCSI_VM_TMP/login.err" &
   pid=$!
   while :; do
-    ((want == 1)) && [ -z "$t_dev" ] && phase_poll
+    if ((want == 1)) && [ -z "$t_dev" ]; then phase_poll; fi
     if [ -z "$t_dev" ]; then
       count_disks
       if ((DISKS >= want)); then now; t_dev=$NOW; fi

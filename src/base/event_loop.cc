@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/base/errno_status.h"
+#include "src/base/monotonic.h"
 
 namespace kiscsi {
 namespace {
@@ -19,11 +20,7 @@ constexpr int kMaxEventsPerRound = 64;
 
 class MonotonicClockImpl : public Clock {
  public:
-  absl::Time Now() const override {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return absl::TimeFromTimespec(ts);
-  }
+  absl::Time Now() const override { return MonotonicNow(); }
 };
 
 // Milliseconds for epoll_wait, rounded up so a wait never ends just short.

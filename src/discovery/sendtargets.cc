@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
+#include "src/base/monotonic.h"
 #include "src/base/status_macros.h"
 #include "src/login/chap.h"
 #include "src/login/target_address.h"
@@ -36,7 +37,7 @@ absl::Status AnswerError(std::string message) {
 }
 
 absl::Duration Remaining(absl::Time deadline) {
-  return std::max(deadline - absl::Now(), absl::ZeroDuration());
+  return std::max(deadline - MonotonicNow(), absl::ZeroDuration());
 }
 
 // RFC 7143 10.12.5: T=10b (random format), B and C random, qualifier D zero.
@@ -97,7 +98,7 @@ absl::StatusOr<TextPairs> ExchangeSendTargets(PduChannel& channel,
                                               uint32_t cmdsn,
                                               uint32_t& exp_statsn,
                                               absl::Duration active_timeout) {
-  const absl::Time deadline = absl::Now() + active_timeout;
+  const absl::Time deadline = MonotonicNow() + active_timeout;
   TextRequest request;
   request.immediate = true;
   request.final = true;

@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "src/base/errno_status.h"
 #include "src/base/exit_code.h"
+#include "src/base/monotonic.h"
 #include "src/base/status_macros.h"
 
 namespace kiscsi::ipc {
@@ -32,7 +33,7 @@ absl::Status Timeout(MessageType type, absl::Duration timeout) {
 
 // Milliseconds left until `deadline` for poll(), rounded up.
 int PollTimeout(absl::Time deadline) {
-  const absl::Duration left = deadline - absl::Now();
+  const absl::Duration left = deadline - MonotonicNow();
   if (left <= absl::ZeroDuration()) return 0;
   return static_cast<int>(std::min<int64_t>(
       absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
@@ -46,7 +47,7 @@ absl::StatusOr<bool> WaitFor(int fd, short events, absl::Time deadline) {
     const int ready = ::poll(&entry, 1, PollTimeout(deadline));
     if (ready > 0) return true;
     if (ready == 0) {
-      if (absl::Now() >= deadline) return false;
+      if (MonotonicNow() >= deadline) return false;
       continue;
     }
     if (errno != EINTR) return ErrnoStatus(errno, "poll");
@@ -128,7 +129,7 @@ absl::Status IpcClient::CommError(absl::string_view what) const {
 absl::StatusOr<Reply> IpcClient::Call(const Request& request,
                                       absl::Duration timeout) {
   if (!fd_.valid()) return CommError("connection closed after an error");
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
   const uint32_t request_id = next_request_id_++;
   ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
                    EncodeRequest(request_id, request));
@@ -203,11 +204,11 @@ absl::StatusOr<Reply> IpcClient::Exchange(uint32_t request_id,
 
 absl::StatusOr<Reply> CallDaemon(const Request& request,
                                  absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
   ASSIGN_OR_RETURN(IpcClient client,
                    IpcClient::Connect(DaemonSocketPath(), timeout));
   return client.Call(request,
-                     std::max(deadline - absl::Now(), absl::ZeroDuration()));
+                     std::max(deadline - MonotonicNow(), absl::ZeroDuration()));
 }
 
 }  // namespace kiscsi::ipc

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/base/exit_code.h"
+#include "src/base/monotonic.h"
 #include "src/base/status_macros.h"
 
 namespace kiscsi {
@@ -23,7 +24,7 @@ constexpr size_t kReadChunk = 16384;
 // Milliseconds left until `deadline`, rounded up so a poll never ends just
 // short of it.
 int PollTimeoutMs(absl::Time deadline) {
-  const absl::Duration left = deadline - absl::Now();
+  const absl::Duration left = deadline - MonotonicNow();
   if (left <= absl::ZeroDuration()) return 0;
   const int64_t ms =
       absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
@@ -62,7 +63,7 @@ TcpPduChannel::TcpPduChannel(UniqueFd fd, std::string peer)
 absl::Status TcpPduChannel::Send(const Pdu& pdu) {
   if (!broken_.ok()) return broken_;
   const std::vector<uint8_t> bytes = SerializePdu(pdu, send_digests_);
-  const absl::Time deadline = absl::Now() + send_timeout_;
+  const absl::Time deadline = MonotonicNow() + send_timeout_;
   size_t sent = 0;
   while (sent < bytes.size()) {
     const ssize_t n =
@@ -93,7 +94,7 @@ absl::Status TcpPduChannel::Send(const Pdu& pdu) {
 }
 
 absl::StatusOr<Pdu> TcpPduChannel::Receive(absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
   for (;;) {
     if (std::optional<Pdu> pdu = reader_.Next()) return *std::move(pdu);
     if (!broken_.ok()) return broken_;
@@ -143,7 +144,7 @@ void TcpPduChannel::SetMaxRecvDataSegmentLength(uint32_t length) {
 absl::StatusOr<std::unique_ptr<TcpPduChannel>> ConnectTcp(
     const Portal& portal, absl::Duration timeout) {
   const std::string name = FormatPortal(portal, ':');
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
 
   ASSIGN_OR_RETURN(const std::vector<SocketAddress> addresses,
                    ResolvePortal(portal));

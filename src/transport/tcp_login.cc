@@ -8,13 +8,14 @@
 #include "absl/strings/str_join.h"
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
+#include "src/base/monotonic.h"
 #include "src/base/status_macros.h"
 
 namespace kiscsi {
 namespace {
 
 absl::Duration Remaining(absl::Time deadline) {
-  return std::max(deadline - absl::Now(), absl::ZeroDuration());
+  return std::max(deadline - MonotonicNow(), absl::ZeroDuration());
 }
 
 absl::Status LoginProtocolError(std::string message) {
@@ -91,7 +92,7 @@ absl::StatusOr<TcpLoginOutcome> LoginOverTcp(const Portal& portal,
                                              const LoginConfig& config,
                                              absl::Duration login_timeout,
                                              int max_redirects) {
-  const absl::Time deadline = absl::Now() + login_timeout;
+  const absl::Time deadline = MonotonicNow() + login_timeout;
   TcpLoginOutcome outcome;
   outcome.portal = portal;
   for (;;) {
@@ -144,7 +145,7 @@ absl::Status LogoutOverChannel(PduChannel& channel, uint32_t cmdsn,
   request.itt = itt;
   request.cmdsn = cmdsn;
   request.exp_statsn = exp_statsn;
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = MonotonicNow() + timeout;
   if (absl::Status sent = channel.Send(Encode(request)); !sent.ok()) {
     return logout_error(sent.message());
   }
