@@ -11,7 +11,8 @@
 #   open_targets FIRST LAST                   LIO targets target_name FIRST..LAST, one LUN each
 #   count_disks / count_sessions              DISKS / SESSIONS from sysfs
 #   add_sample NAME VALUE / med NAME          samples[NAME] and their median
-#   rss_kib PID, procs_named NAME, median, ratio, verdict, adm_cmd SYSTEM (ADM_CMD)
+#   rss_kib PID, procs_named NAME, median, ratio, verdict, adm_cmd SYSTEM (ADM_CMD, ADM_LIB),
+#   with_adm_lib CMD...
 PORTAL=127.0.0.1
 PREFIX=iqn.2026-11.bench.vm
 target_name() { printf '%s:t%02d' "$PREFIX" "$1"; }
@@ -24,8 +25,15 @@ for b in "$OI_ISCSID" "$OI_ADM" "$KISCSID" "$ADM"; do
   [ -x "$b" ] || fail "bench: $b is missing"
 done
 oi_adm() { run env LD_LIBRARY_PATH="$OI_LIB" "$OI_ADM" "$@"; }
-adm_cmd() { # SYSTEM -> ADM_CMD, the command line prefix of its CLI (for background runs)
-  if [ "$1" = kiscsi ]; then ADM_CMD=("$ADM"); else ADM_CMD=(env LD_LIBRARY_PATH="$OI_LIB" "$OI_ADM"); fi
+# SYSTEM -> ADM_CMD, its CLI, and ADM_LIB, the LD_LIBRARY_PATH it needs (empty for kiscsi). Timed
+# runs set ADM_LIB in the command's own environment (`LD_LIBRARY_PATH=$ADM_LIB cmd`) rather than
+# through env(1), whose exec would add tens of milliseconds under emulation to open-iscsi's times.
+adm_cmd() {
+  if [ "$1" = kiscsi ]; then ADM_CMD=("$ADM") ADM_LIB=""; else ADM_CMD=("$OI_ADM") ADM_LIB=$OI_LIB; fi
+}
+# with_adm_lib CMD...: runs CMD with ADM_LIB as its LD_LIBRARY_PATH (none when empty).
+with_adm_lib() {
+  if [ -n "$ADM_LIB" ]; then LD_LIBRARY_PATH=$ADM_LIB "$@"; else "$@"; fi
 }
 sys_adm() { # SYSTEM ARGS...
   local sys=$1

@@ -104,7 +104,11 @@ timed_login() {
   P_SESS="" P_UP="" P_SDEV="" P_BLK=""
   now
   t0=$NOW
-  "$@" >"$KISCSI_VM_TMP/login.out" 2>"$KISCSI_VM_TMP/login.err" &
+  if [ -n "$ADM_LIB" ]; then
+    LD_LIBRARY_PATH=$ADM_LIB "$@" >"$KISCSI_VM_TMP/login.out" 2>"$KISCSI_VM_TMP/login.err" &
+  else
+    "$@" >"$KISCSI_VM_TMP/login.out" 2>"$KISCSI_VM_TMP/login.err" &
+  fi
   pid=$!
   while :; do
     if ((want == 1)) && [ -z "$t_dev" ]; then phase_poll; fi
@@ -156,7 +160,7 @@ timed_logout() {
   shift
   now
   t0=$NOW
-  run "$@"
+  with_adm_lib run "$@"
   assert_rc 0 "$sys logout: $*"
   for ((i = 0; ; i++)); do
     count_sessions
