@@ -104,6 +104,18 @@ class SessionSetupTest : public ::testing::Test {
     return *std::move(outcome);
   }
 
+  // Session 1's host (host2) can be scanned and has one disk LUN, `block`,
+  // in sysfs; its /dev node is the test's to make.
+  void AddScannedDisk(const std::string& block) {
+    WriteFile(paths_.sysfs_root + "/class/scsi_host/host2/scan", "");
+    const std::string lun = paths_.sysfs_root +
+                            "/class/iscsi_session/session1/device/target2:0:0/"
+                            "2:0:0:0/";
+    WriteFile(lun + "type", "0\n");
+    WriteFile(lun + "state", "running\n");
+    std::filesystem::create_directories(lun + "block/" + block);
+  }
+
   // The fake's log from the first call matching `prefix` on.
   std::vector<std::string> CallsOf(const std::string& prefix) {
     std::vector<std::string> out;
@@ -231,13 +243,7 @@ TEST_F(SessionSetupTest, DeviceNodeEndsTheWaitWithoutPolling) {
   paths_.device_poll_interval = absl::Seconds(30);
   SessionSpec spec = Spec();
   spec.scan = true;
-  WriteFile(paths_.sysfs_root + "/class/scsi_host/host2/scan", "");
-  const std::string lun = paths_.sysfs_root +
-                          "/class/iscsi_session/session1/device/target2:0:0/"
-                          "2:0:0:0/";
-  WriteFile(lun + "type", "0\n");
-  WriteFile(lun + "state", "running\n");
-  std::filesystem::create_directories(lun + "block/sdb");
+  AddScannedDisk("sdb");
   absl::Time made;
   loop_->AddTimer(absl::Milliseconds(50), [&] {
     WriteFile(paths_.dev_root + "/sdb", "");
@@ -258,13 +264,7 @@ TEST_F(SessionSetupTest, DeviceNodesArePolledWhenTheDirCannotBeWatched) {
   SessionSpec spec = Spec();
   spec.scan = true;
   spec.device_timeout = absl::Milliseconds(200);
-  WriteFile(paths_.sysfs_root + "/class/scsi_host/host2/scan", "");
-  const std::string lun = paths_.sysfs_root +
-                          "/class/iscsi_session/session1/device/target2:0:0/"
-                          "2:0:0:0/";
-  WriteFile(lun + "type", "0\n");
-  WriteFile(lun + "state", "running\n");
-  std::filesystem::create_directories(lun + "block/sdb");
+  AddScannedDisk("sdb");
   loop_->AddTimer(absl::Milliseconds(50),
                   [&] { WriteFile(paths_.dev_root + "/sdb", ""); });
   absl::StatusOr<SessionResult> result = Login(spec);
