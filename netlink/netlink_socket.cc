@@ -22,6 +22,7 @@
 #include "src/base/errno_status.h"
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
+#include "src/base/monotonic.h"
 #include "src/base/status_macros.h"
 
 namespace kiscsi {
@@ -185,14 +186,14 @@ absl::StatusOr<KernelReply> NetlinkSocket::SendAndWait(
     return absl::InternalError(absl::StrCat("send ", name, ": sent ", sent,
                                             " of ", message.size(), " bytes"));
   }
-  const absl::Time deadline = absl::Now() + absl::Milliseconds(timeout_ms);
+  const absl::Time deadline = MonotonicNow() + absl::Milliseconds(timeout_ms);
   while (true) {
     RETURN_IF_ERROR(Drain());
     if (std::optional<KernelReply> reply = inbox_.TakeReply(id)) {
       return *std::move(reply);
     }
     const int64_t left_ms = absl::ToInt64Milliseconds(
-        absl::Ceil(deadline - absl::Now(), absl::Milliseconds(1)));
+        absl::Ceil(deadline - MonotonicNow(), absl::Milliseconds(1)));
     if (left_ms <= 0) {
       return absl::DeadlineExceededError(
           absl::StrCat("no reply from the kernel to ", name, " (seq ", id.seq,
