@@ -12,7 +12,7 @@
 #   count_disks / count_sessions              DISKS / SESSIONS from sysfs
 #   add_sample NAME VALUE / med NAME          samples[NAME] and their median
 #   rss_kib PID, procs_named NAME, median, ratio, verdict, adm_cmd SYSTEM (ADM_CMD, ADM_LIB),
-#   with_adm_lib CMD...
+#   with_adm_lib CMD..., now (NOW), ms_since T0_US T_US
 PORTAL=127.0.0.1
 PREFIX=iqn.2026-11.bench.vm
 target_name() { printf '%s:t%02d' "$PREFIX" "$1"; }
@@ -67,6 +67,9 @@ exec {SLEEP_FD}<>"$KISCSI_VM_TMP/sleep.fifo"
 nap() { read -r -t "$1" -u "$SLEEP_FD" _ || true; }
 # NOW = microseconds since the epoch, without a fork (no command substitution in the loops).
 now() { NOW=${EPOCHREALTIME/[.,]/}; }
+ms_since() { # T0_US T_US -> milliseconds from T0 to T, one decimal
+  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'
+}
 # Sleeps until NOW reaches US (a signal may end one read early).
 nap_until() {
   local left frac

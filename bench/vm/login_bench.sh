@@ -90,9 +90,6 @@ phase_poll() {
   fi
   return 0
 }
-ms_since() { # T0 T -> milliseconds, one decimal
-  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'
-}
 
 # timed_login SYSTEM WANT_DISKS TIMEOUT_S CMD...: runs CMD in the background and polls until it
 # has exited successfully and WANT_DISKS disks have /dev nodes. Sets T_DEV_MS (start to disks)
@@ -170,7 +167,7 @@ timed_logout() {
   done
   now
   t1=$NOW
-  T_OUT_MS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+  T_OUT_MS=$(ms_since "$t0" "$t1")
 }
 
 # --- setup ---------------------------------------------------------------------------------------

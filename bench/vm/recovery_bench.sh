@@ -193,7 +193,7 @@ recovery_part() { # SYSTEM
     up_us=$NOW
     lio_enable "$SINGLE"
     first_write_after "$out" "$up_us"
-    latency=$(awk -v a="$up_us" -v b="$AFTER_US" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+    latency=$(ms_since "$up_us" "$AFTER_US")
     echo "BENCH_SAMPLE part=recovery system=$sys round=$label io_back_ms=$latency outage_ms=$(((up_us - down_us) / 1000)) noticed_ms=$failed_ms"
     [ "$label" = warmup ] || add_sample "recovery_$sys" "$latency"
   done

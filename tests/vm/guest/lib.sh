@@ -14,6 +14,8 @@
 #                                  initiatorname.iscsi (default iqn.2026-11.test.vm:initiator)
 #   adm ARGS...                    run kiscsiadm from the build tree (with `run`)
 #   wait_for SECONDS CMD...        polls CMD every 0.1 s until it succeeds; fails after SECONDS
+#   kiscsid_start [ARGS...]        starts kiscsid -f ARGS in the background (log appended to
+#                                  ./kiscsid.log, pid in $daemon) and waits until it is ready
 # Variables: KISCSI_BUILD (build tree), KISCSI_VM_GUEST (this folder), KISCSI_VM_TMP (the
 # scenario's scratch folder, also its working directory), ADM (kiscsiadm path).
 set -euo pipefail
@@ -118,4 +120,22 @@ wait_for() {
     sleep 0.1
   done
   fail "timed out after ${seconds}s waiting for: $*"
+}
+
+# kiscsid_start [ARGS...]: kiscsid -f ARGS in the background, its log appended to ./kiscsid.log;
+# sets daemon to its pid and returns once this run has logged "ready". The "ready" lines are
+# counted, so a restart takes neither an earlier run's line nor the socket file a killed daemon
+# left behind as a sign of life.
+kiscsid_start() {
+  local before
+  before=$(grep -c '^kiscsid: ready$' kiscsid.log 2>/dev/null) || before=0
+  "$KISCSI_BUILD/bin/kiscsid" -f "$@" >>kiscsid.log 2>&1 &
+  daemon=$!
+  wait_for 10 _kiscsid_ready_since "$before"
+}
+_kiscsid_ready_since() { # READY_LINES_BEFORE
+  kill -0 "$daemon" 2>/dev/null || fail "kiscsid exited at start: $(tail -5 kiscsid.log)"
+  local now
+  now=$(grep -c '^kiscsid: ready$' kiscsid.log) || now=0
+  ((now > $1))
 }

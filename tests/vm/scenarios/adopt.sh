@@ -28,12 +28,6 @@ disk=$(session_disk 1) || fail "no disk after kiscsistart"
 port0=$(local_port 1)
 echo "disk $disk, local port $port0"
 
-start_daemon() {
-  "$KISCSI_BUILD/bin/kiscsid" -f -d 4 >>kiscsid.log 2>&1 &
-  daemon=$!
-  wait_for 10 test -S "$KISCSI_RUNDIR/kiscsid.sock"
-  wait_for 10 grep -q "ready" kiscsid.log
-}
 trap 'rc=$?; [ $rc -eq 0 ] || { echo "---- kiscsid.log (last 60 lines)"; tail -60 kiscsid.log; }' EXIT
 
 step "a node record for it, with replacement_timeout 600 (the initramfs used 120)"
@@ -50,7 +44,7 @@ done
 step "kiscsid starts and adopts the session without a re-login, applying the record"
 start_writer "$disk" 512
 wait_for 30 writes_at_least 10
-start_daemon
+kiscsid_start -d 4
 wait_for 10 writes_at_least 30
 [ "$(local_port 1)" = "$port0" ] || fail "local_port changed: kiscsid logged in again"
 [ "$(cat /sys/class/iscsi_session/session1/recovery_tmo)" = 600 ] ||
@@ -80,7 +74,7 @@ wait "$daemon" 2>/dev/null || true
 rm -f "$KISCSI_RUNDIR/kiscsid.sock"
 before=$(cat writer.count)
 : >kiscsid.log
-start_daemon
+kiscsid_start -d 4
 wait_for 30 writes_at_least $((before + 30))
 [ "$(local_port 1)" = "$port1" ] || fail "local_port changed after the restart: a re-login"
 

@@ -38,10 +38,7 @@ trap 'rc=$?; [ $rc -eq 0 ] || { echo "---- kiscsid.log (last 60 lines)"; tail -6
 step "kiscsid takes the session over without a re-login"
 start_writer "$disk" 512
 wait_for 30 writes_at_least 10
-"$KISCSI_BUILD/bin/kiscsid" -f -d 4 >kiscsid.log 2>&1 &
-daemon=$!
-wait_for 10 test -S "$KISCSI_RUNDIR/kiscsid.sock"
-wait_for 10 grep -q ready kiscsid.log
+kiscsid_start -d 4
 wait_for 10 writes_at_least 30
 [ "$(local_port 1)" = "$port0" ] || fail "local_port changed: kiscsid logged in again"
 

@@ -18,10 +18,8 @@ modprobe sd_mod
 modprobe crc32c_generic
 modprobe sch_netem
 kiscsi_scratch
-"$KISCSI_BUILD/bin/kiscsid" -f -d 4 >kiscsid.log 2>&1 &
-daemon=$!
+kiscsid_start -d 4
 trap 'rc=$?; tc qdisc del dev lo root 2>/dev/null || true; [ $rc -eq 0 ] || { echo "---- kiscsid.log (last 60 lines)"; tail -60 kiscsid.log; }' EXIT
-wait_for 10 test -S "$KISCSI_RUNDIR/kiscsid.sock"
 
 step "NOP-Out every 2 s, 2 s to answer; log in"
 adm -m discovery -t st -p 127.0.0.1

@@ -24,10 +24,8 @@ modprobe sd_mod
 modprobe crc32c_generic
 
 kiscsi_scratch
-"$KISCSI_BUILD/bin/kiscsid" -f -d 4 >kiscsid.log 2>&1 &
-daemon=$!
+kiscsid_start -d 4
 trap 'rc=$?; kill -9 $tgtd_pid 2>/dev/null || true; [ $rc -eq 0 ] || { echo "---- kiscsid.log (last 60 lines)"; tail -60 kiscsid.log; }' EXIT
-wait_for 10 test -S "$KISCSI_RUNDIR/kiscsid.sock"
 adm -m discovery -t st -p 127.0.0.1
 assert_rc 0
 adm -m node -T "$t" -p 127.0.0.1 -l

@@ -25,9 +25,7 @@ modprobe crc32c_generic
 
 kiscsi_scratch
 step "start kiscsid"
-"$KISCSI_BUILD/bin/kiscsid" -f >kiscsid.log 2>&1 &
-daemon=$!
-wait_for 10 test -S "$KISCSI_RUNDIR/kiscsid.sock"
+kiscsid_start
 
 adm -m discovery -t st -p 127.0.0.1
 assert_rc 0

@@ -20,9 +20,7 @@ modprobe crc32c_generic
 
 step "initiator: kiscsid"
 kiscsi_scratch
-"$KISCSI_BUILD/bin/kiscsid" -f >kiscsid.log 2>&1 &
-daemon=$!
-wait_for 10 test -S "$KISCSI_RUNDIR/kiscsid.sock"
+kiscsid_start
 
 step "discover"
 show -m discovery -t sendtargets -p 127.0.0.1

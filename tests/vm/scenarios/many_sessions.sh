@@ -19,9 +19,7 @@ modprobe sd_mod
 modprobe crc32c_generic
 
 kiscsi_scratch
-"$KISCSI_BUILD/bin/kiscsid" -f -d 1 >kiscsid.log 2>&1 &
-daemon=$!
-wait_for 10 test -S "$KISCSI_RUNDIR/kiscsid.sock"
+kiscsid_start -d 1
 adm -m discovery -t st -p 127.0.0.1
 assert_rc 0
 [ "$(echo "$RUN_OUT" | wc -l)" -eq $count ] || fail "discovery found $(echo "$RUN_OUT" | wc -l) targets"
