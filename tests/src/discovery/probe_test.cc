@@ -94,6 +94,20 @@ TEST(ProbeTest, NoCommonChapAlgorithmFailsAuthentication) {
   EXPECT_EQ(ExitCodeOf(probe.status()), ExitCode::kLoginAuthFailed);
 }
 
+// Without CHAP the login starts in the operational stage, one round trip for
+// the whole login; a target that wants CHAP refuses it as unauthenticated, and
+// the message says what to configure.
+TEST(ProbeTest, NoChapForATargetThatRequiresIt) {
+  auto target = StartTarget(ChapTarget({ChapAlgorithm::kMd5}));
+  absl::StatusOr<ProbeResult> probe =
+      Probe(target->portal(), NormalLogin(), kTimeout, kTimeout);
+  ASSERT_FALSE(probe.ok());
+  EXPECT_EQ(ExitCodeOf(probe.status()), ExitCode::kLoginAuthFailed);
+  EXPECT_THAT(probe.status().message(),
+              HasSubstr("target requires authentication (status 0x0201): set "
+                        "node.session.auth.authmethod = CHAP"));
+}
+
 TEST(ProbeTest, WrongChapSecret) {
   auto target = StartTarget(ChapTarget({ChapAlgorithm::kMd5}));
   LoginConfig config = ChapLogin({ChapAlgorithm::kMd5});

@@ -35,13 +35,12 @@ probe() { # TARGET
   adm -m node -T "$1" -p 127.0.0.1:3260 --probe
 }
 
-# LIO answers AuthMethod=None on a CHAP-only ACL by closing the connection without a Login
-# Response ("Proposer's value list "None" contains no valid values"), so this is a transport
-# error (4), not an authorization failure (24) as with tgtd.
-step "no credentials: LIO closes the connection"
+# Without CHAP the first request is already in the operational stage (no AuthMethod), which a
+# CHAP-only ACL refuses with status 0x0201: an authentication failure (24), as with tgtd.
+step "no credentials: LIO refuses the login as unauthenticated"
 probe "$t_chap"
-assert_rc 4
-assert_err_has "connection closed by target during login"
+assert_rc 24
+assert_err_has "target requires authentication (status 0x0201): set node.session.auth.authmethod = CHAP"
 
 for t in "$t_chap" "$t_mutual"; do
   set_node "$t" node.session.auth.authmethod CHAP
