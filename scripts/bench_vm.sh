@@ -5,14 +5,14 @@
 #               daemon memory),
 #   - recovery: bench/vm/recovery_bench.sh (target back -> first write completes; adoption of 32
 #               sessions by a restarted daemon: re-logins and the longest write pause).
-# It builds kiscsiadm, kiscsid and io_probe (cmake + ninja) in BUILD (default build-bench/),
+# It builds kiscsiadm, kiscsid, io_probe and login_timer (cmake + ninja) in BUILD (default build-bench/),
 # fetches Debian's open-iscsi and the libraries it needs into the VM cache without installing
 # them (bench/vm/fetch_open_iscsi.sh), and prints each benchmark's table and BENCH lines.
 #
 #   bash scripts/bench_vm.sh [--build DIR] [--timeout SECONDS] [--no-build]
 #                            [--only login|recovery] [BENCH ARGS...]
 #
-# BENCH ARGS go to the benchmark that knows them: --single N (5), --multi N (3), --warmup N (1),
+# BENCH ARGS go to the benchmark that knows them: --single N (5), --multi N (3), --warmup N (1), --phases N (3),
 # --poll SECONDS, --kiscsid-debug N to login_bench.sh; --outages N (5), --outage-ms MS (3000),
 # --settle-ms MS, --parts LIST, --kiscsi-conf K=V to recovery_bench.sh; --targets N (32) to both.
 # Environment: KISCSI_VM_CACHE, KISCSI_VM_QUIET=1 (no live console), KISCSI_VM_MEM, KISCSI_VM_SMP.
@@ -33,7 +33,7 @@ while (($#)); do
     --timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
     --no-build) do_build=0; shift ;;
     --only) only=${2:?--only needs login or recovery}; shift 2 ;;
-    --single|--multi|--warmup|--poll|--kiscsid-debug) login_args+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    --single|--multi|--warmup|--phases|--poll|--kiscsid-debug) login_args+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
     --outages|--outage-ms|--settle-ms|--parts|--kiscsi-conf) recovery_args+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
     --targets) login_args+=("$1" "${2:?}"); recovery_args+=("$1" "$2"); shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
@@ -45,15 +45,15 @@ if ((do_build)); then
   for tool in cmake ninja; do
     command -v "$tool" >/dev/null || die "$tool not found (run scripts/setup.sh)"
   done
-  echo "bench_vm: building kiscsiadm, kiscsid and io_probe in $build"
+  echo "bench_vm: building kiscsiadm, kiscsid, io_probe and login_timer in $build"
   # Always with the build type: a tree configured without one builds unoptimised binaries.
   cmake -S "$repo" -B "$build" -G Ninja -DKISCSI_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     >/dev/null || die "cmake configure failed"
 
-  cmake --build "$build" -j"${KISCSI_BUILD_JOBS:-2}" --target kiscsiadm kiscsid io_probe \
+  cmake --build "$build" -j"${KISCSI_BUILD_JOBS:-2}" --target kiscsiadm kiscsid io_probe login_timer \
     || die "build failed"
 fi
-for b in bin/kiscsiadm bin/kiscsid bench/vm/io_probe; do
+for b in bin/kiscsiadm bin/kiscsid bench/vm/io_probe bench/vm/login_timer; do
   [ -x "$build/$b" ] || die "$build/$b is not built"
 done
 

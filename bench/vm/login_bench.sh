@@ -12,17 +12,23 @@
 #   --multi N          timed `-m node -L all` runs per system (default 3)
 #   --targets N        targets for the -L all runs (default 32)
 #   --warmup N         untimed rounds per system before each part (default 1)
-#   --poll SECONDS     polling period for the block devices (default 0.005)
+#   --phases N         single logins per system polled for their stages (default 3)
+#   --poll SECONDS     polling period of the stage rounds and logouts (default 0.005)
 #   --kiscsid-debug N  kiscsid -d N (default 1, its default); its log is printed on failure
 #
 # Metrics (median of the timed rounds, rounds alternate between the systems):
 #   single: from starting `-m node -T T -p 127.0.0.1 -l` until the session's disk has its
-#           /dev/sdX node;
+#           /dev/sdX node, for the second login of the daemon started for the round (the first
+#           one, reported too, also pays for the daemon's first run through its login code,
+#           which emulation makes costly: every code path is translated on first use);
 #   multi:  from starting `-m node -L all` until all N disks have their /dev nodes;
 #   rss:    VmRSS of kiscsid and of iscsid with N sessions logged in.
-# Also recorded: when the login command returned, logout times, idle RSS, and for single logins
-# when each stage first showed in sysfs (kernel session, connection up, SCSI device, block
-# device), to tell the control plane's share of the time from the kernel's scan and sd probe.
+# Timed rounds run the command under BUILD/bench/vm/login_timer, which starts it and sleeps on
+# inotify (/dev) and a pidfd: nothing polls while a login runs. Also recorded: when the login
+# command returned, logout times, idle RSS, and in separate stage rounds (sysfs polled by this
+# script every --poll seconds, which costs the guest CPU) when each stage of a single login first
+# showed in sysfs (kernel session, connection up, SCSI device, block device), to tell the control
+# plane's share of the time from the kernel's scan and sd probe.
 # Prints a table between "==== BENCH TABLE" and "==== END BENCH TABLE" and machine-readable
 # "BENCH name=value" lines. Any failed step of either system fails the scenario with its output
 # and the daemon logs.
@@ -30,7 +36,7 @@
 . "$KISCSI_VM_GUEST/lib.sh"
 shopt -s nullglob
 
-oi_root="" single_runs=5 multi_runs=3 ntargets=32 warmup=1 poll=0.005 kdebug=1
+oi_root="" single_runs=5 multi_runs=3 ntargets=32 warmup=1 phase_runs=3 poll=0.005 kdebug=1
 while (($#)); do
   case $1 in
     --open-iscsi) oi_root=${2:?}; shift 2 ;;
@@ -38,18 +44,21 @@ while (($#)); do
     --multi) multi_runs=${2:?}; shift 2 ;;
     --targets) ntargets=${2:?}; shift 2 ;;
     --warmup) warmup=${2:?}; shift 2 ;;
+    --phases) phase_runs=${2:?}; shift 2 ;;
     --poll) poll=${2:?}; shift 2 ;;
     --kiscsid-debug) kdebug=${2:?}; shift 2 ;;
     *) fail "login_bench: unknown argument '$1'" ;;
   esac
 done
 [ -n "$oi_root" ] || fail "login_bench: --open-iscsi ROOT is required (see bench/vm/fetch_open_iscsi.sh)"
-for n in "$single_runs" "$multi_runs" "$ntargets" "$warmup"; do
+for n in "$single_runs" "$multi_runs" "$ntargets" "$warmup" "$phase_runs"; do
   [[ $n =~ ^[0-9]+$ ]] || fail "login_bench: '$n' is not a count"
 done
 ((single_runs >= 1 && multi_runs >= 1 && ntargets >= 1)) || fail "login_bench: counts must be >= 1"
 # shellcheck source=bench/vm/bench_lib.bash
 . "$(dirname "${BASH_SOURCE[0]}")/bench_lib.bash"
+TIMER=$KISCSI_BUILD/bench/vm/login_timer
+[ -x "$TIMER" ] || fail "login_bench: $TIMER is missing (build target login_timer)"
 
 # What the sockets look like when one login takes over 5 s (it should take well under 1 s):
 # TCP queues on the portal and the NETLINK_ISCSI (protocol 8) sockets with their drop counters.
@@ -89,6 +98,26 @@ phase_poll() {
     if ((${#f[@]})); then now; P_BLK=$NOW; fi
   fi
   return 0
+}
+
+# timed_run SYSTEM WANT_DISKS TIMEOUT_S CMD...: runs CMD under login_timer until it has exited
+# successfully and WANT_DISKS disks have /dev nodes. Sets T_DEV_MS (start to disks) and T_CMD_MS
+# (start to the command's exit). Fails loudly on an error or a timeout.
+timed_run() {
+  local sys=$1 want=$2 limit_ms=$(($3 * 1000)) line rc=0
+  shift 3
+  rm -f "$KISCSI_VM_TMP/login.out"
+  line=$(with_adm_lib "$TIMER" --disks "$want" --timeout-ms "$limit_ms" \
+    --log "$KISCSI_VM_TMP/login.out" -- "$@") || rc=$?
+  if ((rc != 0)) || [[ $line != *" rc=0" ]] || [[ $line == disk_ms=none* ]]; then
+    count_sessions; count_disks
+    echo "---- $sys: $* under login_timer: $line (exit $rc)" >&2
+    echo "---- its output:" >&2; cat "$KISCSI_VM_TMP/login.out" >&2
+    fail "$sys login failed ($SESSIONS sessions, $DISKS disks of $want)"
+  fi
+  [[ $line =~ ^disk_ms=([0-9.]+)\ cmd_ms=([0-9.]+)\ rc=0$ ]] ||
+    fail "login_timer printed '$line'"
+  T_DEV_MS=${BASH_REMATCH[1]} T_CMD_MS=${BASH_REMATCH[2]}
 }
 
 # timed_login SYSTEM WANT_DISKS TIMEOUT_S CMD...: runs CMD in the background and polls until it
@@ -182,44 +211,56 @@ discover_all 1
 
 # --- part 1: one login to a usable disk ------------------------------------------------------------
 
-single_round() { # SYSTEM LABEL
-  local sys=$1 label=$2
+# single_round SYSTEM LABEL [stages]: starts the daemon; two logins to a usable disk, each
+# followed by its logout, timed by login_timer (the second one is the round's sample; the first
+# one of the new daemon is kept apart); stops the daemon. With "stages": one login, timed by this
+# script's sysfs polling instead, which also stamps each stage (phase_poll) but takes CPU from the
+# login it watches.
+single_round() {
+  local sys=$1 label=$2 stages=${3:-} first_ms=""
   start_sys "$sys"
   adm_cmd "$sys"
-  timed_login "$sys" 1 120 "${ADM_CMD[@]}" -m node -T "$SINGLE" -p "$PORTAL" -l
+  if [ -n "$stages" ]; then
+    timed_login "$sys" 1 120 "${ADM_CMD[@]}" -m node -T "$SINGLE" -p "$PORTAL" -l
+  else
+    timed_run "$sys" 1 120 "${ADM_CMD[@]}" -m node -T "$SINGLE" -p "$PORTAL" -l
+    first_ms=$T_DEV_MS
+    timed_logout "$sys" "${ADM_CMD[@]}" -m node -T "$SINGLE" -p "$PORTAL" -u
+    timed_run "$sys" 1 120 "${ADM_CMD[@]}" -m node -T "$SINGLE" -p "$PORTAL" -l
+  fi
   count_sessions
   ((SESSIONS == 1)) || fail "$sys: $SESSIONS sessions after one login"
   local dev_ms=$T_DEV_MS cmd_ms=$T_CMD_MS
-  local sess_ms=$T_SESS_MS up_ms=$T_UP_MS sdev_ms=$T_SDEV_MS blk_ms=$T_BLK_MS
   adm_cmd "$sys"
   timed_logout "$sys" "${ADM_CMD[@]}" -m node -T "$SINGLE" -p "$PORTAL" -u
   stop_sys "$sys"
+  if [ -n "$stages" ]; then
+    echo "BENCH_SAMPLE part=stages system=$sys round=$label disk_ms=$dev_ms cmd_ms=$cmd_ms" \
+      "session_ms=$T_SESS_MS conn_up_ms=$T_UP_MS scsi_dev_ms=$T_SDEV_MS block_ms=$T_BLK_MS"
+    add_sample "polled_$sys" "$dev_ms"
+    add_sample "single_sess_$sys" "$T_SESS_MS"
+    add_sample "single_up_$sys" "$T_UP_MS"
+    add_sample "single_sdev_$sys" "$T_SDEV_MS"
+    add_sample "single_blk_$sys" "$T_BLK_MS"
+    add_sample "single_kernel_$sys" "$(awk -v a="$T_UP_MS" -v b="$dev_ms" 'BEGIN { printf "%.1f", b - a }')"
+    return
+  fi
   echo "BENCH_SAMPLE part=single system=$sys round=$label disk_ms=$dev_ms cmd_ms=$cmd_ms" \
-    "logout_ms=$T_OUT_MS session_ms=$sess_ms conn_up_ms=$up_ms scsi_dev_ms=$sdev_ms block_ms=$blk_ms"
+    "logout_ms=$T_OUT_MS first_disk_ms=$first_ms"
   if [ "$label" != warmup ]; then
     add_sample "single_$sys" "$dev_ms"
+    add_sample "first_$sys" "$first_ms"
     add_sample "single_cmd_$sys" "$cmd_ms"
     add_sample "single_logout_$sys" "$T_OUT_MS"
-    add_sample "single_sess_$sys" "$sess_ms"
-    add_sample "single_up_$sys" "$up_ms"
-    add_sample "single_sdev_$sys" "$sdev_ms"
-    add_sample "single_blk_$sys" "$blk_ms"
-    add_sample "single_kernel_$sys" "$(awk -v a="$up_ms" -v b="$dev_ms" 'BEGIN { printf "%.1f", b - a }')"
   fi
 }
 
-# The floor under any command-line login in this loop: starting /bin/true in the background and
-# seeing it exit, polled the same way as the logins.
-step "floor: spawning a command in the timing loop ($single_runs rounds)"
+# The floor under any command-line login: login_timer starting /bin/true and seeing it exit.
+step "floor: spawning a command under login_timer ($single_runs rounds)"
 for ((r = 0; r <= single_runs; r++)); do
-  now
-  t0=$NOW
-  /bin/true &
-  pid=$!
-  until proc_done "$pid"; do nap "$poll"; done
-  now
-  wait "$pid"
-  ((r == 0)) || add_sample spawn "$(ms_since "$t0" "$NOW")"
+  line=$("$TIMER" --disks 0 -- /bin/true)
+  [[ $line =~ cmd_ms=([0-9.]+)\ rc=0$ ]] || fail "login_timer /bin/true printed '$line'"
+  ((r == 0)) || add_sample spawn "${BASH_REMATCH[1]}"
 done
 
 step "part 1: single login to a usable disk ($warmup warm-up + $single_runs timed rounds per system, alternating)"
@@ -230,6 +271,11 @@ for ((r = 1; r <= single_runs; r++)); do
   # Alternate which system goes first, so neither always follows the other.
   if ((r % 2)); then order=(kiscsi open-iscsi); else order=(open-iscsi kiscsi); fi
   for sys in "${order[@]}"; do single_round "$sys" "$r"; done
+done
+step "part 1b: stages of a single login, polled ($phase_runs rounds per system, alternating)"
+for ((r = 1; r <= phase_runs; r++)); do
+  if ((r % 2)); then order=(open-iscsi kiscsi); else order=(kiscsi open-iscsi); fi
+  for sys in "${order[@]}"; do single_round "$sys" "$r" stages; done
 done
 
 # --- part 2: N sessions with -L all -----------------------------------------------------------
@@ -243,7 +289,7 @@ multi_round() { # SYSTEM LABEL
   pid=$(daemon_pid "$sys")
   idle_rss=$(rss_kib "$pid")
   adm_cmd "$sys"
-  timed_login "$sys" "$ntargets" 600 "${ADM_CMD[@]}" -m node -L all
+  timed_run "$sys" "$ntargets" 600 "${ADM_CMD[@]}" -m node -L all
   count_sessions
   ((SESSIONS == ntargets)) || fail "$sys: $SESSIONS sessions after -L all, expected $ntargets"
   local dev_ms=$T_DEV_MS cmd_ms=$T_CMD_MS
@@ -287,26 +333,31 @@ r_k=$(med rss_kiscsi) r_o=$(med rss_open-iscsi)
 ri_k=$(med rss_idle_kiscsi) ri_o=$(med rss_idle_open-iscsi)
 kver=$(uname -r)
 
-echo "==== BENCH TABLE (kernel $kver, $(nproc) vCPUs under qemu/TCG; medians; single: $single_runs rounds, -L all: $multi_runs rounds)"
+echo "==== BENCH TABLE (kernel $kver, $(nproc) vCPUs under qemu/TCG; medians; single: $single_runs rounds, stages: $phase_runs, -L all: $multi_runs)"
 {
   printf '%-44s %12s %12s %8s %8s %s\n' metric kiscsi open-iscsi ratio goal verdict
-  printf '%-44s %12s %12s %8s %8s %s\n' "single login -> /dev/sdX (ms)" "$s_k" "$s_o" "$s_r" "<=0.5" "$(verdict "$s_r" 0.5)"
+  printf '%-44s %12s %12s %8s %8s %s\n' "single login -> /dev/sdX, daemon up (ms)" "$s_k" "$s_o" "$s_r" "<=0.5" "$(verdict "$s_r" 0.5)"
   printf '%-44s %12s %12s %8s %8s %s\n' "-L all $ntargets sessions -> $ntargets disks (ms)" "$m_k" "$m_o" "$m_r" "<=0.33" "$(verdict "$m_r" 0.33)"
   printf '%-44s %12s %12s %8s\n' "daemon VmRSS with $ntargets sessions (KiB)" "$r_k" "$r_o" "$(ratio "$r_k" "$r_o")"
   printf '%-44s %12s %12s %8s\n' "(info) daemon VmRSS idle (KiB)" "$ri_k" "$ri_o" "$(ratio "$ri_k" "$ri_o")"
   for stage in "sess:kernel session created" "up:connection up (logged in)" \
     "sdev:scan added the SCSI device" "blk:sd attached the block device"; do
     a=$(med "single_${stage%%:*}_kiscsi") b=$(med "single_${stage%%:*}_open-iscsi")
-    printf '%-44s %12s %12s %8s\n' "(info) single: ${stage#*:} (ms)" "$a" "$b" "$(ratio "$a" "$b")"
+    printf '%-44s %12s %12s %8s\n' "(info) polled: ${stage#*:} (ms)" "$a" "$b" "$(ratio "$a" "$b")"
   done
   printf '%-44s %12s %12s\n' "(info) floor: spawning /bin/true (ms)" "$(med spawn)" "$(med spawn)"
-  printf '%-44s %12s %12s\n' "(info) single: kernel share, up -> /dev (ms)" "$(med single_kernel_kiscsi)" "$(med single_kernel_open-iscsi)"
+  printf '%-44s %12s %12s\n' "(info) polled: kernel share, up -> /dev (ms)" "$(med single_kernel_kiscsi)" "$(med single_kernel_open-iscsi)"
+  a=$(med first_kiscsi) b=$(med first_open-iscsi)
+  printf '%-44s %12s %12s %8s\n' "(info) single: first login of a new daemon" "$a" "$b" "$(ratio "$a" "$b")"
+  a=$(med polled_kiscsi) b=$(med polled_open-iscsi)
+  printf '%-44s %12s %12s %8s\n' "(info) polled: single login -> /dev/sdX" "$a" "$b" "$(ratio "$a" "$b")"
   printf '%-44s %12s %12s %8s\n' "(info) single: login command returned (ms)" "$sc_k" "$sc_o" "$(ratio "$sc_k" "$sc_o")"
   printf '%-44s %12s %12s %8s\n' "(info) -L all: command returned (ms)" "$mc_k" "$mc_o" "$(ratio "$mc_k" "$mc_o")"
   printf '%-44s %12s %12s %8s\n' "(info) single logout, sessions gone (ms)" "$so_k" "$so_o" "$(ratio "$so_k" "$so_o")"
   printf '%-44s %12s %12s %8s\n' "(info) -U all, sessions gone (ms)" "$mo_k" "$mo_o" "$(ratio "$mo_k" "$mo_o")"
 } | tee "$KISCSI_VM_TMP/table"
 echo "samples (ms): single kiscsi [${samples[single_kiscsi]}] open-iscsi [${samples[single_open-iscsi]}]"
+echo "samples (ms): first login kiscsi [${samples[first_kiscsi]}] open-iscsi [${samples[first_open-iscsi]}]"
 echo "samples (ms): -L all kiscsi [${samples[multi_kiscsi]}] open-iscsi [${samples[multi_open-iscsi]}]"
 echo "==== END BENCH TABLE"
 cat <<EOF
@@ -314,6 +365,8 @@ BENCH kernel=$kver
 BENCH single_login_ms_kiscsi=$s_k
 BENCH single_login_ms_open_iscsi=$s_o
 BENCH single_login_ratio=$s_r
+BENCH first_login_ms_kiscsi=$(med first_kiscsi)
+BENCH first_login_ms_open_iscsi=$(med first_open-iscsi)
 BENCH spawn_floor_ms=$(med spawn)
 BENCH login_all_targets=$ntargets
 BENCH login_all_ms_kiscsi=$m_k
