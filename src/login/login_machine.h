@@ -3,6 +3,8 @@
 //
 // LoginMachine turns a LoginConfig into Login Requests and consumes Login
 // Responses, walking the security (CHAP), operational and full-feature stages.
+// Without CHAP it starts in the operational stage, so that a plain login takes
+// one round trip.
 // It never touches a socket, so the same code logs in over a plain TCP socket
 // (discovery, --probe) and through the kernel (SEND_PDU/RECV_PDU) unchanged. A
 // driver loop looks like:
