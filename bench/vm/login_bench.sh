@@ -120,16 +120,17 @@ timed_run() {
   T_DEV_MS=${BASH_REMATCH[1]} T_CMD_MS=${BASH_REMATCH[2]}
 }
 
-# timed_login SYSTEM WANT_DISKS TIMEOUT_S CMD...: runs CMD in the background and polls until it
-# has exited successfully and WANT_DISKS disks have /dev nodes. Sets T_DEV_MS (start to disks)
-# and T_CMD_MS (start to the command's exit); for one disk also T_SESS_MS, T_UP_MS, T_SDEV_MS
-# and T_BLK_MS (start to each stage of phase_poll). Fails loudly on an error or a timeout.
-timed_login() {
-  local sys=$1 want=$2 limit_us=$(($3 * 1000000)) t0 t_dev="" t_cmd="" pid rc stalled=0
-  shift 3
+# polled_login SYSTEM TIMEOUT_S CMD...: runs one login CMD in the background and polls sysfs until
+# it has exited successfully and its disk has a /dev node. Sets T_DEV_MS (start to disk), T_CMD_MS
+# (start to the command's exit), T_SESS_MS, T_UP_MS, T_SDEV_MS and T_BLK_MS (start to each stage
+# of phase_poll). Fails loudly on an error or a timeout.
+polled_login() {
+  local sys=$1 limit_us=$(($2 * 1000000)) t0 t_dev="" t_cmd="" pid rc stalled=0
+  shift 2
   P_SESS="" P_UP="" P_SDEV="" P_BLK=""
   now
   t0=$NOW
+  # Not through with_adm_lib: a function in the background would add a subshell's fork.
   if [ -n "$ADM_LIB" ]; then
     LD_LIBRARY_PATH=$ADM_LIB "$@" >"$KISCSI_VM_TMP/login.out" 2>"$KISCSI_VM_TMP/login.err" &
   else
@@ -137,10 +138,10 @@ timed_login() {
   fi
   pid=$!
   while :; do
-    if ((want == 1)) && [ -z "$t_dev" ]; then phase_poll; fi
     if [ -z "$t_dev" ]; then
+      phase_poll
       count_disks
-      if ((DISKS >= want)); then now; t_dev=$NOW; fi
+      if ((DISKS >= 1)); then now; t_dev=$NOW; fi
     fi
     if [ -z "$t_cmd" ] && proc_done "$pid"; then
       now
@@ -152,32 +153,30 @@ timed_login() {
         echo "---- stdout:" >&2; cat "$KISCSI_VM_TMP/login.out" >&2
         echo "---- stderr:" >&2; cat "$KISCSI_VM_TMP/login.err" >&2
         count_sessions; count_disks
-        fail "$sys login failed (rc=$rc; $SESSIONS sessions, $DISKS disks of $want)"
+        fail "$sys login failed (rc=$rc; $SESSIONS sessions, $DISKS disks)"
       fi
     fi
     [ -n "$t_dev" ] && [ -n "$t_cmd" ] && break
     now
-    if ((!stalled && NOW - t0 > 5000000 && want == 1)); then
+    if ((!stalled && NOW - t0 > 5000000)); then
       stalled=1
       stall_dump "$sys" "$((NOW - t0))"
     fi
     if ((NOW - t0 > limit_us)); then
       count_sessions
-      echo "---- $sys: $* still running: ${t_cmd:+no }$DISKS of $want disks, $SESSIONS sessions" >&2
+      echo "---- $sys: $* still running: ${t_cmd:+no }$DISKS disks, $SESSIONS sessions" >&2
       echo "---- stdout:" >&2; cat "$KISCSI_VM_TMP/login.out" >&2
       echo "---- stderr:" >&2; cat "$KISCSI_VM_TMP/login.err" >&2
-      fail "$sys: no $want usable disks after $((limit_us / 1000000)) s"
+      fail "$sys: no usable disk after $((limit_us / 1000000)) s"
     fi
     nap "$poll"
   done
   T_DEV_MS=$(ms_since "$t0" "$t_dev")
   T_CMD_MS=$(ms_since "$t0" "$t_cmd")
-  if ((want == 1)); then
-    # A stage missed by the polling shows when the next one did.
-    : "${P_BLK:=$t_dev}"; : "${P_SDEV:=$P_BLK}"; : "${P_UP:=$P_SDEV}"; : "${P_SESS:=$P_UP}"
-    T_SESS_MS=$(ms_since "$t0" "$P_SESS") T_UP_MS=$(ms_since "$t0" "$P_UP")
-    T_SDEV_MS=$(ms_since "$t0" "$P_SDEV") T_BLK_MS=$(ms_since "$t0" "$P_BLK")
-  fi
+  # A stage missed by the polling shows when the next one did.
+  : "${P_BLK:=$t_dev}"; : "${P_SDEV:=$P_BLK}"; : "${P_UP:=$P_SDEV}"; : "${P_SESS:=$P_UP}"
+  T_SESS_MS=$(ms_since "$t0" "$P_SESS") T_UP_MS=$(ms_since "$t0" "$P_UP")
+  T_SDEV_MS=$(ms_since "$t0" "$P_SDEV") T_BLK_MS=$(ms_since "$t0" "$P_BLK")
 }
 
 # timed_logout SYSTEM CMD...: runs CMD, waits until no session is left. Sets T_OUT_MS.
@@ -221,7 +220,7 @@ single_round() {
   start_sys "$sys"
   adm_cmd "$sys"
   if [ -n "$stages" ]; then
-    timed_login "$sys" 1 120 "${ADM_CMD[@]}" -m node -T "$SINGLE" -p "$PORTAL" -l
+    polled_login "$sys" 120 "${ADM_CMD[@]}" -m node -T "$SINGLE" -p "$PORTAL" -l
   else
     timed_run "$sys" 1 120 "${ADM_CMD[@]}" -m node -T "$SINGLE" -p "$PORTAL" -l
     first_ms=$T_DEV_MS
