@@ -29,7 +29,8 @@ void BasicCommandHandler::Ping(ReplyCallback done) {
   done(std::move(reply));
 }
 
-void BasicCommandHandler::Login(const ipc::LoginRequest&, ReplyCallback done) {
+void BasicCommandHandler::Login(const ipc::LoginRequest&, ProgressCallback,
+                                ReplyCallback done) {
   NotWired(ipc::MessageType::kLogin, std::move(done));
 }
 
@@ -44,7 +45,7 @@ void BasicCommandHandler::LogoutAll(const ipc::LogoutAllRequest&,
 }
 
 void BasicCommandHandler::LoginAll(const ipc::LoginAllRequest&,
-                                   ReplyCallback done) {
+                                   ProgressCallback, ReplyCallback done) {
   NotWired(ipc::MessageType::kLoginAll, std::move(done));
 }
 

@@ -24,11 +24,12 @@ class BasicCommandHandler : public CommandHandler {
 
   // "kiscsid VERSION, pid N, protocol P" as an output line.
   void Ping(ReplyCallback done) override;
-  void Login(const ipc::LoginRequest& request, ReplyCallback done) override;
+  void Login(const ipc::LoginRequest& request, ProgressCallback progress,
+             ReplyCallback done) override;
   void Logout(const ipc::LogoutRequest& request, ReplyCallback done) override;
   void LogoutAll(const ipc::LogoutAllRequest& request,
                  ReplyCallback done) override;
-  void LoginAll(const ipc::LoginAllRequest& request,
+  void LoginAll(const ipc::LoginAllRequest& request, ProgressCallback progress,
                 ReplyCallback done) override;
   void ListSessions(const ipc::ListSessionsRequest& request,
                     ReplyCallback done) override;

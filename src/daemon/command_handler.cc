@@ -8,11 +8,12 @@ namespace {
 
 struct Dispatcher {
   CommandHandler& handler;
+  ProgressCallback& progress;
   ReplyCallback& done;
 
   void operator()(const ipc::PingRequest&) { handler.Ping(std::move(done)); }
   void operator()(const ipc::LoginRequest& r) {
-    handler.Login(r, std::move(done));
+    handler.Login(r, std::move(progress), std::move(done));
   }
   void operator()(const ipc::LogoutRequest& r) {
     handler.Logout(r, std::move(done));
@@ -21,7 +22,7 @@ struct Dispatcher {
     handler.LogoutAll(r, std::move(done));
   }
   void operator()(const ipc::LoginAllRequest& r) {
-    handler.LoginAll(r, std::move(done));
+    handler.LoginAll(r, std::move(progress), std::move(done));
   }
   void operator()(const ipc::ListSessionsRequest& r) {
     handler.ListSessions(r, std::move(done));
@@ -40,8 +41,8 @@ struct Dispatcher {
 }  // namespace
 
 void Dispatch(CommandHandler& handler, const ipc::Request& request,
-              ReplyCallback done) {
-  std::visit(Dispatcher{handler, done}, request);
+              ProgressCallback progress, ReplyCallback done) {
+  std::visit(Dispatcher{handler, progress, done}, request);
 }
 
 }  // namespace kiscsi::daemon

@@ -104,16 +104,18 @@ struct IpcServer::Client {
   EventLoop::TimerId idle_timer = 0;
 };
 
-// The `done` callback handed to the CommandHandler for one request. Destroyed
-// without having been called, it answers with an internal error.
+// The `progress` and `done` callbacks handed to the CommandHandler for one
+// request. Destroyed without having been answered, it answers with an
+// internal error.
 class IpcServer::PendingReply {
  public:
   PendingReply(std::weak_ptr<IpcServer*> server, uint64_t client_id,
-               uint32_t request_id, ipc::MessageType type)
+               uint32_t request_id, ipc::MessageType type, bool progress)
       : server_(std::move(server)),
         client_id_(client_id),
         request_id_(request_id),
-        type_(type) {}
+        type_(type),
+        progress_(progress) {}
   PendingReply(const PendingReply&) = delete;
   PendingReply& operator=(const PendingReply&) = delete;
   ~PendingReply() {
@@ -127,6 +129,21 @@ class IpcServer::PendingReply {
         ExitCode::kInternal)));
   }
 
+  // Lines for the user while the request runs: a Progress message now if
+  // the client asked for one, else the head of the reply.
+  void Progress(std::vector<std::string> lines) {
+    if (answered_ || lines.empty()) return;
+    if (!progress_) {
+      held_lines_.insert(held_lines_.end(),
+                         std::make_move_iterator(lines.begin()),
+                         std::make_move_iterator(lines.end()));
+      return;
+    }
+    if (std::shared_ptr<IpcServer*> server = server_.lock()) {
+      (*server)->SendProgress(client_id_, request_id_, lines);
+    }
+  }
+
   void Send(ipc::Reply reply) {
     if (answered_) {
       KISCSI_LOG(kError) << ipc::MessageTypeName(type_)
@@ -134,6 +151,9 @@ class IpcServer::PendingReply {
       return;
     }
     answered_ = true;
+    reply.out_lines.insert(reply.out_lines.begin(),
+                           std::make_move_iterator(held_lines_.begin()),
+                           std::make_move_iterator(held_lines_.end()));
     if (std::shared_ptr<IpcServer*> server = server_.lock()) {
       (*server)->Finish(client_id_, request_id_, reply);
     }
@@ -144,6 +164,8 @@ class IpcServer::PendingReply {
   uint64_t client_id_;
   uint32_t request_id_;
   ipc::MessageType type_;
+  bool progress_;                        // the client wants Progress messages
+  std::vector<std::string> held_lines_;  // progress for the reply's head
   bool answered_ = false;
 };
 
@@ -345,11 +367,14 @@ void IpcServer::HandleMessage(uint64_t id, const ipc::Message& message) {
     loop_.CancelTimer(client.idle_timer);
     client.idle_timer = 0;
   }
-  auto pending = std::make_unique<PendingReply>(self_, id, request_id, type);
-  Dispatch(handler_, *request,
-           [pending = std::move(pending)](ipc::Reply reply) {
-             pending->Send(std::move(reply));
-           });
+  auto pending = std::make_shared<PendingReply>(self_, id, request_id, type,
+                                                ipc::WantsProgress(*request));
+  Dispatch(
+      handler_, *request,
+      [pending](std::vector<std::string> lines) {
+        pending->Progress(std::move(lines));
+      },
+      [pending](ipc::Reply reply) { pending->Send(std::move(reply)); });
 }
 
 void IpcServer::Finish(uint64_t id, uint32_t request_id,
@@ -364,6 +389,21 @@ void IpcServer::Finish(uint64_t id, uint32_t request_id,
   Answer(id, request_id, reply);
   client = Find(id);
   if (client != nullptr && client->in_flight == 0) ArmIdleTimer(*client);
+}
+
+void IpcServer::SendProgress(uint64_t id, uint32_t request_id,
+                             const std::vector<std::string>& lines) {
+  Client* client = Find(id);
+  if (client == nullptr) return;
+  absl::StatusOr<std::vector<uint8_t>> bytes =
+      ipc::EncodeProgress(request_id, lines);
+  if (!bytes.ok()) {
+    KISCSI_LOG(kError) << "progress of request " << request_id << ": "
+                       << bytes.status().message();
+    return;
+  }
+  client->out.insert(client->out.end(), bytes->begin(), bytes->end());
+  Flush(id);
 }
 
 void IpcServer::Answer(uint64_t id, uint32_t request_id,

@@ -78,6 +78,8 @@ class IpcServer {
   void HandleMessage(uint64_t id, const ipc::Message& message);
   // The handler's reply to request `request_id` of client `id`.
   void Finish(uint64_t id, uint32_t request_id, const ipc::Reply& reply);
+  void SendProgress(uint64_t id, uint32_t request_id,
+                    const std::vector<std::string>& lines);
   void Answer(uint64_t id, uint32_t request_id, const ipc::Reply& reply);
   void Flush(uint64_t id);
   void UpdateInterest(Client& client);

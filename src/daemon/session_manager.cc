@@ -462,36 +462,21 @@ void SessionManager::StartSession(const conf::NodeKey& key,
 }
 
 void SessionManager::Login(const ipc::LoginRequest& request,
-                           ReplyCallback done) {
-  conf::NodeKey key{request.target, request.address, request.port,
-                    conf::kTpgtUnknown,
-                    request.iface.empty() ? "default" : request.iface};
-  // The request names the portal; the record on disk names the tpgt.
-  conf::NodeDb db(sysconf_dir_);
+                           ProgressCallback progress, ReplyCallback done) {
   conf::NodeFilter filter;
-  filter.target_name = key.target_name;
-  filter.address = key.address;
-  filter.port = key.port;
-  filter.iface = key.iface;
+  filter.target_name = request.target;
+  filter.address = request.address;
+  filter.port = request.port;
+  filter.tpgt = request.tpgt;
+  filter.iface = request.iface;
+  conf::NodeDb db(sysconf_dir_);
   auto keys = db.FindNodes(filter);
   if (!keys.ok()) return done(ipc::ReplyFromStatus(keys.status()));
-  if (keys->empty()) {
-    return done(ipc::ReplyFromStatus(WithExitCode(
-        absl::NotFoundError("No records found"), ExitCode::kNoObjectsFound)));
-  }
-  // The reply says how each session went; the CLI has printed the
-  // "Logging in to" lines.
-  auto batch = std::make_shared<Batch>();
-  batch->done = std::move(done);
-  const int started = StartLogins(keys->front(), [batch](LoginOutcome outcome) {
-    batch->AddLogin(outcome.key, outcome.status);
-    batch->FinishOne("Could not log into all portals");
-  });
-  batch->pending = std::max(started, 1);
+  LoginNodes(*keys, std::move(progress), std::move(done));
 }
 
 void SessionManager::LoginAll(const ipc::LoginAllRequest& request,
-                              ReplyCallback done) {
+                              ProgressCallback progress, ReplyCallback done) {
   conf::NodeDb db(sysconf_dir_);
   auto keys = db.ListNodes();
   if (!keys.ok()) return done(ipc::ReplyFromStatus(keys.status()));
@@ -503,7 +488,12 @@ void SessionManager::LoginAll(const ipc::LoginAllRequest& request,
       selected.push_back(key);
     }
   }
-  if (selected.empty()) {
+  LoginNodes(selected, std::move(progress), std::move(done));
+}
+
+void SessionManager::LoginNodes(const std::vector<conf::NodeKey>& keys,
+                                ProgressCallback progress, ReplyCallback done) {
+  if (keys.empty()) {
     return done(ipc::ReplyFromStatus(WithExitCode(
         absl::NotFoundError("No records found"), ExitCode::kNoObjectsFound)));
   }
@@ -511,16 +501,18 @@ void SessionManager::LoginAll(const ipc::LoginAllRequest& request,
   batch->done = std::move(done);
   // Every outcome comes from the loop, after this: the count and the
   // "Logging in to" lines (one a session) are complete before the first.
-  for (const conf::NodeKey& key : selected) {
+  std::vector<std::string> lines;
+  for (const conf::NodeKey& key : keys) {
     const int started = StartLogins(key, [batch](LoginOutcome outcome) {
       batch->AddLogin(outcome.key, outcome.status);
       batch->FinishOne("Could not log into all portals");
     });
     batch->pending += std::max(started, 1);
     for (int i = 0; i < started; ++i) {
-      batch->reply.out_lines.push_back("Logging in to " + NodeTag(key));
+      lines.push_back("Logging in to " + NodeTag(key));
     }
   }
+  progress(std::move(lines));
 }
 
 void SessionManager::StartLogout(uint32_t sid,

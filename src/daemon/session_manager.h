@@ -58,9 +58,10 @@ class SessionManager : public BasicCommandHandler {
                  std::string conf_path, conf::IscsidConf conf);
   ~SessionManager() override;
 
-  void Login(const ipc::LoginRequest& request, ReplyCallback done) override;
+  void Login(const ipc::LoginRequest& request, ProgressCallback progress,
+             ReplyCallback done) override;
   void Logout(const ipc::LogoutRequest& request, ReplyCallback done) override;
-  void LoginAll(const ipc::LoginAllRequest& request,
+  void LoginAll(const ipc::LoginAllRequest& request, ProgressCallback progress,
                 ReplyCallback done) override;
   void LogoutAll(const ipc::LogoutAllRequest& request,
                  ReplyCallback done) override;
@@ -94,6 +95,11 @@ class SessionManager : public BasicCommandHandler {
   // loop once per session started, or once with the reason when none was.
   // Returns the number started.
   int StartLogins(const conf::NodeKey& key, LoginDone done);
+  // Login and LoginAll once the nodes are chosen: starts every session they
+  // lack, shows a "Logging in to" line for each through `progress`, answers
+  // `done` with every outcome.
+  void LoginNodes(const std::vector<conf::NodeKey>& keys,
+                  ProgressCallback progress, ReplyCallback done);
   void StartSession(const conf::NodeKey& key, const SessionSpec& spec,
                     const RecoveryPolicy& policy, LoginDone done);
   // How many sessions the node lacks; ExitCode kSessionExists for none.

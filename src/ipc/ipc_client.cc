@@ -127,13 +127,15 @@ absl::Status IpcClient::CommError(absl::string_view what) const {
 }
 
 absl::StatusOr<Reply> IpcClient::Call(const Request& request,
-                                      absl::Duration timeout) {
+                                      absl::Duration timeout,
+                                      const ProgressFn& on_progress) {
   if (!fd_.valid()) return CommError("connection closed after an error");
   const absl::Time deadline = MonotonicNow() + timeout;
   const uint32_t request_id = next_request_id_++;
   ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
                    EncodeRequest(request_id, request));
-  absl::StatusOr<Reply> reply = Exchange(request_id, bytes, deadline);
+  absl::StatusOr<Reply> reply =
+      Exchange(request_id, bytes, deadline, on_progress);
   if (!reply.ok()) {
     fd_.Reset();
     // Exchange() marks a passed deadline with kDeadlineExceeded.
@@ -146,7 +148,8 @@ absl::StatusOr<Reply> IpcClient::Call(const Request& request,
 
 absl::StatusOr<Reply> IpcClient::Exchange(uint32_t request_id,
                                           const std::vector<uint8_t>& bytes,
-                                          absl::Time deadline) {
+                                          absl::Time deadline,
+                                          const ProgressFn& on_progress) {
   size_t sent = 0;
   while (sent < bytes.size()) {
     const ssize_t n = ::send(fd_.get(), bytes.data() + sent,
@@ -172,13 +175,22 @@ absl::StatusOr<Reply> IpcClient::Exchange(uint32_t request_id,
       if (header.version != kProtocolVersion) {
         return VersionMismatchError(header.version, /*peer_is_daemon=*/true);
       }
-      if (header.type != MessageType::kReply) {
+      const bool progress = header.type == MessageType::kProgress;
+      if (header.type != MessageType::kReply && !progress) {
         return CommError(absl::StrCat("unexpected message type ",
                                       static_cast<int>(header.type)));
       }
-      if (header.request_id != request_id && header.request_id != 0) {
+      if (header.request_id != request_id &&
+          (header.request_id != 0 || progress)) {
         return CommError(absl::StrCat("reply to request ", header.request_id,
                                       ", expected ", request_id));
+      }
+      if (progress) {
+        absl::StatusOr<std::vector<std::string>> lines =
+            DecodeProgress(message->payload);
+        if (!lines.ok()) return CommError(lines.status().message());
+        if (on_progress) on_progress(*lines);
+        continue;
       }
       absl::StatusOr<Reply> reply = DecodeReply(message->payload);
       if (!reply.ok()) return CommError(reply.status().message());
@@ -202,13 +214,14 @@ absl::StatusOr<Reply> IpcClient::Exchange(uint32_t request_id,
   }
 }
 
-absl::StatusOr<Reply> CallDaemon(const Request& request,
-                                 absl::Duration timeout) {
+absl::StatusOr<Reply> CallDaemon(const Request& request, absl::Duration timeout,
+                                 const ProgressFn& on_progress) {
   const absl::Time deadline = MonotonicNow() + timeout;
   ASSIGN_OR_RETURN(IpcClient client,
                    IpcClient::Connect(DaemonSocketPath(), timeout));
   return client.Call(request,
-                     std::max(deadline - MonotonicNow(), absl::ZeroDuration()));
+                     std::max(deadline - MonotonicNow(), absl::ZeroDuration()),
+                     on_progress);
 }
 
 }  // namespace kiscsi::ipc

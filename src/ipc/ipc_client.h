@@ -15,6 +15,7 @@
 #define KISCSI_SRC_IPC_IPC_CLIENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,9 @@
 
 namespace kiscsi::ipc {
 
+// Receives the lines of Progress messages, as they arrive.
+using ProgressFn = std::function<void(const std::vector<std::string>& lines)>;
+
 class IpcClient {
  public:
   // Connects to the daemon listening on `socket_path`, waiting at most
@@ -33,9 +37,11 @@ class IpcClient {
   static absl::StatusOr<IpcClient> Connect(const std::string& socket_path,
                                            absl::Duration timeout);
 
-  // Sends `request` and waits at most `timeout` for its reply. After a failed
+  // Sends `request` and waits at most `timeout` for its reply, handing the
+  // lines of any Progress message to `on_progress` meanwhile. After a failed
   // call the connection is closed and every later call fails.
-  absl::StatusOr<Reply> Call(const Request& request, absl::Duration timeout);
+  absl::StatusOr<Reply> Call(const Request& request, absl::Duration timeout,
+                             const ProgressFn& on_progress = nullptr);
 
  private:
   IpcClient(UniqueFd fd, std::string socket_path)
@@ -43,7 +49,8 @@ class IpcClient {
 
   absl::StatusOr<Reply> Exchange(uint32_t request_id,
                                  const std::vector<uint8_t>& bytes,
-                                 absl::Time deadline);
+                                 absl::Time deadline,
+                                 const ProgressFn& on_progress);
   absl::Status CommError(absl::string_view what) const;
 
   UniqueFd fd_;
@@ -53,8 +60,8 @@ class IpcClient {
 };
 
 // Connects to DaemonSocketPath() and makes one call; `timeout` bounds both.
-absl::StatusOr<Reply> CallDaemon(const Request& request,
-                                 absl::Duration timeout);
+absl::StatusOr<Reply> CallDaemon(const Request& request, absl::Duration timeout,
+                                 const ProgressFn& on_progress = nullptr);
 
 }  // namespace kiscsi::ipc
 

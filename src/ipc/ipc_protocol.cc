@@ -193,6 +193,12 @@ class Fields {
     return ToText(tag, it->second.front());
   }
 
+  absl::StatusOr<std::optional<std::string>> OptionalText(FieldTag tag) const {
+    auto it = values_.find(static_cast<uint16_t>(tag));
+    if (it == values_.end()) return std::nullopt;
+    return ToText(tag, it->second.front());
+  }
+
   // Every value of a repeatable field, in order.
   std::vector<absl::Span<const uint8_t>> All(FieldTag tag) const {
     auto it = values_.find(static_cast<uint16_t>(tag));
@@ -300,11 +306,20 @@ void PutOptionalSid(MessageWriter& writer, const std::optional<uint32_t>& sid) {
 }
 
 void PutFields(MessageWriter&, const PingRequest&) {}
+void PutProgress(MessageWriter& writer, bool progress) {
+  if (progress) writer.U32(FieldTag::kProgress, 1);
+}
 void PutFields(MessageWriter& writer, const LoginRequest& request) {
-  writer.Text(FieldTag::kTarget, request.target);
-  writer.Text(FieldTag::kAddress, request.address);
-  writer.U32(FieldTag::kPort, request.port);
-  writer.Text(FieldTag::kIface, request.iface);
+  if (request.target.has_value()) {
+    writer.Text(FieldTag::kTarget, *request.target);
+  }
+  if (request.address.has_value()) {
+    writer.Text(FieldTag::kAddress, *request.address);
+  }
+  if (request.port.has_value()) writer.U32(FieldTag::kPort, *request.port);
+  if (request.tpgt.has_value()) writer.U32(FieldTag::kTpgt, *request.tpgt);
+  if (request.iface.has_value()) writer.Text(FieldTag::kIface, *request.iface);
+  PutProgress(writer, request.progress);
 }
 void PutFields(MessageWriter& writer, const LogoutRequest& request) {
   writer.U32(FieldTag::kSid, request.sid);
@@ -314,6 +329,7 @@ void PutFields(MessageWriter& writer, const LogoutAllRequest& request) {
 }
 void PutFields(MessageWriter& writer, const LoginAllRequest& request) {
   writer.U32(FieldTag::kFilter, static_cast<uint32_t>(request.filter));
+  PutProgress(writer, request.progress);
 }
 void PutFields(MessageWriter& writer, const ListSessionsRequest& request) {
   PutOptionalSid(writer, request.sid);
@@ -327,14 +343,32 @@ void PutFields(MessageWriter& writer, const StatsRequest& request) {
 }
 void PutFields(MessageWriter&, const ReloadRequest&) {}
 
+absl::StatusOr<std::optional<uint16_t>> OptionalU16(const Fields& fields,
+                                                    FieldTag tag,
+                                                    absl::string_view what) {
+  ASSIGN_OR_RETURN(std::optional<uint32_t> value, fields.OptionalU32(tag));
+  if (!value.has_value()) return std::nullopt;
+  if (*value > 65535) return Malformed(absl::StrCat(what, " ", *value));
+  return static_cast<uint16_t>(*value);
+}
+
+absl::StatusOr<bool> ProgressField(const Fields& fields) {
+  ASSIGN_OR_RETURN(std::optional<uint32_t> value,
+                   fields.OptionalU32(FieldTag::kProgress));
+  if (value.has_value() && *value > 1) {
+    return Malformed(absl::StrCat("progress ", *value));
+  }
+  return value.value_or(0) == 1;
+}
+
 absl::StatusOr<Request> GetLogin(const Fields& fields) {
   LoginRequest request;
-  ASSIGN_OR_RETURN(request.target, fields.Text(FieldTag::kTarget));
-  ASSIGN_OR_RETURN(request.address, fields.Text(FieldTag::kAddress));
-  ASSIGN_OR_RETURN(uint32_t port, fields.U32(FieldTag::kPort));
-  if (port > 65535) return Malformed(absl::StrCat("port ", port));
-  request.port = static_cast<uint16_t>(port);
-  ASSIGN_OR_RETURN(request.iface, fields.Text(FieldTag::kIface));
+  ASSIGN_OR_RETURN(request.target, fields.OptionalText(FieldTag::kTarget));
+  ASSIGN_OR_RETURN(request.address, fields.OptionalText(FieldTag::kAddress));
+  ASSIGN_OR_RETURN(request.port, OptionalU16(fields, FieldTag::kPort, "port"));
+  ASSIGN_OR_RETURN(request.tpgt, OptionalU16(fields, FieldTag::kTpgt, "tpgt"));
+  ASSIGN_OR_RETURN(request.iface, fields.OptionalText(FieldTag::kIface));
+  ASSIGN_OR_RETURN(request.progress, ProgressField(fields));
   return request;
 }
 
@@ -394,6 +428,8 @@ absl::string_view MessageTypeName(MessageType type) {
       return "Reload";
     case MessageType::kReply:
       return "Reply";
+    case MessageType::kProgress:
+      return "Progress";
   }
   return "unknown";
 }
@@ -452,6 +488,31 @@ absl::StatusOr<std::vector<uint8_t>> EncodeReply(uint32_t request_id,
   return std::move(writer).Finish();
 }
 
+absl::StatusOr<std::vector<uint8_t>> EncodeProgress(
+    uint32_t request_id, const std::vector<std::string>& out_lines) {
+  MessageWriter writer(MessageType::kProgress, request_id);
+  for (const std::string& line : out_lines) {
+    writer.Text(FieldTag::kOutLine, line);
+  }
+  return std::move(writer).Finish();
+}
+
+absl::StatusOr<std::vector<std::string>> DecodeProgress(
+    absl::Span<const uint8_t> payload) {
+  ASSIGN_OR_RETURN(Fields fields, Fields::Parse(payload));
+  return fields.Texts(FieldTag::kOutLine);
+}
+
+bool WantsProgress(const Request& request) {
+  if (const auto* login = std::get_if<LoginRequest>(&request)) {
+    return login->progress;
+  }
+  if (const auto* all = std::get_if<LoginAllRequest>(&request)) {
+    return all->progress;
+  }
+  return false;
+}
+
 absl::Status VersionMismatchError(uint16_t peer_version, bool peer_is_daemon) {
   const uint16_t cli = peer_is_daemon ? kProtocolVersion : peer_version;
   const uint16_t daemon = peer_is_daemon ? peer_version : kProtocolVersion;
@@ -485,7 +546,8 @@ absl::StatusOr<Request> DecodeRequest(const Header& header,
     }
     case MessageType::kLoginAll: {
       ASSIGN_OR_RETURN(StartupFilter filter, FilterField(fields));
-      return LoginAllRequest{filter};
+      ASSIGN_OR_RETURN(bool progress, ProgressField(fields));
+      return LoginAllRequest{filter, progress};
     }
     case MessageType::kListSessions: {
       ListSessionsRequest request;
@@ -506,6 +568,7 @@ absl::StatusOr<Request> DecodeRequest(const Header& header,
     case MessageType::kReload:
       return ReloadRequest{};
     case MessageType::kReply:
+    case MessageType::kProgress:
       break;
   }
   return WithExitCode(

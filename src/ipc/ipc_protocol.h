@@ -37,6 +37,11 @@
 //
 // and nothing after the last counter.
 //
+// A Login or LoginAll request with the progress field set may get Progress
+// messages (type kProgress, the request's id, out_line fields) before its
+// reply: lines for the user to see while the request runs ("Logging in to
+// ..."). Without the field, the same lines open the reply's out_lines.
+//
 // Requests on one connection may be pipelined; they are answered in completion
 // order, matched by request id. Clients never use request id 0: a reply with
 // id 0 answers a message the daemon could not read (a bad header), after which
@@ -78,6 +83,7 @@ enum class MessageType : uint16_t {
   kStats = 8,
   kReload = 9,
   kReply = 128,
+  kProgress = 129,
 };
 
 enum class FieldTag : uint16_t {
@@ -88,6 +94,8 @@ enum class FieldTag : uint16_t {
   kSid = 5,            // u32
   kFilter = 6,         // u32 (StartupFilter)
   kPrintLevel = 7,     // u32
+  kTpgt = 8,           // u32, at most 65535
+  kProgress = 9,       // u32, 1: send Progress messages
   kStatusCode = 16,    // u32 (absl::StatusCode)
   kExitCode = 17,      // u32 (ExitCode)
   kMessage = 18,       // text
@@ -113,13 +121,16 @@ struct PingRequest {
   static constexpr MessageType kType = MessageType::kPing;
   bool operator==(const PingRequest&) const = default;
 };
-// Log in to the node record target/address,port/iface (the daemon reads it).
+// Log in to the node records that match every field given (iscsiadm's -T, -p
+// and -I); none given: every node record. The daemon reads the records.
 struct LoginRequest {
   static constexpr MessageType kType = MessageType::kLogin;
-  std::string target;
-  std::string address;
-  uint16_t port = 0;
-  std::string iface;
+  std::optional<std::string> target;
+  std::optional<std::string> address;
+  std::optional<uint16_t> port;
+  std::optional<uint16_t> tpgt;
+  std::optional<std::string> iface;
+  bool progress = false;  // send the "Logging in to" lines as Progress
   bool operator==(const LoginRequest&) const = default;
 };
 struct LogoutRequest {
@@ -135,6 +146,7 @@ struct LogoutAllRequest {
 struct LoginAllRequest {
   static constexpr MessageType kType = MessageType::kLoginAll;
   StartupFilter filter = StartupFilter::kAll;
+  bool progress = false;  // send the "Logging in to" lines as Progress
   bool operator==(const LoginAllRequest&) const = default;
 };
 // iscsiadm -m session [-r SID] [-P LEVEL].
@@ -221,6 +233,8 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRequest(uint32_t request_id,
                                                    const Request& request);
 absl::StatusOr<std::vector<uint8_t>> EncodeReply(uint32_t request_id,
                                                  const Reply& reply);
+absl::StatusOr<std::vector<uint8_t>> EncodeProgress(
+    uint32_t request_id, const std::vector<std::string>& out_lines);
 
 // Payload decoders for a header that DecodeHeader accepted. DecodeRequest
 // fails on a version other than kProtocolVersion with the message
@@ -230,6 +244,11 @@ absl::StatusOr<std::vector<uint8_t>> EncodeReply(uint32_t request_id,
 absl::StatusOr<Request> DecodeRequest(const Header& header,
                                       absl::Span<const uint8_t> payload);
 absl::StatusOr<Reply> DecodeReply(absl::Span<const uint8_t> payload);
+// A Progress message's lines.
+absl::StatusOr<std::vector<std::string>> DecodeProgress(
+    absl::Span<const uint8_t> payload);
+// Whether `request` asks for Progress messages.
+bool WantsProgress(const Request& request);
 
 // The error for a peer speaking `peer_version`, phrased from the side that
 // speaks kProtocolVersion; `peer_is_daemon` says which side the peer is.

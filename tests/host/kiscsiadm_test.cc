@@ -54,7 +54,9 @@ class KiscsiadmTest : public ::testing::Test {
 
   ProcessResult Adm(std::vector<std::string> args) {
     args.insert(args.begin(), KISCSIADM_PATH);
-    return RunProcess(args, {"KISCSI_SYSCONFDIR=" + etc_});
+    // A run dir of its own: no daemon listens there.
+    return RunProcess(
+        args, {"KISCSI_SYSCONFDIR=" + etc_, "KISCSI_RUNDIR=" + work_ + "/run"});
   }
 
   std::string Portal() const { return tgtd_->portal(); }
@@ -286,6 +288,27 @@ TEST_F(KiscsiadmTest, NoRecordsExits21) {
   ProcessResult t =
       Adm({"-m", "node", "-T", "iqn.2026-11.test:none", "-p", "127.0.0.1"});
   EXPECT_EQ(t.exit_code, 21);
+}
+
+TEST_F(KiscsiadmTest, LoginWithoutDaemonSaysSoPerNode) {
+  // No record: the records' own answer comes first, as with iscsiadm.
+  ProcessResult none = Adm(
+      {"-m", "node", "-T", "iqn.2026-11.test:none", "-p", "127.0.0.1", "-l"});
+  EXPECT_EQ(none.exit_code, 21);
+  EXPECT_EQ(none.err, "kiscsiadm: No records found\n");
+  tgtd_->AddTarget(1, "iqn.2026-11.test:nod");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  ProcessResult r = Adm({"-m", "node", "-T", "iqn.2026-11.test:nod", "-l"});
+  EXPECT_EQ(r.exit_code, 20) << r.err;
+  const std::string tag =
+      "[iface: default, target: iqn.2026-11.test:nod, "
+      "portal: 127.0.0.1," +
+      Port() + "]";
+  EXPECT_EQ(r.out, "Logging in to " + tag + "\n");
+  EXPECT_THAT(r.err, HasSubstr("kiscsiadm: Could not login to " + tag + ".\n"));
+  EXPECT_THAT(r.err, HasSubstr("could not connect to kiscsid"));
+  EXPECT_THAT(r.err, ::testing::EndsWith(
+                         "kiscsiadm: Could not log into all portals\n"));
 }
 
 TEST_F(KiscsiadmTest, UpdateWithMisspelledKeySuggestsTheRightOne) {

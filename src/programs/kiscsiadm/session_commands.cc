@@ -38,6 +38,67 @@ absl::Status PrintReply(const ipc::Reply& reply, CommandContext& context) {
   return ipc::ReplyStatus(reply);
 }
 
+// Prints the daemon's progress lines as they come.
+ipc::ProgressFn PrintProgress(CommandContext& context) {
+  return [&context](const std::vector<std::string>& lines) {
+    for (const std::string& line : lines) context.out << line << "\n";
+    context.out.flush();
+  };
+}
+
+// The daemon could not be asked (not running, or the call broke before it
+// said anything): the records' own "No records found", else iscsiadm's lines
+// for logins that could not be made.
+absl::Status LoginCallFailed(const conf::NodeFilter& filter,
+                             const absl::Status& failure,
+                             CommandContext& context) {
+  conf::NodeDb db(context.sysconf_dir);
+  ASSIGN_OR_RETURN(std::vector<conf::NodeKey> keys, db.FindNodes(filter));
+  if (keys.empty()) {
+    return WithExitCode(absl::NotFoundError("No records found"),
+                        ExitCode::kNoObjectsFound);
+  }
+  for (const conf::NodeKey& key : keys) {
+    context.out << "Logging in to " << NodeTag(key) << "\n";
+    context.err << "kiscsiadm: Could not login to " << NodeTag(key) << ".\n"
+                << "kiscsiadm: " << failure.message() << "\n";
+  }
+  return WithExitCode(
+      absl::Status(failure.code(), "Could not log into all portals"),
+      ExitCodeOf(failure));
+}
+
+// Asks the daemon to log in to the node records that `filter` selects. The
+// daemon chooses the nodes and the sessions they lack; its "Logging in to"
+// lines are printed as soon as it sends them, before the logins end.
+absl::Status LoginMatching(const conf::NodeFilter& filter,
+                           CommandContext& context) {
+  ipc::LoginRequest request;
+  request.target = filter.target_name;
+  request.address = filter.address;
+  if (filter.port.has_value()) {
+    request.port = static_cast<uint16_t>(*filter.port);
+  }
+  if (filter.tpgt.has_value()) {
+    request.tpgt = static_cast<uint16_t>(*filter.tpgt);
+  }
+  request.iface = filter.iface;
+  request.progress = true;
+  bool announced = false;
+  const ipc::ProgressFn print = PrintProgress(context);
+  absl::StatusOr<ipc::Reply> reply = ipc::CallDaemon(
+      request, kLoginCallTimeout, [&](const std::vector<std::string>& lines) {
+        print(lines);
+        announced = true;
+      });
+  if (reply.ok()) return PrintReply(*reply, context);
+  if (!announced) return LoginCallFailed(filter, reply.status(), context);
+  context.err << "kiscsiadm: " << reply.status().message() << "\n";
+  return WithExitCode(
+      absl::Status(reply.status().code(), "Could not log into all portals"),
+      ExitCodeOf(reply.status()));
+}
+
 absl::StatusOr<std::vector<SysfsSession>> SelectSessions(
     const Options& options, CommandContext& context) {
   ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
@@ -128,50 +189,20 @@ absl::Status RunSession(const Options& options, CommandContext& context) {
 
 absl::Status LoginNodes(const Options& options, CommandContext& context) {
   ASSIGN_OR_RETURN(conf::NodeFilter filter, FilterFromOptions(options));
-  conf::NodeDb db(context.sysconf_dir);
-  ASSIGN_OR_RETURN(std::vector<conf::NodeKey> keys, db.FindNodes(filter));
-  if (keys.empty()) {
-    return WithExitCode(absl::NotFoundError("No records found"),
-                        ExitCode::kNoObjectsFound);
-  }
-  return LoginNodeKeys(keys, context);
+  return LoginMatching(filter, context);
 }
 
 absl::Status LoginNodeKeys(const std::vector<conf::NodeKey>& keys,
                            CommandContext& context) {
-  ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
-                   ReadSysfsSessions(context.sysfs_dir));
-  conf::NodeDb db(context.sysconf_dir);
   absl::Status first_error;
   for (const conf::NodeKey& key : keys) {
-    // The daemon decides; counting here keeps iscsiadm's output: nothing but
-    // the refusal for a node that has its sessions, else one "Logging in to"
-    // for each session it lacks.
-    const int64_t present = CountNodeSessions(sessions, key);
-    absl::StatusOr<conf::Record> record = db.ReadNode(key);
-    const int64_t wanted = record.ok() ? WantedSessions(*record) : 1;
-    if (present >= wanted) {
-      const absl::Status refused = SessionsPresent(key, wanted, present);
-      context.err << "kiscsiadm: " << refused.message() << "\n";
-      if (first_error.ok()) first_error = refused;
-      continue;
-    }
-    for (int64_t i = present; i < wanted; ++i) {
-      context.out << "Logging in to " << NodeTag(key) << "\n";
-    }
-    context.out.flush();
-    auto reply = ipc::CallDaemon(
-        ipc::LoginRequest{key.target_name, key.address,
-                          static_cast<uint16_t>(key.port), key.iface},
-        kLoginCallTimeout);
-    if (!reply.ok()) {
-      context.err << "kiscsiadm: Could not login to " << NodeTag(key) << ".\n"
-                  << "kiscsiadm: " << reply.status().message() << "\n";
-      if (first_error.ok()) first_error = reply.status();
-      continue;
-    }
-    // The daemon's lines say how each session went.
-    absl::Status status = PrintReply(*reply, context);
+    conf::NodeFilter filter;
+    filter.target_name = key.target_name;
+    filter.address = key.address;
+    filter.port = key.port;
+    if (key.tpgt != conf::kTpgtUnknown) filter.tpgt = key.tpgt;
+    filter.iface = key.iface;
+    absl::Status status = LoginMatching(filter, context);
     if (!status.ok() && first_error.ok()) first_error = status;
   }
   if (first_error.ok()) return absl::OkStatus();
@@ -207,7 +238,8 @@ absl::Status LoginAll(const Options& options, CommandContext& context) {
                    ipc::ParseStartupFilter(*options.login_all));
   ASSIGN_OR_RETURN(
       ipc::Reply reply,
-      ipc::CallDaemon(ipc::LoginAllRequest{filter}, kLoginAllCallTimeout));
+      ipc::CallDaemon(ipc::LoginAllRequest{filter, /*progress=*/true},
+                      kLoginAllCallTimeout, PrintProgress(context)));
   return PrintReply(reply, context);
 }
 

@@ -163,15 +163,21 @@ absl::Status Serve(const Options& options) {
   handler.AdoptSessions();
   // node.startup = automatic records, as iscsid does at start; the logins run
   // on the loop alongside the commands that arrive meanwhile.
-  handler.LoginAll(ipc::LoginAllRequest{ipc::StartupFilter::kAutomatic},
-                   [](ipc::Reply reply) {
-                     for (const std::string& line : reply.out_lines) {
-                       KISCSI_LOG(kInfo) << line;
-                     }
-                     for (const std::string& line : reply.err_lines) {
-                       KISCSI_LOG(kWarning) << line;
-                     }
-                   });
+  handler.LoginAll(
+      ipc::LoginAllRequest{ipc::StartupFilter::kAutomatic},
+      [](std::vector<std::string> lines) {
+        for (const std::string& line : lines) {
+          KISCSI_LOG(kInfo) << line;
+        }
+      },
+      [](ipc::Reply reply) {
+        for (const std::string& line : reply.out_lines) {
+          KISCSI_LOG(kInfo) << line;
+        }
+        for (const std::string& line : reply.err_lines) {
+          KISCSI_LOG(kWarning) << line;
+        }
+      });
   absl::Status status = frame->Run();
   if (created) ::unlink(ipc::DaemonSocketPath().c_str());
   return status;

@@ -50,7 +50,7 @@ TEST_F(BasicCommandHandlerTest, PingNamesTheDaemon) {
 
 TEST_F(BasicCommandHandlerTest, SessionRequestsAreNotSupportedYet) {
   const ipc::Request requests[] = {
-      ipc::LoginRequest{"iqn.x", "192.0.2.1", 3260, "default"},
+      ipc::LoginRequest{"iqn.x", "192.0.2.1", 3260, std::nullopt, "default"},
       ipc::LogoutRequest{1},
       ipc::LogoutAllRequest{},
       ipc::LoginAllRequest{ipc::StartupFilter::kAutomatic},
@@ -60,7 +60,8 @@ TEST_F(BasicCommandHandlerTest, SessionRequestsAreNotSupportedYet) {
   };
   for (const ipc::Request& request : requests) {
     ipc::Reply reply = Answer([this, &request](ReplyCallback done) {
-      Dispatch(handler_, request, std::move(done));
+      Dispatch(
+          handler_, request, [](std::vector<std::string>) {}, std::move(done));
     });
     EXPECT_EQ(reply.exit_code, ExitCode::kOperationNotSupported);
     EXPECT_EQ(reply.message,

@@ -31,7 +31,8 @@ using ::testing::StartsWith;
 class CountingHandler : public CommandHandler {
  public:
   void Ping(ReplyCallback done) override { done(ipc::Reply{}); }
-  void Login(const ipc::LoginRequest&, ReplyCallback done) override {
+  void Login(const ipc::LoginRequest&, ProgressCallback,
+             ReplyCallback done) override {
     Unused(std::move(done));
   }
   void Logout(const ipc::LogoutRequest&, ReplyCallback done) override {
@@ -40,7 +41,8 @@ class CountingHandler : public CommandHandler {
   void LogoutAll(const ipc::LogoutAllRequest&, ReplyCallback done) override {
     Unused(std::move(done));
   }
-  void LoginAll(const ipc::LoginAllRequest&, ReplyCallback done) override {
+  void LoginAll(const ipc::LoginAllRequest&, ProgressCallback,
+                ReplyCallback done) override {
     Unused(std::move(done));
   }
   void ListSessions(const ipc::ListSessionsRequest&,

@@ -36,7 +36,8 @@ ipc::Reply Lines(std::vector<std::string> lines) {
 
 // Runs on the loop thread only.
 //   Ping:         answers at once.
-//   Login:        held until a Logout releases it (a slow operation).
+//   Login:        shows "logging in to TARGET" as progress, then is held
+//                 until a Logout releases it (a slow operation).
 //   Logout:       answers every held Login, then itself.
 //   LogoutAll:    drops its callback without answering.
 //   LoginAll:     answers twice.
@@ -49,8 +50,11 @@ class FakeHandler : public CommandHandler {
   explicit FakeHandler(EventLoop& loop) : loop_(loop) {}
 
   void Ping(ReplyCallback done) override { done(Lines({"pong"})); }
-  void Login(const ipc::LoginRequest& request, ReplyCallback done) override {
-    held_.push_back({request.target, std::move(done)});
+  void Login(const ipc::LoginRequest& request, ProgressCallback progress,
+             ReplyCallback done) override {
+    const std::string target = request.target.value_or("");
+    progress({"logging in to " + target});
+    held_.push_back({target, std::move(done)});
   }
   void Logout(const ipc::LogoutRequest&, ReplyCallback done) override {
     const size_t released = held_.size();
@@ -59,7 +63,8 @@ class FakeHandler : public CommandHandler {
     done(Lines({"released " + std::to_string(released)}));
   }
   void LogoutAll(const ipc::LogoutAllRequest&, ReplyCallback) override {}
-  void LoginAll(const ipc::LoginAllRequest&, ReplyCallback done) override {
+  void LoginAll(const ipc::LoginAllRequest&, ProgressCallback,
+                ReplyCallback done) override {
     done(Lines({"first"}));
     done(Lines({"second"}));
   }
@@ -201,8 +206,8 @@ TEST_F(IpcServerTest, SlowRequestDoesNotBlockOthers) {
   ipc::Reply login_reply;
   std::thread slow([this, &login_reply] {
     ipc::IpcClient client = Connect();
-    login_reply = Call(
-        client, ipc::LoginRequest{"iqn.slow", "192.0.2.1", 3260, "default"});
+    login_reply = Call(client, ipc::LoginRequest{"iqn.slow", "192.0.2.1", 3260,
+                                                 std::nullopt, "default"});
   });
   // The login is held; a Ping from another client is answered meanwhile.
   ipc::IpcClient other = Connect();
@@ -212,8 +217,61 @@ TEST_F(IpcServerTest, SlowRequestDoesNotBlockOthers) {
   EXPECT_EQ(Call(other, ipc::LogoutRequest{1}).out_lines,
             std::vector<std::string>{"released 1"});
   slow.join();
+  // Not asked for progress: the progress line opens the reply.
   EXPECT_EQ(login_reply.out_lines,
+            (std::vector<std::string>{"logging in to iqn.slow",
+                                      "logged in iqn.slow"}));
+}
+
+TEST_F(IpcServerTest, ProgressIsSentWhileTheRequestRuns) {
+  Start();
+  RawConnection connection(path_);
+  ipc::LoginRequest login;
+  login.target = "iqn.slow";
+  login.progress = true;
+  connection.Send(Encode(5, login));
+  // The login is held, and its progress line has come already.
+  std::optional<ipc::Message> progress = connection.Read();
+  ASSERT_TRUE(progress.has_value());
+  EXPECT_EQ(progress->header.type, ipc::MessageType::kProgress);
+  EXPECT_EQ(progress->header.request_id, 5u);
+  absl::StatusOr<std::vector<std::string>> lines =
+      ipc::DecodeProgress(progress->payload);
+  ASSERT_TRUE(lines.ok()) << lines.status();
+  EXPECT_EQ(*lines, std::vector<std::string>{"logging in to iqn.slow"});
+  WaitUntilHeld(1);
+  ipc::IpcClient other = Connect();
+  EXPECT_EQ(Call(other, ipc::LogoutRequest{1}).out_lines,
+            std::vector<std::string>{"released 1"});
+  // The reply does not repeat it.
+  std::optional<ipc::Message> reply = connection.Read();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->header.type, ipc::MessageType::kReply);
+  EXPECT_EQ(ReplyIn(*reply).out_lines,
             std::vector<std::string>{"logged in iqn.slow"});
+}
+
+TEST_F(IpcServerTest, ClientHandsProgressLinesOverBeforeTheReply) {
+  Start();
+  std::vector<std::string> seen;  // progress, then the reply's lines
+  std::thread slow([this, &seen] {
+    ipc::IpcClient client = Connect();
+    ipc::LoginRequest login;
+    login.target = "iqn.slow";
+    login.progress = true;
+    absl::StatusOr<ipc::Reply> reply = client.Call(
+        login, absl::Seconds(10), [&seen](const std::vector<std::string>& l) {
+          seen.insert(seen.end(), l.begin(), l.end());
+        });
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    seen.insert(seen.end(), reply->out_lines.begin(), reply->out_lines.end());
+  });
+  WaitUntilHeld(1);
+  ipc::IpcClient other = Connect();
+  Call(other, ipc::LogoutRequest{1});
+  slow.join();
+  EXPECT_EQ(seen, (std::vector<std::string>{"logging in to iqn.slow",
+                                            "logged in iqn.slow"}));
 }
 
 TEST_F(IpcServerTest, AsynchronousReplyFromATimer) {
@@ -350,10 +408,12 @@ TEST_F(IpcServerTest, TooManyRequestsInFlight) {
   options.max_requests_per_client = 1;
   Start(options);
   RawConnection connection(path_);
-  std::vector<uint8_t> bytes =
-      Encode(1, ipc::LoginRequest{"iqn.a", "192.0.2.1", 3260, "default"});
-  std::vector<uint8_t> second =
-      Encode(2, ipc::LoginRequest{"iqn.b", "192.0.2.1", 3260, "default"});
+  std::vector<uint8_t> bytes = Encode(
+      1,
+      ipc::LoginRequest{"iqn.a", "192.0.2.1", 3260, std::nullopt, "default"});
+  std::vector<uint8_t> second = Encode(
+      2,
+      ipc::LoginRequest{"iqn.b", "192.0.2.1", 3260, std::nullopt, "default"});
   bytes.insert(bytes.end(), second.begin(), second.end());
   connection.Send(bytes);
   std::optional<ipc::Message> message = connection.Read();
@@ -403,8 +463,8 @@ TEST_F(IpcServerTest, ConnectionWithARequestInFlightIsNotIdle) {
   options.idle_timeout = absl::Milliseconds(50);
   Start(options);
   RawConnection connection(path_);
-  connection.Send(
-      Encode(1, ipc::LoginRequest{"iqn.a", "192.0.2.1", 3260, "default"}));
+  connection.Send(Encode(1, ipc::LoginRequest{"iqn.a", "192.0.2.1", 3260,
+                                              std::nullopt, "default"}));
   WaitUntilHeld(1);
   EXPECT_FALSE(connection.ClosedWithin(absl::Milliseconds(200)));
   ipc::IpcClient other = Connect();
@@ -446,8 +506,8 @@ TEST_F(IpcServerTest, ClientGoneBeforeTheReply) {
   Start();
   {
     RawConnection connection(path_);
-    connection.Send(
-        Encode(1, ipc::LoginRequest{"iqn.a", "192.0.2.1", 3260, "default"}));
+    connection.Send(Encode(1, ipc::LoginRequest{"iqn.a", "192.0.2.1", 3260,
+                                                std::nullopt, "default"}));
     WaitUntilHeld(1);
   }
   // The login's reply goes nowhere; the daemon carries on.
@@ -459,8 +519,8 @@ TEST_F(IpcServerTest, ClientGoneBeforeTheReply) {
 TEST_F(IpcServerTest, ReplyAfterTheServerIsGoneIsDropped) {
   Start();
   RawConnection connection(path_);
-  connection.Send(
-      Encode(1, ipc::LoginRequest{"iqn.a", "192.0.2.1", 3260, "default"}));
+  connection.Send(Encode(1, ipc::LoginRequest{"iqn.a", "192.0.2.1", 3260,
+                                              std::nullopt, "default"}));
   WaitUntilHeld(1);
   Stop();
   server_.reset();

@@ -119,8 +119,8 @@ TEST_F(KiscsidTest, ServesReloadsAndStopsOnSigterm) {
   EXPECT_EQ(pong->out_lines[0], absl::StrCat("kiscsid ", KISCSI_VERSION,
                                              ", pid ", pid_, ", protocol 1"));
 
-  absl::StatusOr<ipc::Reply> login =
-      Call(ipc::LoginRequest{"iqn.x", "192.0.2.1", 3260, "default"});
+  absl::StatusOr<ipc::Reply> login = Call(
+      ipc::LoginRequest{"iqn.x", "192.0.2.1", 3260, std::nullopt, "default"});
   ASSERT_TRUE(login.ok()) << login.status();
   // No node record for it in this daemon's database.
   EXPECT_EQ(login->exit_code, ExitCode::kNoObjectsFound);

@@ -174,15 +174,22 @@ class SessionManagerTest : public ::testing::Test {
         });
   }
 
-  // Sends `-m node -l` for the test's node; the reply arrives from the loop.
-  void StartLogin(std::optional<ipc::Reply>& reply) {
-    manager_->Login(ipc::LoginRequest{kTarget, "127.0.0.1", port_, "default"},
-                    [&reply](ipc::Reply r) { reply = std::move(r); });
+  // Sends `-m node -T T -p P -l` for the test's node, or `request`; the
+  // reply arrives from the loop, the progress lines in progress_.
+  void StartLogin(std::optional<ipc::Reply>& reply,
+                  std::optional<ipc::LoginRequest> request = std::nullopt) {
+    manager_->Login(
+        request.value_or(ipc::LoginRequest{kTarget, "127.0.0.1", port_,
+                                           std::nullopt, "default"}),
+        [this](std::vector<std::string> lines) {
+          progress_.insert(progress_.end(), lines.begin(), lines.end());
+        },
+        [&reply](ipc::Reply r) { reply = std::move(r); });
   }
 
-  ipc::Reply Login() {
+  ipc::Reply Login(std::optional<ipc::LoginRequest> request = std::nullopt) {
     std::optional<ipc::Reply> reply;
-    StartLogin(reply);
+    StartLogin(reply, std::move(request));
     EXPECT_TRUE(
         loop_->RunUntil([&] { return reply.has_value(); }, absl::Seconds(10))
             .ok());
@@ -211,6 +218,7 @@ class SessionManagerTest : public ::testing::Test {
   std::unique_ptr<EventLoop> loop_;
   UniqueFd listen_fd_;
   uint16_t port_ = 0;
+  std::vector<std::string> progress_;  // what Login showed as it started
   std::vector<UniqueFd> accepted_;
   FakeIscsiKernel* kernel_ = nullptr;
   std::unique_ptr<IscsiKernel> owned_kernel_;
@@ -321,6 +329,9 @@ TEST_F(SessionManagerTest, NrSessionsMakesTheMissingSessionsAtOnce) {
   const ipc::Reply reply = Login();
   EXPECT_EQ(reply.code, absl::StatusCode::kOk) << reply.message;
   const std::string success = absl::StrCat(kTag, port_, "] successful.");
+  // Announced before any outcome, then only the outcomes.
+  const std::string announce = absl::StrCat("Logging in to ", kTag, port_, "]");
+  EXPECT_THAT(progress_, ElementsAre(announce, announce, announce));
   EXPECT_THAT(reply.out_lines,
               ElementsAre("Login to " + success, "Login to " + success,
                           "Login to " + success));
@@ -359,6 +370,41 @@ TEST_F(SessionManagerTest, LoginWhileTheNodesLoginRunsIsRefused) {
               ElementsAre("default: 2 sessions requested, but 2 already "
                           "present."));
   EXPECT_EQ(Count("CREATE_SESSION"), 1 + 2);
+  // Only the first announced its sessions.
+  EXPECT_EQ(progress_.size(), 2u);
+}
+
+TEST_F(SessionManagerTest, LoginByTargetNameAloneFindsTheNode) {
+  WriteNode(1);
+  UseOpenTarget();
+  ipc::LoginRequest request;
+  request.target = kTarget;
+  const ipc::Reply reply = Login(request);
+  EXPECT_EQ(reply.code, absl::StatusCode::kOk) << reply.message;
+  EXPECT_THAT(progress_,
+              ElementsAre(absl::StrCat("Logging in to ", kTag, port_, "]")));
+  EXPECT_THAT(reply.out_lines, ElementsAre(absl::StrCat(
+                                   "Login to ", kTag, port_, "] successful.")));
+  EXPECT_EQ(kernel_->ConnState(2, 0), "up");
+}
+
+TEST_F(SessionManagerTest, LoginMatchingNoRecordIsNoRecordsFound) {
+  WriteNode(1);
+  UseOpenTarget();
+  for (ipc::LoginRequest request :
+       {ipc::LoginRequest{"iqn.2026-11.test:other", std::nullopt, std::nullopt,
+                          std::nullopt, std::nullopt},
+        ipc::LoginRequest{kTarget, "127.0.0.2", std::nullopt, std::nullopt,
+                          std::nullopt},
+        ipc::LoginRequest{kTarget, "127.0.0.1", port_, 7, std::nullopt},
+        ipc::LoginRequest{kTarget, std::nullopt, std::nullopt, std::nullopt,
+                          "eth9"}}) {
+    const ipc::Reply reply = Login(request);
+    EXPECT_EQ(reply.exit_code, ExitCode::kNoObjectsFound);
+    EXPECT_EQ(reply.message, "No records found");
+  }
+  EXPECT_TRUE(progress_.empty());
+  EXPECT_EQ(Count("CREATE_SESSION"), 1);
 }
 
 TEST_F(SessionManagerTest, SessionsPresentCountTowardsNrSessions) {
@@ -369,6 +415,7 @@ TEST_F(SessionManagerTest, SessionsPresentCountTowardsNrSessions) {
   ipc::Reply reply = Login();
   EXPECT_EQ(reply.code, absl::StatusCode::kOk) << reply.message;
   EXPECT_EQ(reply.out_lines.size(), 1u);
+  EXPECT_EQ(progress_.size(), 1u);
   EXPECT_EQ(Count("CREATE_SESSION"), 1 + 1);
 
   WriteNode(1);

@@ -118,7 +118,7 @@ TEST_F(IpcClientTest, CallReturnsTheReply) {
   absl::StatusOr<IpcClient> client =
       IpcClient::Connect(path_, absl::Seconds(5));
   ASSERT_TRUE(client.ok()) << client.status();
-  const LoginRequest login{"iqn.x", "192.0.2.1", 3260, "default"};
+  const LoginRequest login{"iqn.x", "192.0.2.1", 3260, std::nullopt, "default"};
   absl::StatusOr<Reply> reply = client->Call(login, absl::Seconds(5));
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(*reply, answer);
@@ -127,6 +127,50 @@ TEST_F(IpcClientTest, CallReturnsTheReply) {
   ASSERT_TRUE(sent.ok()) << sent.status();
   EXPECT_EQ(*sent, Request(login));
   EXPECT_EQ(daemon.request().header.request_id, 1u);
+}
+
+TEST_F(IpcClientTest, ProgressLinesArriveBeforeTheReply) {
+  Reply answer;
+  answer.out_lines = {"Login to x successful."};
+  FakeDaemon daemon(path_, [&answer](RawConnection& c, const Message& m) {
+    absl::StatusOr<std::vector<uint8_t>> progress =
+        EncodeProgress(m.header.request_id, {"Logging in to x"});
+    ASSERT_TRUE(progress.ok());
+    std::vector<uint8_t> bytes = *progress;
+    const std::vector<uint8_t> reply = ReplyBytes(m.header.request_id, answer);
+    bytes.insert(bytes.end(), reply.begin(), reply.end());
+    c.Send(bytes);
+  });
+  absl::StatusOr<IpcClient> client =
+      IpcClient::Connect(path_, absl::Seconds(5));
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::vector<std::string> progress;
+  LoginRequest login;
+  login.progress = true;
+  absl::StatusOr<Reply> reply = client->Call(
+      login, absl::Seconds(5), [&progress](const std::vector<std::string>& l) {
+        progress.insert(progress.end(), l.begin(), l.end());
+      });
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(progress, std::vector<std::string>{"Logging in to x"});
+  EXPECT_EQ(*reply, answer);
+}
+
+TEST_F(IpcClientTest, ProgressForAnotherRequestIsAnError) {
+  FakeDaemon daemon(path_, [](RawConnection& c, const Message& m) {
+    absl::StatusOr<std::vector<uint8_t>> progress =
+        EncodeProgress(m.header.request_id + 1, {"Logging in to x"});
+    ASSERT_TRUE(progress.ok());
+    c.Send(*progress);
+  });
+  absl::StatusOr<IpcClient> client =
+      IpcClient::Connect(path_, absl::Seconds(5));
+  ASSERT_TRUE(client.ok()) << client.status();
+  absl::StatusOr<Reply> reply =
+      client->Call(LoginRequest{}, absl::Seconds(5),
+                   [](const std::vector<std::string>&) { FAIL(); });
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(ExitCodeOf(reply.status()), ExitCode::kDaemonComm);
 }
 
 TEST_F(IpcClientTest, ErrorReplyIsAnOkCall) {

@@ -1,11 +1,13 @@
 // Feeds arbitrary bytes, in arbitrary chunks, to a MessageReader as the daemon
 // does, and decodes every message as a request (and as a reply, as kiscsiadm
-// does). What decodes must re-encode to the same message; what does not must
-// still produce an error reply that encodes and decodes.
+// does, and as a Progress message). What decodes must re-encode to the same
+// message; what does not must still produce an error reply that encodes and
+// decodes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -43,6 +45,16 @@ void Check(const Message& message) {
   }
   absl::StatusOr<Reply> reply = DecodeReply(message.payload);
   if (reply.ok()) CheckReplyRoundTrip(message.header.request_id, *reply);
+  absl::StatusOr<std::vector<std::string>> lines =
+      DecodeProgress(message.payload);
+  if (lines.ok()) {
+    absl::StatusOr<std::vector<uint8_t>> bytes =
+        EncodeProgress(message.header.request_id, *lines);
+    if (!bytes.ok()) abort();
+    absl::StatusOr<std::vector<std::string>> again =
+        DecodeProgress(absl::MakeConstSpan(*bytes).subspan(kHeaderSize));
+    if (!again.ok() || *again != *lines) abort();
+  }
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ TEST(IpcProtocolTest, PingGoldenBytes) {
 }
 
 TEST(IpcProtocolTest, LoginGoldenBytes) {
-  LoginRequest login{"iqn.x", "10.0.0.1", 3260, "default"};
+  LoginRequest login{"iqn.x", "10.0.0.1", 3260, std::nullopt, "default"};
   absl::StatusOr<std::vector<uint8_t>> bytes = EncodeRequest(7, login);
   ASSERT_TRUE(bytes.ok());
   std::vector<uint8_t> expected = HeaderBytes(1, 2, 7, 48);
@@ -96,13 +96,72 @@ TEST(IpcProtocolTest, ReplyGoldenBytes) {
   EXPECT_EQ(*decoded, reply);
 }
 
+TEST(IpcProtocolTest, LoginFilterAndProgressGoldenBytes) {
+  LoginRequest login;
+  login.target = "iqn.x";
+  login.tpgt = 2;
+  login.progress = true;
+  absl::StatusOr<std::vector<uint8_t>> bytes = EncodeRequest(9, login);
+  ASSERT_TRUE(bytes.ok());
+  std::vector<uint8_t> expected = HeaderBytes(1, 2, 9, 31);
+  for (int b : {0x00, 0x01, 0x00, 0x00, 0x00, 0x05}) expected.push_back(b);
+  Append(expected, "iqn.x");
+  for (int b : {0x00, 0x08, 0, 0, 0, 4, 0, 0, 0, 2}) expected.push_back(b);
+  for (int b : {0x00, 0x09, 0, 0, 0, 4, 0, 0, 0, 1}) expected.push_back(b);
+  EXPECT_EQ(*bytes, expected);
+  EXPECT_TRUE(WantsProgress(login));
+  EXPECT_FALSE(WantsProgress(LoginRequest{}));
+  EXPECT_TRUE(WantsProgress(LoginAllRequest{StartupFilter::kAll, true}));
+  EXPECT_FALSE(WantsProgress(PingRequest{}));
+}
+
+TEST(IpcProtocolTest, ProgressGoldenBytes) {
+  absl::StatusOr<std::vector<uint8_t>> bytes =
+      EncodeProgress(4, {"Logging in to x", ""});
+  ASSERT_TRUE(bytes.ok());
+  std::vector<uint8_t> expected = HeaderBytes(1, 129, 4, 27);
+  for (int b : {0x00, 0x13, 0, 0, 0, 15}) expected.push_back(b);
+  Append(expected, "Logging in to x");
+  for (int b : {0x00, 0x13, 0, 0, 0, 0}) expected.push_back(b);
+  EXPECT_EQ(*bytes, expected);
+  absl::StatusOr<std::vector<std::string>> lines =
+      DecodeProgress(PayloadOf(*bytes));
+  ASSERT_TRUE(lines.ok()) << lines.status();
+  EXPECT_EQ(*lines, (std::vector<std::string>{"Logging in to x", ""}));
+}
+
+TEST(IpcProtocolTest, BadLoginFiltersAreRefused) {
+  // tpgt 65536, progress 2, a NUL byte in a progress line.
+  EXPECT_FALSE(
+      DecodeRequest(Header{kProtocolVersion, MessageType::kLogin, 1, 10},
+                    Bytes({0, 8, 0, 0, 0, 4, 0, 1, 0, 0}))
+          .ok());
+  EXPECT_FALSE(
+      DecodeRequest(Header{kProtocolVersion, MessageType::kLoginAll, 1, 20},
+                    Bytes({0, 6, 0, 0, 0, 4, 0, 0, 0, 0,  //
+                           0, 9, 0, 0, 0, 4, 0, 0, 0, 2}))
+          .ok());
+  EXPECT_FALSE(DecodeProgress(Bytes({0, 0x13, 0, 0, 0, 1, 0})).ok());
+  // A Progress message is not a request.
+  EXPECT_FALSE(
+      DecodeRequest(Header{kProtocolVersion, MessageType::kProgress, 1, 0}, {})
+          .ok());
+}
+
 TEST(IpcProtocolTest, EveryRequestRoundTrips) {
   const std::vector<Request> requests = {
       PingRequest{},
-      LoginRequest{"iqn.2001-04.com.example:disk", "fe80::1", 65535, "eth0"},
+      LoginRequest{"iqn.2001-04.com.example:disk", "fe80::1", 65535,
+                   std::nullopt, "eth0"},
+      LoginRequest{"iqn.x", "10.0.0.1", 3260, 1, "default", true},
+      LoginRequest{"iqn.x", std::nullopt, std::nullopt, std::nullopt,
+                   std::nullopt, true},
+      LoginRequest{std::nullopt, "10.0.0.1", std::nullopt, 65535, std::nullopt},
+      LoginRequest{},
       LogoutRequest{42},
       LogoutAllRequest{StartupFilter::kManual},
       LoginAllRequest{StartupFilter::kOnboot},
+      LoginAllRequest{StartupFilter::kAll, true},
       ListSessionsRequest{std::nullopt, 3},
       ListSessionsRequest{9, 0},
       RescanRequest{std::nullopt},
@@ -368,7 +427,8 @@ TEST(IpcProtocolTest, MalformedRepliesAreRejected) {
 }
 
 TEST(IpcProtocolTest, OversizedMessagesAreNotEncoded) {
-  LoginRequest login{std::string(kMaxPayloadLength, 'x'), "a", 1, "default"};
+  LoginRequest login{std::string(kMaxPayloadLength, 'x'), "a", 1, std::nullopt,
+                     "default"};
   absl::StatusOr<std::vector<uint8_t>> request = EncodeRequest(1, login);
   ASSERT_FALSE(request.ok());
   EXPECT_THAT(request.status().message(), HasSubstr("exceeds the limit"));
