@@ -41,7 +41,7 @@ namespace kiscsi::daemon {
 struct IpcServerOptions {
   uid_t allowed_uid = 0;
   size_t max_clients = 64;
-  size_t max_requests_per_client = 16;
+  size_t max_requests_per_client = ipc::kMaxRequestsInFlight;
   absl::Duration idle_timeout = absl::Seconds(60);
 };
 

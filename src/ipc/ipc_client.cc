@@ -129,27 +129,39 @@ absl::Status IpcClient::CommError(absl::string_view what) const {
 absl::StatusOr<Reply> IpcClient::Call(const Request& request,
                                       absl::Duration timeout,
                                       const ProgressFn& on_progress) {
-  if (!fd_.valid()) return CommError("connection closed after an error");
-  const absl::Time deadline = MonotonicNow() + timeout;
-  const uint32_t request_id = next_request_id_++;
-  ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
-                   EncodeRequest(request_id, request));
-  absl::StatusOr<Reply> reply =
-      Exchange(request_id, bytes, deadline, on_progress);
-  if (!reply.ok()) {
-    fd_.Reset();
-    // Exchange() marks a passed deadline with kDeadlineExceeded.
-    if (reply.status().code() == absl::StatusCode::kDeadlineExceeded) {
-      return Timeout(TypeOf(request), timeout);
-    }
-  }
-  return reply;
+  ASSIGN_OR_RETURN(std::vector<Reply> replies,
+                   CallAll({request}, timeout, on_progress));
+  return std::move(replies.front());
 }
 
-absl::StatusOr<Reply> IpcClient::Exchange(uint32_t request_id,
-                                          const std::vector<uint8_t>& bytes,
-                                          absl::Time deadline,
-                                          const ProgressFn& on_progress) {
+absl::StatusOr<std::vector<Reply>> IpcClient::CallAll(
+    const std::vector<Request>& requests, absl::Duration timeout,
+    const ProgressFn& on_progress) {
+  if (!fd_.valid()) return CommError("connection closed after an error");
+  if (requests.empty()) return std::vector<Reply>{};
+  const absl::Time deadline = MonotonicNow() + timeout;
+  const uint32_t first_id = next_request_id_;
+  std::vector<std::vector<uint8_t>> encoded;
+  encoded.reserve(requests.size());
+  for (const Request& request : requests) {
+    ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
+                     EncodeRequest(next_request_id_++, request));
+    encoded.push_back(std::move(bytes));
+  }
+  absl::StatusOr<std::vector<Reply>> replies =
+      Exchange(first_id, encoded, deadline, on_progress);
+  if (!replies.ok()) {
+    fd_.Reset();
+    // Exchange() marks a passed deadline with kDeadlineExceeded.
+    if (replies.status().code() == absl::StatusCode::kDeadlineExceeded) {
+      return Timeout(TypeOf(requests.front()), timeout);
+    }
+  }
+  return replies;
+}
+
+absl::Status IpcClient::Send(const std::vector<uint8_t>& bytes,
+                             absl::Time deadline) {
   size_t sent = 0;
   while (sent < bytes.size()) {
     const ssize_t n = ::send(fd_.get(), bytes.data() + sent,
@@ -166,9 +178,28 @@ absl::StatusOr<Reply> IpcClient::Exchange(uint32_t request_id,
     if (!writable.ok()) return CommError(writable.status().message());
     if (!*writable) return absl::DeadlineExceededError("send");
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Reply>> IpcClient::Exchange(
+    uint32_t first_id, const std::vector<std::vector<uint8_t>>& requests,
+    absl::Time deadline, const ProgressFn& on_progress) {
+  const size_t count = requests.size();
+  std::vector<std::optional<Reply>> replies(count);
+  size_t sent = 0;
+  size_t answered = 0;
+  // The daemon refuses requests beyond kMaxRequestsInFlight: each reply makes
+  // room for the next request.
+  while (sent < std::min(count, kMaxRequestsInFlight)) {
+    RETURN_IF_ERROR(Send(requests[sent++], deadline));
+  }
+  auto expected = [&] {
+    return count == 1 ? absl::StrCat(first_id)
+                      : absl::StrCat(first_id, "-", first_id + count - 1);
+  };
 
   std::vector<uint8_t> buffer(64 * 1024);
-  for (;;) {
+  while (answered < count) {
     std::optional<Message> message = reader_.Next();
     if (message.has_value()) {
       const Header& header = message->header;
@@ -180,10 +211,22 @@ absl::StatusOr<Reply> IpcClient::Exchange(uint32_t request_id,
         return CommError(absl::StrCat("unexpected message type ",
                                       static_cast<int>(header.type)));
       }
-      if (header.request_id != request_id &&
-          (header.request_id != 0 || progress)) {
-        return CommError(absl::StrCat("reply to request ", header.request_id,
-                                      ", expected ", request_id));
+      if (header.request_id == 0 && !progress) {
+        // The daemon could not read a message and closes the connection: its
+        // answer stands for every request still open.
+        absl::StatusOr<Reply> reply = DecodeReply(message->payload);
+        if (!reply.ok()) return CommError(reply.status().message());
+        for (std::optional<Reply>& slot : replies) {
+          if (!slot.has_value()) slot = *reply;
+        }
+        break;
+      }
+      // An id below first_id wraps around to a large index.
+      const size_t index = header.request_id - first_id;
+      if (index >= sent || (!progress && replies[index].has_value())) {
+        return CommError(absl::StrCat(progress ? "progress" : "reply",
+                                      " to request ", header.request_id,
+                                      ", expected ", expected()));
       }
       if (progress) {
         absl::StatusOr<std::vector<std::string>> lines =
@@ -194,7 +237,10 @@ absl::StatusOr<Reply> IpcClient::Exchange(uint32_t request_id,
       }
       absl::StatusOr<Reply> reply = DecodeReply(message->payload);
       if (!reply.ok()) return CommError(reply.status().message());
-      return reply;
+      replies[index] = *std::move(reply);
+      ++answered;
+      if (sent < count) RETURN_IF_ERROR(Send(requests[sent++], deadline));
+      continue;
     }
     const ssize_t n = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
     if (n > 0) {
@@ -212,16 +258,29 @@ absl::StatusOr<Reply> IpcClient::Exchange(uint32_t request_id,
     if (!readable.ok()) return CommError(readable.status().message());
     if (!*readable) return absl::DeadlineExceededError("recv");
   }
+  std::vector<Reply> result;
+  result.reserve(count);
+  for (std::optional<Reply>& reply : replies)
+    result.push_back(*std::move(reply));
+  return result;
+}
+
+absl::StatusOr<std::vector<Reply>> CallDaemonAll(
+    const std::vector<Request>& requests, absl::Duration timeout,
+    const ProgressFn& on_progress) {
+  const absl::Time deadline = MonotonicNow() + timeout;
+  ASSIGN_OR_RETURN(IpcClient client,
+                   IpcClient::Connect(DaemonSocketPath(), timeout));
+  return client.CallAll(
+      requests, std::max(deadline - MonotonicNow(), absl::ZeroDuration()),
+      on_progress);
 }
 
 absl::StatusOr<Reply> CallDaemon(const Request& request, absl::Duration timeout,
                                  const ProgressFn& on_progress) {
-  const absl::Time deadline = MonotonicNow() + timeout;
-  ASSIGN_OR_RETURN(IpcClient client,
-                   IpcClient::Connect(DaemonSocketPath(), timeout));
-  return client.Call(request,
-                     std::max(deadline - MonotonicNow(), absl::ZeroDuration()),
-                     on_progress);
+  ASSIGN_OR_RETURN(std::vector<Reply> replies,
+                   CallDaemonAll({request}, timeout, on_progress));
+  return std::move(replies.front());
 }
 
 }  // namespace kiscsi::ipc

@@ -43,14 +43,24 @@ class IpcClient {
   absl::StatusOr<Reply> Call(const Request& request, absl::Duration timeout,
                              const ProgressFn& on_progress = nullptr);
 
+  // Call() for several requests at once: they are pipelined (at most
+  // kMaxRequestsInFlight unanswered at a time), so the daemon works on them
+  // side by side, and `timeout` bounds them all. The replies are returned in
+  // the order of `requests`.
+  absl::StatusOr<std::vector<Reply>> CallAll(
+      const std::vector<Request>& requests, absl::Duration timeout,
+      const ProgressFn& on_progress = nullptr);
+
  private:
   IpcClient(UniqueFd fd, std::string socket_path)
       : fd_(std::move(fd)), socket_path_(std::move(socket_path)) {}
 
-  absl::StatusOr<Reply> Exchange(uint32_t request_id,
-                                 const std::vector<uint8_t>& bytes,
-                                 absl::Time deadline,
-                                 const ProgressFn& on_progress);
+  // Sends the encoded requests, numbered from `first_id`, and collects their
+  // replies; a passed deadline is kDeadlineExceeded.
+  absl::StatusOr<std::vector<Reply>> Exchange(
+      uint32_t first_id, const std::vector<std::vector<uint8_t>>& requests,
+      absl::Time deadline, const ProgressFn& on_progress);
+  absl::Status Send(const std::vector<uint8_t>& bytes, absl::Time deadline);
   absl::Status CommError(absl::string_view what) const;
 
   UniqueFd fd_;
@@ -62,6 +72,10 @@ class IpcClient {
 // Connects to DaemonSocketPath() and makes one call; `timeout` bounds both.
 absl::StatusOr<Reply> CallDaemon(const Request& request, absl::Duration timeout,
                                  const ProgressFn& on_progress = nullptr);
+// The same with CallAll().
+absl::StatusOr<std::vector<Reply>> CallDaemonAll(
+    const std::vector<Request>& requests, absl::Duration timeout,
+    const ProgressFn& on_progress = nullptr);
 
 }  // namespace kiscsi::ipc
 

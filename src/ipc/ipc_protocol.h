@@ -42,10 +42,11 @@
 // reply: lines for the user to see while the request runs ("Logging in to
 // ..."). Without the field, the same lines open the reply's out_lines.
 //
-// Requests on one connection may be pipelined; they are answered in completion
-// order, matched by request id. Clients never use request id 0: a reply with
-// id 0 answers a message the daemon could not read (a bad header), after which
-// the daemon closes the connection.
+// Requests on one connection may be pipelined, at most kMaxRequestsInFlight at
+// a time; they are answered in completion order, matched by request id.
+// Clients never use request id 0: a reply with id 0 answers a message the
+// daemon could not read (a bad header), after which the daemon closes the
+// connection.
 #ifndef KISCSI_SRC_IPC_IPC_PROTOCOL_H_
 #define KISCSI_SRC_IPC_IPC_PROTOCOL_H_
 
@@ -66,6 +67,9 @@
 namespace kiscsi::ipc {
 
 inline constexpr uint16_t kProtocolVersion = 1;
+// A daemon works on at most this many requests of one connection at a time
+// and refuses the ones beyond (exit code kBusy).
+inline constexpr size_t kMaxRequestsInFlight = 16;
 inline constexpr size_t kHeaderSize = 16;
 inline constexpr uint32_t kMaxPayloadLength = 1 << 20;  // 1 MiB
 

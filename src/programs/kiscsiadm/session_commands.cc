@@ -68,35 +68,65 @@ absl::Status LoginCallFailed(const conf::NodeFilter& filter,
       ExitCodeOf(failure));
 }
 
-// Asks the daemon to log in to the node records that `filter` selects. The
-// daemon chooses the nodes and the sessions they lack; its "Logging in to"
-// lines are printed as soon as it sends them, before the logins end.
-absl::Status LoginMatching(const conf::NodeFilter& filter,
+// The first failure of `statuses`, restated as iscsiadm's summary of a
+// login to several nodes; OK when none failed.
+absl::Status FirstLoginFailure(const std::vector<absl::Status>& statuses) {
+  for (const absl::Status& status : statuses) {
+    if (!status.ok()) {
+      return WithExitCode(
+          absl::Status(status.code(), "Could not log into all portals"),
+          ExitCodeOf(status));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Asks the daemon to log in to the node records that each filter selects,
+// all requests at once so that the logins overlap. The daemon chooses the
+// nodes and the sessions they lack; its "Logging in to" lines are printed as
+// soon as it sends them, before the logins end, and the outcomes after them
+// in the order of `filters`. One filter: the daemon's own outcome.
+absl::Status LoginMatching(const std::vector<conf::NodeFilter>& filters,
                            CommandContext& context) {
-  ipc::LoginRequest request;
-  request.target = filter.target_name;
-  request.address = filter.address;
-  if (filter.port.has_value()) {
-    request.port = static_cast<uint16_t>(*filter.port);
+  std::vector<ipc::Request> requests;
+  for (const conf::NodeFilter& filter : filters) {
+    ipc::LoginRequest request;
+    request.target = filter.target_name;
+    request.address = filter.address;
+    if (filter.port.has_value()) {
+      request.port = static_cast<uint16_t>(*filter.port);
+    }
+    if (filter.tpgt.has_value()) {
+      request.tpgt = static_cast<uint16_t>(*filter.tpgt);
+    }
+    request.iface = filter.iface;
+    request.progress = true;
+    requests.push_back(std::move(request));
   }
-  if (filter.tpgt.has_value()) {
-    request.tpgt = static_cast<uint16_t>(*filter.tpgt);
-  }
-  request.iface = filter.iface;
-  request.progress = true;
   bool announced = false;
   const ipc::ProgressFn print = PrintProgress(context);
-  absl::StatusOr<ipc::Reply> reply = ipc::CallDaemon(
-      request, kLoginCallTimeout, [&](const std::vector<std::string>& lines) {
+  absl::StatusOr<std::vector<ipc::Reply>> replies = ipc::CallDaemonAll(
+      requests, kLoginCallTimeout, [&](const std::vector<std::string>& lines) {
         print(lines);
         announced = true;
       });
-  if (reply.ok()) return PrintReply(*reply, context);
-  if (!announced) return LoginCallFailed(filter, reply.status(), context);
-  context.err << "kiscsiadm: " << reply.status().message() << "\n";
-  return WithExitCode(
-      absl::Status(reply.status().code(), "Could not log into all portals"),
-      ExitCodeOf(reply.status()));
+  std::vector<absl::Status> outcomes;
+  if (replies.ok()) {
+    for (const ipc::Reply& reply : *replies) {
+      outcomes.push_back(PrintReply(reply, context));
+    }
+  } else if (!announced) {
+    for (const conf::NodeFilter& filter : filters) {
+      outcomes.push_back(LoginCallFailed(filter, replies.status(), context));
+    }
+  } else {
+    context.err << "kiscsiadm: " << replies.status().message() << "\n";
+    outcomes.push_back(replies.status());
+  }
+  if (filters.size() == 1 && (replies.ok() || !announced)) {
+    return outcomes.front();
+  }
+  return FirstLoginFailure(outcomes);
 }
 
 absl::StatusOr<std::vector<SysfsSession>> SelectSessions(
@@ -189,12 +219,12 @@ absl::Status RunSession(const Options& options, CommandContext& context) {
 
 absl::Status LoginNodes(const Options& options, CommandContext& context) {
   ASSIGN_OR_RETURN(conf::NodeFilter filter, FilterFromOptions(options));
-  return LoginMatching(filter, context);
+  return LoginMatching({filter}, context);
 }
 
 absl::Status LoginNodeKeys(const std::vector<conf::NodeKey>& keys,
                            CommandContext& context) {
-  absl::Status first_error;
+  std::vector<conf::NodeFilter> filters;
   for (const conf::NodeKey& key : keys) {
     conf::NodeFilter filter;
     filter.target_name = key.target_name;
@@ -202,13 +232,9 @@ absl::Status LoginNodeKeys(const std::vector<conf::NodeKey>& keys,
     filter.port = key.port;
     if (key.tpgt != conf::kTpgtUnknown) filter.tpgt = key.tpgt;
     filter.iface = key.iface;
-    absl::Status status = LoginMatching(filter, context);
-    if (!status.ok() && first_error.ok()) first_error = status;
+    filters.push_back(std::move(filter));
   }
-  if (first_error.ok()) return absl::OkStatus();
-  return WithExitCode(
-      absl::Status(first_error.code(), "Could not log into all portals"),
-      ExitCodeOf(first_error));
+  return LoginMatching(filters, context);
 }
 
 absl::Status LogoutNodes(const Options& options, CommandContext& context) {

@@ -17,7 +17,7 @@ namespace kiscsi {
 absl::Status RunSession(const Options& options, CommandContext& context);
 // -m node [-T T] [-p P] -l | -u
 absl::Status LoginNodes(const Options& options, CommandContext& context);
-// Logs in to these records (e.g. what a discovery just found).
+// Logs in to these records (e.g. what a discovery just found), all at once.
 absl::Status LoginNodeKeys(const std::vector<conf::NodeKey>& keys,
                            CommandContext& context);
 absl::Status LogoutNodes(const Options& options, CommandContext& context);

@@ -6,11 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -171,6 +174,107 @@ TEST_F(IpcClientTest, ProgressForAnotherRequestIsAnError) {
                    [](const std::vector<std::string>&) { FAIL(); });
   ASSERT_FALSE(reply.ok());
   EXPECT_EQ(ExitCodeOf(reply.status()), ExitCode::kDaemonComm);
+}
+
+// Every request is on its way before the first reply (the daemon works on
+// them side by side); replies in any order come back in the requests' order.
+TEST_F(IpcClientTest, CallAllPipelinesAndKeepsTheOrder) {
+  FakeDaemon daemon(path_, [](RawConnection& c, const Message& first) {
+    std::vector<uint32_t> ids = {first.header.request_id};
+    for (int i = 0; i < 2; ++i) {
+      std::optional<Message> next = c.Read();
+      ASSERT_TRUE(next.has_value());
+      ids.push_back(next->header.request_id);
+    }
+    for (uint32_t id : ids) {
+      absl::StatusOr<std::vector<uint8_t>> progress =
+          EncodeProgress(id, {absl::StrCat("Logging in to ", id)});
+      ASSERT_TRUE(progress.ok());
+      c.Send(*progress);
+    }
+    for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+      Reply reply;
+      reply.out_lines = {absl::StrCat("Login ", *it)};
+      c.Send(ReplyBytes(*it, reply));
+    }
+  });
+  absl::StatusOr<IpcClient> client =
+      IpcClient::Connect(path_, absl::Seconds(5));
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::vector<std::string> progress;
+  absl::StatusOr<std::vector<Reply>> replies = client->CallAll(
+      {LoginRequest{}, LoginRequest{}, LoginRequest{}}, absl::Seconds(5),
+      [&progress](const std::vector<std::string>& lines) {
+        progress.insert(progress.end(), lines.begin(), lines.end());
+      });
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  EXPECT_EQ(progress,
+            (std::vector<std::string>{"Logging in to 1", "Logging in to 2",
+                                      "Logging in to 3"}));
+  ASSERT_EQ(replies->size(), 3u);
+  for (size_t i = 0; i < replies->size(); ++i) {
+    EXPECT_EQ((*replies)[i].out_lines,
+              std::vector<std::string>{absl::StrCat("Login ", i + 1)});
+  }
+}
+
+// More requests than the daemon takes at once: the next one goes out as a
+// reply makes room, never more than kMaxRequestsInFlight unanswered.
+TEST_F(IpcClientTest, CallAllStaysWithinTheInFlightLimit) {
+  constexpr size_t kRequests = kMaxRequestsInFlight + 4;
+  size_t most_unanswered = 0;
+  FakeDaemon daemon(path_, [&](RawConnection& c, const Message& first) {
+    std::vector<uint32_t> unanswered = {first.header.request_id};
+    size_t received = 1;
+    while (received < kMaxRequestsInFlight) {
+      std::optional<Message> next = c.Read();
+      ASSERT_TRUE(next.has_value());
+      unanswered.push_back(next->header.request_id);
+      ++received;
+    }
+    while (!unanswered.empty()) {
+      most_unanswered = std::max(most_unanswered, unanswered.size());
+      if (unanswered.size() == kMaxRequestsInFlight) {
+        // The client waits for room.
+        EXPECT_FALSE(c.Read(absl::Milliseconds(50)).has_value());
+      }
+      c.Send(ReplyBytes(unanswered.front(), Reply{}));
+      unanswered.erase(unanswered.begin());
+      if (received < kRequests) {
+        std::optional<Message> next = c.Read();
+        ASSERT_TRUE(next.has_value());
+        unanswered.push_back(next->header.request_id);
+        ++received;
+      }
+    }
+  });
+  absl::StatusOr<IpcClient> client =
+      IpcClient::Connect(path_, absl::Seconds(5));
+  ASSERT_TRUE(client.ok()) << client.status();
+  absl::StatusOr<std::vector<Reply>> replies = client->CallAll(
+      std::vector<Request>(kRequests, PingRequest{}), absl::Seconds(10));
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  EXPECT_EQ(replies->size(), kRequests);
+  EXPECT_EQ(most_unanswered, kMaxRequestsInFlight);
+}
+
+TEST_F(IpcClientTest, RequestIdZeroAnswersEveryOpenRequest) {
+  FakeDaemon daemon(path_, [](RawConnection& c, const Message& m) {
+    c.Send(ReplyBytes(m.header.request_id, Reply{}));
+    c.Send(ReplyBytes(
+        0, ReplyFromStatus(WithExitCode(absl::InvalidArgumentError("bad magic"),
+                                        ExitCode::kDaemonComm))));
+  });
+  absl::StatusOr<IpcClient> client =
+      IpcClient::Connect(path_, absl::Seconds(5));
+  ASSERT_TRUE(client.ok()) << client.status();
+  absl::StatusOr<std::vector<Reply>> replies = client->CallAll(
+      {PingRequest{}, PingRequest{}, PingRequest{}}, absl::Seconds(5));
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  ASSERT_EQ(replies->size(), 3u);
+  EXPECT_EQ((*replies)[0].exit_code, ExitCode::kSuccess);
+  EXPECT_EQ((*replies)[1].exit_code, ExitCode::kDaemonComm);
+  EXPECT_EQ((*replies)[2].exit_code, ExitCode::kDaemonComm);
 }
 
 TEST_F(IpcClientTest, ErrorReplyIsAnOkCall) {

@@ -223,6 +223,12 @@ adm -m discovery -t st -p 127.0.0.1 -l
 assert_rc 0
 assert_out_has "Login to [iface: default, target: $open, portal: 127.0.0.1,3260] successful."
 assert_out_has "Login to [iface: default, target: $chap, portal: 127.0.0.1,3260] successful."
+# Both logins run at once, as iscsiadm's: every "Logging in to" line comes before the first outcome.
+first_outcome=$(grep -n '^Login to ' <<<"$RUN_OUT" | head -n 1 | cut -d: -f1)
+last_start=$(grep -n '^Logging in to ' <<<"$RUN_OUT" | tail -n 1 | cut -d: -f1)
+[ -n "$first_outcome" ] && [ -n "$last_start" ] && ((last_start < first_outcome)) ||
+  fail "discovery -l logged in one node after the other:
+$RUN_OUT"
 adm -m node -U all
 assert_rc 0
 assert_out_has "Logout of [sid: "
