@@ -25,7 +25,8 @@
 #   rss:    VmRSS of kiscsid and of iscsid with N sessions logged in.
 # Timed rounds run the command under BUILD/bench/vm/login_timer, which starts it and sleeps on
 # inotify (/dev) and a pidfd: nothing polls while a login runs. Also recorded: when the login
-# command returned, logout times, idle RSS, and in separate stage rounds (sysfs polled by this
+# command returned, logout times, idle RSS, the floor (spawning /bin/true) and each CLI's
+# start-up (`--version`), and in separate stage rounds (sysfs polled by this
 # script every --poll seconds, which costs the guest CPU) when each stage of a single login first
 # showed in sysfs (kernel session, connection up, SCSI device, block device), to tell the control
 # plane's share of the time from the kernel's scan and sd probe.
@@ -254,12 +255,20 @@ single_round() {
   fi
 }
 
-# The floor under any command-line login: login_timer starting /bin/true and seeing it exit.
-step "floor: spawning a command under login_timer ($single_runs rounds)"
+# The floor under any command-line login: login_timer starting /bin/true and seeing it exit; and
+# each CLI's own start-up (`--version`), which emulation makes costly: a program's code is
+# translated again in every run, as address randomisation places it anew.
+step "floor and CLI start-up: commands under login_timer ($single_runs rounds)"
 for ((r = 0; r <= single_runs; r++)); do
   line=$("$TIMER" --disks 0 -- /bin/true)
   [[ $line =~ cmd_ms=([0-9.]+)\ rc=0$ ]] || fail "login_timer /bin/true printed '$line'"
   ((r == 0)) || add_sample spawn "${BASH_REMATCH[1]}"
+  for sys in "${SYSTEMS[@]}"; do
+    adm_cmd "$sys"
+    line=$(with_adm_lib "$TIMER" --disks 0 -- "${ADM_CMD[@]}" --version)
+    [[ $line =~ cmd_ms=([0-9.]+)\ rc=0$ ]] || fail "login_timer ${ADM_CMD[*]} --version printed '$line'"
+    ((r == 0)) || add_sample "startup_$sys" "${BASH_REMATCH[1]}"
+  done
 done
 
 step "part 1: single login to a usable disk ($warmup warm-up + $single_runs timed rounds per system, alternating)"
@@ -345,6 +354,8 @@ echo "==== BENCH TABLE (kernel $kver, $(nproc) vCPUs under qemu/TCG; medians; si
     printf '%-44s %12s %12s %8s\n' "(info) polled: ${stage#*:} (ms)" "$a" "$b" "$(ratio "$a" "$b")"
   done
   printf '%-44s %12s %12s\n' "(info) floor: spawning /bin/true (ms)" "$(med spawn)" "$(med spawn)"
+  a=$(med startup_kiscsi) b=$(med startup_open-iscsi)
+  printf '%-44s %12s %12s %8s\n' "(info) CLI start-up: --version (ms)" "$a" "$b" "$(ratio "$a" "$b")"
   printf '%-44s %12s %12s\n' "(info) polled: kernel share, up -> /dev (ms)" "$(med single_kernel_kiscsi)" "$(med single_kernel_open-iscsi)"
   a=$(med first_kiscsi) b=$(med first_open-iscsi)
   printf '%-44s %12s %12s %8s\n' "(info) single: first login of a new daemon" "$a" "$b" "$(ratio "$a" "$b")"
@@ -367,6 +378,8 @@ BENCH single_login_ratio=$s_r
 BENCH first_login_ms_kiscsi=$(med first_kiscsi)
 BENCH first_login_ms_open_iscsi=$(med first_open-iscsi)
 BENCH spawn_floor_ms=$(med spawn)
+BENCH cli_startup_ms_kiscsi=$(med startup_kiscsi)
+BENCH cli_startup_ms_open_iscsi=$(med startup_open-iscsi)
 BENCH login_all_targets=$ntargets
 BENCH login_all_ms_kiscsi=$m_k
 BENCH login_all_ms_open_iscsi=$m_o
