@@ -296,6 +296,22 @@ TEST_F(IpcServerTest, PipelinedRequestsAreAnsweredInCompletionOrder) {
   EXPECT_EQ(ReplyIn(*second).out_lines, std::vector<std::string>{"rescanned"});
 }
 
+// More slow requests than the server works on at once, through one client:
+// every one is served, none refused as too many in flight.
+TEST_F(IpcServerTest, CallAllBeyondTheInFlightLimit) {
+  Start();
+  ipc::IpcClient client = Connect();
+  constexpr size_t kRequests = ipc::kMaxRequestsInFlight + 4;
+  absl::StatusOr<std::vector<ipc::Reply>> replies =
+      client.CallAll(std::vector<ipc::Request>(kRequests, ipc::RescanRequest{}),
+                     absl::Seconds(10));
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  ASSERT_EQ(replies->size(), kRequests);
+  for (const ipc::Reply& reply : *replies) {
+    EXPECT_EQ(reply.out_lines, std::vector<std::string>{"rescanned"});
+  }
+}
+
 TEST_F(IpcServerTest, ErrorReplyFromTheHandler) {
   Start();
   ipc::IpcClient client = Connect();
