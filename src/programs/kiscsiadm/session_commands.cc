@@ -88,6 +88,7 @@ absl::Status FirstLoginFailure(const std::vector<absl::Status>& statuses) {
 // in the order of `filters`. One filter: the daemon's own outcome.
 absl::Status LoginMatching(const std::vector<conf::NodeFilter>& filters,
                            CommandContext& context) {
+  if (filters.empty()) return absl::OkStatus();
   std::vector<ipc::Request> requests;
   for (const conf::NodeFilter& filter : filters) {
     ipc::LoginRequest request;
@@ -103,13 +104,19 @@ absl::Status LoginMatching(const std::vector<conf::NodeFilter>& filters,
     request.progress = true;
     requests.push_back(std::move(request));
   }
+  // The daemon takes kMaxRequestsInFlight at a time: the later ones wait for
+  // room, so each such round gets the time of one login.
+  const int64_t rounds =
+      static_cast<int64_t>((requests.size() + ipc::kMaxRequestsInFlight - 1) /
+                           ipc::kMaxRequestsInFlight);
   bool announced = false;
   const ipc::ProgressFn print = PrintProgress(context);
-  absl::StatusOr<std::vector<ipc::Reply>> replies = ipc::CallDaemonAll(
-      requests, kLoginCallTimeout, [&](const std::vector<std::string>& lines) {
-        print(lines);
-        announced = true;
-      });
+  absl::StatusOr<std::vector<ipc::Reply>> replies =
+      ipc::CallDaemonAll(requests, kLoginCallTimeout * rounds,
+                         [&](const std::vector<std::string>& lines) {
+                           print(lines);
+                           announced = true;
+                         });
   std::vector<absl::Status> outcomes;
   if (replies.ok()) {
     for (const ipc::Reply& reply : *replies) {
