@@ -85,7 +85,7 @@ absl::Status FirstLoginFailure(const std::vector<absl::Status>& statuses) {
 // all requests at once so that the logins overlap. The daemon chooses the
 // nodes and the sessions they lack; its "Logging in to" lines are printed as
 // soon as it sends them, before the logins end, and the outcomes after them
-// in the order of `filters`. One filter: the daemon's own outcome.
+// in the order of `filters`. One outcome is returned as it is.
 absl::Status LoginMatching(const std::vector<conf::NodeFilter>& filters,
                            CommandContext& context) {
   if (filters.empty()) return absl::OkStatus();
@@ -128,11 +128,9 @@ absl::Status LoginMatching(const std::vector<conf::NodeFilter>& filters,
     }
   } else {
     context.err << "kiscsiadm: " << replies.status().message() << "\n";
-    outcomes.push_back(replies.status());
+    outcomes.push_back(FirstLoginFailure({replies.status()}));
   }
-  if (filters.size() == 1 && (replies.ok() || !announced)) {
-    return outcomes.front();
-  }
+  if (outcomes.size() == 1) return outcomes.front();
   return FirstLoginFailure(outcomes);
 }
 
