@@ -9,9 +9,17 @@
 # KISCSI_VM_DIR (tests/vm) and KISCSI_VM_GUEST (tests/vm/guest) set.
 # Setup (packages, kernel, initramfs) happens on the first run and is cached: see setup.sh.
 #
+# A scenario's header comment (the comment lines at its top) may hold:
+#   # vm-qemu-args: ARGS...   extra qemu arguments for this scenario (several lines add up)
+#   # vm-ibft: [OPTIONS...]   an iBFT made by tests/vm/ibft_gen.py OPTIONS (defaults when none)
+#                             into the run folder, passed as -acpitable file=...
+# Both are split into words as xargs does (quotes group, no variables or globs). The harness's
+# own PCI devices sit in slots 0x1e/0x1f, so a scenario's devices may take fixed low addresses.
+#
 # Environment: KISCSI_BUILD (default <repo>/build), KISCSI_VM_TIMEOUT (default 300),
 # KISCSI_VM_CACHE, KISCSI_VM_QUIET=1 (no live console; the log is printed on failure),
-# KISCSI_VM_MEM (MiB, default 2048), KISCSI_VM_SMP (default 2), KISCSI_VM_QEMU_ARGS (extra args).
+# KISCSI_VM_MEM (MiB, default 2048), KISCSI_VM_SMP (default 2), KISCSI_VM_QEMU_ARGS (extra args,
+# after the scenario's own).
 # Exit codes: the scenario's; 124 on timeout; 125 when the VM ended without a result.
 set -euo pipefail
 
@@ -89,12 +97,42 @@ result=$rundir/result
 
 append="console=ttyS0 quiet panic=-1 kiscsi.init=$vm_dir/guest/stage2.sh"
 append+=" kiscsi.scenario=$scenario kiscsi.build=$build kiscsi.rundir=$rundir"
+# shellcheck disable=SC2054  # commas inside qemu option values
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "${KISCSI_VM_MEM:-2048}"
       -smp "${KISCSI_VM_SMP:-2}" -nodefaults -no-user-config -display none -monitor none
       -no-reboot -kernel "$kernel" -initrd "$initrd" -append "$append"
       -serial "file:$log" -serial "file:$result"
-      -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
-      -device virtio-rng-pci)
+      -fsdev "local,id=hostfs,path=/,security_model=none,readonly=on,multidevs=remap"
+      -device virtio-9p-pci,fsdev=hostfs,mount_tag=host,addr=0x1e
+      -device virtio-rng-pci,addr=0x1f)
+
+# The scenario's header lines: "# vm-qemu-args: ..." and "# vm-ibft: ...".
+split_words() { # TEXT: sets `words` to TEXT split as xargs does (quotes group words)
+  xargs -r printf '%s\0' <<<"$1" >"$rundir/words" || die "cannot split into words: $1"
+  mapfile -d '' -t words <"$rundir/words"
+}
+ibft_requested=0
+ibft_opts=()
+while IFS= read -r line; do
+  [[ $line == \#* ]] || break
+  case $line in
+    "# vm-qemu-args:"*)
+      split_words "${line#"# vm-qemu-args:"}"
+      qemu+=("${words[@]}")
+      ;;
+    "# vm-ibft:"*)
+      ibft_requested=1
+      split_words "${line#"# vm-ibft:"}"
+      ibft_opts+=("${words[@]}")
+      ;;
+  esac
+done <"$scenario"
+if ((ibft_requested)); then
+  python3 "$vm_dir/ibft_gen.py" --out "$rundir/ibft.bin" "${ibft_opts[@]}" \
+    || die "ibft_gen.py ${ibft_opts[*]} failed"
+  qemu+=(-acpitable "file=$rundir/ibft.bin")
+  echo "vm: iBFT from ibft_gen.py ${ibft_opts[*]}"
+fi
 if [ -n "${KISCSI_VM_QEMU_ARGS:-}" ]; then
   read -r -a extra <<<"$KISCSI_VM_QEMU_ARGS"
   qemu+=("${extra[@]}")

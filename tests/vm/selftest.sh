@@ -39,6 +39,13 @@ expect 0 environment 'set -e; [ -x "$KISCSI_BUILD/bin/kiscsiadm" ]; [ "$PWD" = "
   touch "$KISCSI_BUILD/written-by-guest" 2>/dev/null || true
   ip -o addr show lo | grep -q "inet 127.0.0.1/"'
 [ ! -e "$build/written-by-guest" ] || { echo "FAIL the guest wrote into the host's build tree"; failures=$((failures + 1)); }
+# Header lines: extra qemu arguments (a NIC) and an iBFT made with quoted generator options.
+# shellcheck disable=SC2016
+expect 0 header_lines '# vm-qemu-args: -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0,addr=0x5
+# vm-ibft: --nic-hostname "two words" --nic-pci 00:05.0
+set -e; grep -q "two words" /sys/firmware/acpi/tables/iBFT
+cmp /sys/firmware/acpi/tables/iBFT "$KISCSI_VM_RUNDIR/ibft.bin"
+grep -qx 0x1af4 /sys/bus/pci/devices/0000:00:05.0/vendor'
 TIMEOUT=20 expect 124 timeout 'while :; do sleep 0.1; done'
 expect 125 panic 'echo c >/proc/sysrq-trigger'
 

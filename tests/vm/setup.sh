@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares everything a kiscsi VM test needs and caches it, so that repeated runs only boot:
-#   - Debian packages: qemu-system-x86, busybox-static, cpio, kmod;
+#   - Debian packages: qemu-system-x86, busybox-static, cpio, kmod, and udev (not used on the
+#     host: the guest runs the host's userland, and scenarios start its systemd-udevd);
 #   - Debian's generic amd64 kernel, downloaded with apt-get and unpacked (not installed) into
 #     $KISCSI_VM_CACHE/<kernel version>/kernel, with modules.dep from depmod;
 #   - a busybox initramfs (tests/vm/guest/initramfs-init.sh as /init, plus the modules listed in
@@ -33,7 +34,7 @@ apt_update() {
 }
 
 # --- 1. packages -----------------------------------------------------------------------------
-packages=(qemu-system-x86 busybox-static cpio kmod)
+packages=(qemu-system-x86 busybox-static cpio kmod udev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -48,9 +49,10 @@ if ((${#missing[@]})); then
     die "apt-get install ${missing[*]} failed (log: $cache/apt-install.log)"
   fi
 fi
-for tool in qemu-system-x86_64 cpio depmod modprobe; do
+for tool in qemu-system-x86_64 cpio depmod modprobe udevadm; do
   command -v "$tool" >/dev/null || die "$tool not found after installing ${packages[*]}"
 done
+[ -x /lib/systemd/systemd-udevd ] || die "/lib/systemd/systemd-udevd not found (package udev)"
 busybox=$(command -v busybox || true)
 [ -x /bin/busybox ] && busybox=/bin/busybox
 [ -n "$busybox" ] || die "busybox not found (package busybox-static)"

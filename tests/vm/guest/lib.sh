@@ -16,6 +16,14 @@
 #   wait_for SECONDS CMD...        polls CMD every 0.1 s until it succeeds; fails after SECONDS
 #   kiscsid_start [ARGS...]        starts kiscsid -f ARGS in the background (log appended to
 #                                  ./kiscsid.log, pid in $daemon) and waits until it is ready
+#   udev_start [RULES_FILE...]     copies the rule files into /run/udev/rules.d (the tmpfs /run:
+#                                  read with /etc/udev/rules.d and /lib/udev/rules.d, a file
+#                                  there hides a same-named one of /lib), starts the host's
+#                                  systemd-udevd (log ./udevd.log, pid in $udevd_pid) and waits
+#                                  until it answers; it then handles new kernel events; devices
+#                                  that existed before need `udevadm trigger`
+#   udev_settle [SECONDS]          udevadm settle (default 30 s); fails if the queue stays busy
+#   udev_stop                      stops udevd (udevadm control --exit)
 # Variables: KISCSI_BUILD (build tree), KISCSI_VM_GUEST (this folder), KISCSI_VM_TMP (the
 # scenario's scratch folder, also its working directory), ADM (kiscsiadm path).
 set -euo pipefail
@@ -138,4 +146,36 @@ _kiscsid_ready_since() { # READY_LINES_BEFORE
   local now
   now=$(grep -c '^kiscsid: ready$' kiscsid.log) || now=0
   ((now > $1))
+}
+
+# udev_start [RULES_FILE...]: the host's systemd-udevd (package udev, installed by setup.sh) in
+# the background with its log on stderr -> ./udevd.log. Nothing is triggered: a scenario asks
+# for the events it wants (udevadm trigger --action=add --subsystem-match=block), so network
+# interfaces keep their kernel names unless a scenario triggers the net subsystem.
+UDEVD=/lib/systemd/systemd-udevd
+udev_start() {
+  local rules
+  [ -x "$UDEVD" ] || fail "$UDEVD does not exist (setup.sh installs the package udev)"
+  mkdir -p /run/udev/rules.d
+  for rules in "$@"; do
+    cp "$rules" /run/udev/rules.d/ || fail "cannot copy $rules to /run/udev/rules.d"
+  done
+  SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_LEVEL=${UDEV_LOG_LEVEL:-info} \
+    "$UDEVD" >>udevd.log 2>&1 </dev/null &
+  udevd_pid=$!
+  wait_for 20 _udevd_answers
+}
+_udevd_answers() {
+  kill -0 "$udevd_pid" 2>/dev/null || fail "systemd-udevd exited at start: $(tail -5 udevd.log)"
+  udevadm control --ping >/dev/null 2>&1
+}
+
+udev_settle() {
+  udevadm settle --timeout="${1:-30}" || fail "udevadm settle: events still queued after ${1:-30}s"
+}
+
+udev_stop() {
+  udevadm control --exit || true
+  if [ -n "${udevd_pid:-}" ]; then wait "$udevd_pid" 2>/dev/null || true; fi
+  udevd_pid=""
 }

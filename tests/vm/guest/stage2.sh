@@ -63,6 +63,8 @@ export KISCSI_BUILD=$build
 KISCSI_VM_DIR=$(cd "$(dirname "$0")/.." && pwd)
 export KISCSI_VM_DIR KISCSI_VM_GUEST=$KISCSI_VM_DIR/guest
 export KISCSI_VM_TMP=/tmp/kiscsi-vm-guest
+# The host's run folder (read-only here): args, and ibft.bin when the scenario asked for one.
+export KISCSI_VM_RUNDIR=$rundir
 rm -rf "$KISCSI_VM_TMP"
 if ! mkdir -p "$KISCSI_VM_TMP" || ! cd "$KISCSI_VM_TMP"; then finish 125; fi
 export TMPDIR=$KISCSI_VM_TMP
