@@ -229,6 +229,18 @@ constexpr KeySpec kDaemonKeys[] = {
     Int("node.session.sess_reopen_log_freq", "", 0, kIntMax),
     // kiscsi's own: the longest pause between two reconnection attempts.
     Int("kiscsid.reopen_backoff_max_ms", "500", 10, 3600000),
+    // kiscsi's own, read by kiscsi-udev: the SCSI command timeout (seconds, 0
+    // leaves the kernel's) and the I/O scheduler ("" leaves the kernel's) of
+    // iSCSI disks.
+    Int("kiscsi.disk.timeout", "0", 0, 3600),
+    Str("kiscsi.disk.scheduler", "none"),
+};
+
+// kiscsi's own keys a node record may carry to override iscsid.conf for one
+// node. Not part of open-iscsi's record: printed only when a record sets them.
+constexpr KeySpec kNodeExtensionKeys[] = {
+    Int("kiscsi.disk.timeout", "", 0, 3600),
+    Str("kiscsi.disk.scheduler", ""),
 };
 
 struct Alias {
@@ -356,6 +368,7 @@ std::span<const KeySpec> IfaceRecordKeys() {
   return std::span<const KeySpec>(kNodeKeys).subspan(kIfaceFirst, kIfaceCount);
 }
 std::span<const KeySpec> DaemonKeys() { return kDaemonKeys; }
+std::span<const KeySpec> NodeExtensionKeys() { return kNodeExtensionKeys; }
 
 std::string_view CanonicalKeyName(std::string_view name) {
   for (const Alias& alias : kAliases) {
@@ -379,7 +392,9 @@ std::string NearestKey(RecordKind kind, std::string_view name) {
   size_t limit = std::max<size_t>(3, name.size() / 4);
   std::string_view best;
   size_t best_distance = std::numeric_limits<size_t>::max();
-  for (std::span<const KeySpec> table : TablesFor(kind)) {
+  std::vector<std::span<const KeySpec>> tables = TablesFor(kind);
+  if (kind == RecordKind::kNode) tables.push_back(NodeExtensionKeys());
+  for (std::span<const KeySpec> table : tables) {
     for (const KeySpec& spec : table) {
       // The distance is at least the difference in length.
       size_t length_difference = name.size() > spec.name.size()
@@ -566,6 +581,22 @@ absl::StatusOr<ParsedRecord> ParseRecordText(std::string_view text,
       continue;
     }
     const KeySpec* spec = FindKeySpec(kind, key);
+    const KeySpec* extension =
+        kind == RecordKind::kNode ? FindIn(NodeExtensionKeys(), key) : nullptr;
+    if (extension != nullptr) {
+      // Kept like an unknown key, without a warning when valid. An invalid
+      // value is dropped with a warning rather than making the node unusable.
+      absl::StatusOr<std::string> normalized =
+          NormalizeValue(*extension, value);
+      if (normalized.ok()) {
+        parsed.record.Set(extension->name, *normalized);
+      } else {
+        parsed.diagnostics.push_back(
+            {Diagnostic::Severity::kWarning,
+             absl::StrCat(where, normalized.status().message(), " (ignored)")});
+      }
+      continue;
+    }
     if (spec == nullptr) {
       parsed.diagnostics.push_back(
           {Diagnostic::Severity::kWarning,

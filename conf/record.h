@@ -65,6 +65,13 @@ std::span<const KeySpec> IfaceRecordKeys();
 // Keys only iscsid.conf has (iscsid.*, discovery.sendtargets.auth.chap_algs,
 // ...).
 std::span<const KeySpec> DaemonKeys();
+// kiscsi's own keys a node record may set to override iscsid.conf for that
+// node (kiscsi.disk.timeout, kiscsi.disk.scheduler; no default). They are not
+// in NodeRecordKeys(): records that do not set them print exactly as
+// open-iscsi's. ParseRecordText keeps them like unknown keys (printed last),
+// without a warning when the value is valid; an invalid value is a warning and
+// is dropped.
+std::span<const KeySpec> NodeExtensionKeys();
 
 // Old spellings accepted on input, mapped to the name kiscsi writes
 // (node.session.conn_reopen_log_freq -> node.session.sess_reopen_log_freq).
@@ -144,9 +151,10 @@ struct ParsedRecord {
 
 // Parses `key = value` text (iscsid.conf or a record file): `#` comment lines,
 // blank lines, spaces around `=` optional. Unknown keys are warnings and are
-// kept (after the known keys); malformed lines, over-long lines and invalid
-// values are errors. On error returns InvalidArgument whose message lists every
-// error line ("FILE:LINE: ..."), ExitCode kInvalid.
+// kept (after the known keys; NodeExtensionKeys in node records need no
+// warning); malformed lines, over-long lines and invalid values are errors.
+// On error returns InvalidArgument whose message lists every error line
+// ("FILE:LINE: ..."), ExitCode kInvalid.
 absl::StatusOr<ParsedRecord> ParseRecordText(std::string_view text,
                                              std::string_view file_name,
                                              RecordKind kind);

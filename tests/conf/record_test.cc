@@ -213,6 +213,49 @@ TEST(RecordTextTest, UnknownKeysWarnAndSurviveARewrite) {
                 "# END RECORD\n"));
 }
 
+TEST(RecordTextTest, KiscsiDiskKeysInNodeRecordsNeedNoWarning) {
+  std::string text = TestData("node_record_2.1.8");
+  const std::string end = "# END RECORD\n";
+  ASSERT_TRUE(absl::EndsWith(text, end));
+  std::string with_keys = text.substr(0, text.size() - end.size()) +
+                          "kiscsi.disk.timeout = 90\n"
+                          "kiscsi.disk.scheduler = mq-deadline\n" +
+                          end;
+  absl::StatusOr<ParsedRecord> parsed =
+      ParseRecordText(with_keys, "rec", RecordKind::kNode);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->diagnostics.empty());
+  EXPECT_EQ(parsed->record.GetInt("kiscsi.disk.timeout"), 90);
+  EXPECT_EQ(FormatRecordFile(parsed->record, RecordKind::kNode), with_keys);
+  EXPECT_THAT(FormatRecordShow(parsed->record, RecordKind::kNode, false),
+              HasSubstr("\nkiscsi.disk.timeout = 90\n"
+                        "kiscsi.disk.scheduler = mq-deadline\n# END"));
+  // A record that does not set them shows and writes as open-iscsi's.
+  EXPECT_FALSE(
+      absl::StrContains(FormatRecordShow(DefaultRecord(RecordKind::kNode),
+                                         RecordKind::kNode, false),
+                        "kiscsi"));
+  EXPECT_FALSE(absl::StrContains(
+      FormatRecordFile(DefaultRecord(RecordKind::kNode), RecordKind::kNode),
+      "kiscsi"));
+}
+
+TEST(RecordTextTest, KiscsiDiskKeysInNodeRecordsAreChecked) {
+  absl::StatusOr<ParsedRecord> parsed =
+      ParseRecordText("kiscsi.disk.timout = 9\nkiscsi.disk.timeout = -1\n",
+                      "rec", RecordKind::kNode);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->diagnostics.size(), 2u);
+  EXPECT_EQ(parsed->diagnostics[0].message,
+            "rec:1: unknown key 'kiscsi.disk.timout' (did you mean "
+            "'kiscsi.disk.timeout'?)");
+  // An invalid value is dropped rather than making the node unusable.
+  EXPECT_EQ(parsed->diagnostics[1].message,
+            "rec:2: invalid value '-1' for kiscsi.disk.timeout: expected an "
+            "integer from 0 to 3600 (ignored)");
+  EXPECT_FALSE(parsed->record.Has("kiscsi.disk.timeout"));
+}
+
 TEST(RecordTextTest, ErrorsNameFileAndLine) {
   absl::StatusOr<ParsedRecord> parsed = ParseRecordText(
       "node.name = iqn.2001-04.com.example:a\nthis line is wrong\n"
