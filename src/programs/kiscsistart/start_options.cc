@@ -168,16 +168,20 @@ absl::StatusOr<StartOptions> ParseStartOptions(int argc, char** argv) {
   return options;
 }
 
-absl::StatusOr<conf::Record> BuildBootRecord(const StartOptions& options,
-                                             conf::Record record) {
-  // A root disk must not be declared dead by a missed ping on a busy link, and
-  // the boot must keep trying while the network or the target comes up.
+absl::Status ApplyBootSettings(const StartOptions& options,
+                               conf::Record& record) {
   RETURN_IF_ERROR(SetKey(record, "node.conn[0].timeo.noop_out_interval", "0"));
   RETURN_IF_ERROR(SetKey(record, "node.conn[0].timeo.noop_out_timeout", "0"));
   RETURN_IF_ERROR(SetKey(record, "node.session.initial_login_retry_max", "60"));
   for (const auto& [name, value] : options.settings) {
     RETURN_IF_ERROR(SetKey(record, name, value));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<conf::Record> BuildBootRecord(const StartOptions& options,
+                                             conf::Record record) {
+  RETURN_IF_ERROR(ApplyBootSettings(options, record));
   record.Set("node.name", options.target_name);
   record.Set("node.tpgt", std::to_string(options.tpgt));
   record.Set("node.conn[0].address", options.address);
@@ -197,7 +201,12 @@ const char* StartUsageText() {
   return R"(Usage: kiscsistart -i INITIATORNAME -t TARGETNAME -g TPGT -a ADDRESS [-p PORT]
                    [-u USERNAME -w PASSWORD [-U USERNAME_IN -W PASSWORD_IN]]
                    [-c CONFIG] [-P NAME=VALUE]... [-d LEVEL]
-Logs in to one target through the kernel (iscsi_tcp) without a daemon, for an initramfs.
+       kiscsistart [-N] [-b] [-c CONFIG] [-P NAME=VALUE]... [-d LEVEL]
+       kiscsistart -f
+Logs in to targets through the kernel (iscsi_tcp) without a daemon, for an initramfs.
+  -b, --fwparam_connect  log in to every boot-selected target of the boot firmware table (iBFT)
+  -N, --fwparam_network  bring up the network the boot firmware table describes
+  -f, --fwparam_print    print the boot firmware table's records, as iscsistart -f does
   -P NAME=VALUE  any node record setting, e.g. -P node.session.timeo.replacement_timeout=86400
   -c CONFIG      iscsid.conf to take defaults from (default: built-in defaults)
   -d LEVEL       debug output (0-8)   -v  version   -h  this help

@@ -4,6 +4,8 @@
 //   kiscsistart -i INITIATOR -t TARGET -g TPGT -a ADDRESS [-p PORT]
 //               [-u USER -w PASSWORD [-U USER_IN -W PASSWORD_IN]]
 //               [-c CONFIG] [-P NAME=VALUE]... [-d LEVEL]
+//   kiscsistart [-N] [-b] [-c CONFIG] [-P NAME=VALUE]...   (iBFT)
+//   kiscsistart -f
 //
 // The record starts from iscsid.conf's defaults (or the built-in ones), then
 // applies the boot defaults an initramfs wants (NOPs off, many initial login
@@ -41,8 +43,15 @@ struct StartOptions {
 absl::StatusOr<StartOptions> ParseStartOptions(int argc, char** argv);
 const char* StartUsageText();
 
-// The node record to log in with: `base` (iscsid.conf's node defaults), boot
-// defaults, -P settings (validated against the node schema), identity, CHAP.
+// What a root disk wants on top of `record`: NOP-Outs off (a missed ping on a
+// busy link must not fail the root disk), many initial login retries (the
+// network may still be coming up), then the -P settings (validated against
+// the node schema), which win.
+absl::Status ApplyBootSettings(const StartOptions& options,
+                               conf::Record& record);
+
+// The node record to log in with from -i/-t/-g/-a/-p/-u/-w/-U/-W: `base`
+// (iscsid.conf's node defaults), ApplyBootSettings, identity, CHAP.
 absl::StatusOr<conf::Record> BuildBootRecord(const StartOptions& options,
                                              conf::Record base);
 
