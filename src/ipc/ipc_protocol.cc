@@ -320,6 +320,7 @@ void PutFields(MessageWriter& writer, const LoginRequest& request) {
   if (request.tpgt.has_value()) writer.U32(FieldTag::kTpgt, *request.tpgt);
   if (request.iface.has_value()) writer.Text(FieldTag::kIface, *request.iface);
   PutProgress(writer, request.progress);
+  if (request.firmware) writer.U32(FieldTag::kFirmware, 1);
 }
 void PutFields(MessageWriter& writer, const LogoutRequest& request) {
   writer.U32(FieldTag::kSid, request.sid);
@@ -352,13 +353,18 @@ absl::StatusOr<std::optional<uint16_t>> OptionalU16(const Fields& fields,
   return static_cast<uint16_t>(*value);
 }
 
-absl::StatusOr<bool> ProgressField(const Fields& fields) {
-  ASSIGN_OR_RETURN(std::optional<uint32_t> value,
-                   fields.OptionalU32(FieldTag::kProgress));
+// An optional 0/1 field; absent is false.
+absl::StatusOr<bool> FlagField(const Fields& fields, FieldTag tag,
+                               absl::string_view what) {
+  ASSIGN_OR_RETURN(std::optional<uint32_t> value, fields.OptionalU32(tag));
   if (value.has_value() && *value > 1) {
-    return Malformed(absl::StrCat("progress ", *value));
+    return Malformed(absl::StrCat(what, " ", *value));
   }
   return value.value_or(0) == 1;
+}
+
+absl::StatusOr<bool> ProgressField(const Fields& fields) {
+  return FlagField(fields, FieldTag::kProgress, "progress");
 }
 
 absl::StatusOr<Request> GetLogin(const Fields& fields) {
@@ -369,6 +375,8 @@ absl::StatusOr<Request> GetLogin(const Fields& fields) {
   ASSIGN_OR_RETURN(request.tpgt, OptionalU16(fields, FieldTag::kTpgt, "tpgt"));
   ASSIGN_OR_RETURN(request.iface, fields.OptionalText(FieldTag::kIface));
   ASSIGN_OR_RETURN(request.progress, ProgressField(fields));
+  ASSIGN_OR_RETURN(request.firmware,
+                   FlagField(fields, FieldTag::kFirmware, "firmware"));
   return request;
 }
 

@@ -100,6 +100,7 @@ enum class FieldTag : uint16_t {
   kPrintLevel = 7,     // u32
   kTpgt = 8,           // u32, at most 65535
   kProgress = 9,       // u32, 1: send Progress messages
+  kFirmware = 10,      // u32, 1: the boot firmware table's targets
   kStatusCode = 16,    // u32 (absl::StatusCode)
   kExitCode = 17,      // u32 (ExitCode)
   kMessage = 18,       // text
@@ -135,6 +136,9 @@ struct LoginRequest {
   std::optional<uint16_t> tpgt;
   std::optional<std::string> iface;
   bool progress = false;  // send the "Logging in to" lines as Progress
+  // Log in to the boot firmware table's targets (iscsiadm -m fw -l) instead
+  // of node records; the filter fields are then unused.
+  bool firmware = false;
   bool operator==(const LoginRequest&) const = default;
 };
 struct LogoutRequest {

@@ -250,6 +250,35 @@ absl::StatusOr<std::vector<SysfsSession>> ReadSysfsSessions(
   return sessions;
 }
 
+std::vector<SysfsHost> ReadSysfsHosts(const std::string& sysfs_root) {
+  std::vector<SysfsHost> hosts;
+  for (const std::string& name : ListDir(sysfs_root + "/class/iscsi_host")) {
+    std::optional<uint32_t> host_no = NumberAfter(name, "host");
+    if (!host_no.has_value()) continue;
+    SysfsHost host;
+    host.host_no = *host_no;
+    const std::string scsi_host =
+        absl::StrCat(sysfs_root, "/class/scsi_host/", name, "/");
+    host.transport = ReadString(scsi_host + "proc_name");
+    if (absl::StartsWith(host.transport, "iscsi_")) {
+      host.transport = host.transport.substr(6);
+    }
+    host.state = ReadString(scsi_host + "state");
+    const std::string d =
+        absl::StrCat(sysfs_root, "/class/iscsi_host/", name, "/");
+    host.ipaddress = ReadString(d + "ipaddress");
+    host.hwaddress = ReadString(d + "hwaddress");
+    host.netdev = ReadString(d + "netdev");
+    host.initiator_name = ReadString(d + "initiatorname");
+    hosts.push_back(std::move(host));
+  }
+  std::sort(hosts.begin(), hosts.end(),
+            [](const SysfsHost& a, const SysfsHost& b) {
+              return a.host_no < b.host_no;
+            });
+  return hosts;
+}
+
 absl::StatusOr<SysfsSession> ReadSysfsSession(const std::string& sysfs_root,
                                               uint32_t sid,
                                               const ReadSysfsOptions& options) {
@@ -445,6 +474,34 @@ std::string FormatSessionList(const std::vector<SysfsSession>& sessions,
     }
     AppendTree(out, *s, options);
     previous = s;
+  }
+  return out;
+}
+
+std::string FormatHostList(const std::vector<SysfsHost>& hosts,
+                           int print_level) {
+  // iscsiadm brackets an IPv6 address and prints "<empty>" for what is unset.
+  auto address = [](const std::string& ip) {
+    if (ip.empty()) return std::string("<empty>");
+    return ip.find('.') != std::string::npos ? ip : absl::StrCat("[", ip, "]");
+  };
+  std::string out;
+  for (const SysfsHost& h : hosts) {
+    if (print_level <= 0) {
+      absl::StrAppend(&out, OrEmpty(h.transport), ": [", h.host_no, "] ",
+                      address(h.ipaddress), ",[", OrEmpty(h.hwaddress), "],",
+                      OrEmpty(h.netdev), " ", OrEmpty(h.initiator_name), "\n");
+      continue;
+    }
+    absl::StrAppend(&out, "Host Number: ", h.host_no, "\n");
+    absl::StrAppend(&out, "\tState: ", h.state.empty() ? "Unknown" : h.state,
+                    "\n");
+    absl::StrAppend(&out, "\tTransport: ", OrEmpty(h.transport), "\n");
+    absl::StrAppend(&out, "\tInitiatorname: ", OrEmpty(h.initiator_name),
+                    "\n");
+    absl::StrAppend(&out, "\tIPaddress: ", address(h.ipaddress), "\n");
+    absl::StrAppend(&out, "\tHWaddress: ", OrEmpty(h.hwaddress), "\n");
+    absl::StrAppend(&out, "\tNetdev: ", OrEmpty(h.netdev), "\n");
   }
   return out;
 }

@@ -105,6 +105,25 @@ absl::StatusOr<SysfsSession> ReadSysfsSession(
 std::vector<SysfsDevice> ReadSessionDevices(const std::string& sysfs_root,
                                             uint32_t sid);
 
+// One iSCSI host (class iscsi_host): iscsi_tcp makes one per session.
+struct SysfsHost {
+  uint32_t host_no = 0;
+  std::string transport;  // "tcp" from the SCSI host's proc_name
+  std::string state;      // the SCSI host's state, e.g. "running"
+  std::string ipaddress;
+  std::string hwaddress;
+  std::string netdev;
+  std::string initiator_name;
+};
+
+// Every iSCSI host, by number; none when the class does not exist.
+std::vector<SysfsHost> ReadSysfsHosts(const std::string& sysfs_root);
+
+// iscsiadm's `-m host` (print_level 0: "tcp: [2] 10.0.2.15,[<empty>],<empty>
+// <empty>") and `-m host -P 1` (a "Host Number:" tree).
+std::string FormatHostList(const std::vector<SysfsHost>& hosts,
+                           int print_level);
+
 struct SessionListOptions {
   int print_level = 0;        // iscsiadm -P 0..3
   bool show_secrets = false;  // iscsiadm -S: passwords instead of ********

@@ -16,6 +16,7 @@
 #include "src/discovery/sendtargets.h"
 #include "src/node/login_settings.h"
 #include "src/node/session_names.h"
+#include "src/programs/kiscsiadm/firmware_commands.h"
 #include "src/programs/kiscsiadm/session_commands.h"
 #include "src/transport/portal.h"
 
@@ -25,21 +26,6 @@ namespace {
 absl::Status NoRecords() {
   return WithExitCode(absl::NotFoundError("No records found"),
                       ExitCode::kNoObjectsFound);
-}
-
-absl::Status NotSupportedYet(const char* what) {
-  return WithExitCode(
-      absl::UnimplementedError(absl::StrCat(what, " is not supported yet")),
-      ExitCode::kOperationNotSupported);
-}
-
-absl::StatusOr<conf::IscsidConf> LoadConf(CommandContext& context) {
-  ASSIGN_OR_RETURN(conf::LoadedIscsidConf loaded,
-                   conf::LoadIscsidConf(context.sysconf_dir + "/iscsid.conf"));
-  for (const conf::Diagnostic& diagnostic : loaded.diagnostics) {
-    context.err << "kiscsiadm: warning: " << diagnostic.message << "\n";
-  }
-  return std::move(loaded.conf);
 }
 
 absl::StatusOr<Identity> LoadIdentity(CommandContext& context) {
@@ -322,6 +308,15 @@ absl::Status ProbeNodes(const std::vector<conf::NodeKey>& keys,
 
 }  // namespace
 
+absl::StatusOr<conf::IscsidConf> LoadConf(CommandContext& context) {
+  ASSIGN_OR_RETURN(conf::LoadedIscsidConf loaded,
+                   conf::LoadIscsidConf(context.sysconf_dir + "/iscsid.conf"));
+  for (const conf::Diagnostic& diagnostic : loaded.diagnostics) {
+    context.err << "kiscsiadm: warning: " << diagnostic.message << "\n";
+  }
+  return std::move(loaded.conf);
+}
+
 absl::StatusOr<conf::NodeFilter> FilterFromOptions(const Options& options) {
   conf::NodeFilter filter;
   filter.target_name = options.target_name;
@@ -347,6 +342,7 @@ absl::Status RunDiscovery(const Options& options, CommandContext& context) {
     return ListDiscoveryRecords(options, context);
   }
   if (options.type.empty()) return ListDiscoveryRecords(options, context);
+  if (options.type == "fw") return FirmwareDiscovery(options, context);
   if (options.type != "sendtargets") {
     return WithExitCode(absl::UnimplementedError(absl::StrCat(
                             "discovery type '", options.type,
@@ -429,9 +425,9 @@ absl::Status RunCommand(const Options& options, CommandContext& context) {
     case Mode::kSession:
       return RunSession(options, context);
     case Mode::kFw:
+      return RunFirmware(options, context);
     case Mode::kHost:
-      return NotSupportedYet(options.mode == Mode::kFw ? "firmware mode"
-                                                       : "host mode");
+      return RunHost(options, context);
     case Mode::kNone:
       break;
   }

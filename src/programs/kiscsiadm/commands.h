@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "conf/iscsid_conf.h"
 #include "conf/node_db.h"
 #include "src/programs/kiscsiadm/options.h"
 
@@ -26,6 +27,9 @@ struct CommandContext {
   std::ostream& out;
   std::ostream& err;
 };
+
+// iscsid.conf of context.sysconf_dir; its warnings go to context.err.
+absl::StatusOr<conf::IscsidConf> LoadConf(CommandContext& context);
 
 // The node records that -T, -p and -I select.
 absl::StatusOr<conf::NodeFilter> FilterFromOptions(const Options& options);

@@ -264,6 +264,16 @@ absl::Status LogoutNodes(const Options& options, CommandContext& context) {
   return LogoutSessions(matching, context);
 }
 
+absl::Status LoginFirmware(CommandContext& context) {
+  ipc::LoginRequest request;
+  request.firmware = true;
+  request.progress = true;
+  ASSIGN_OR_RETURN(ipc::Reply reply,
+                   ipc::CallDaemon(request, kLoginCallTimeout,
+                                   PrintProgress(context)));
+  return PrintReply(reply, context);
+}
+
 absl::Status LoginAll(const Options& options, CommandContext& context) {
   ASSIGN_OR_RETURN(ipc::StartupFilter filter,
                    ipc::ParseStartupFilter(*options.login_all));

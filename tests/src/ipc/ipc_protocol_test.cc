@@ -158,6 +158,8 @@ TEST(IpcProtocolTest, EveryRequestRoundTrips) {
                    std::nullopt, true},
       LoginRequest{std::nullopt, "10.0.0.1", std::nullopt, 65535, std::nullopt},
       LoginRequest{},
+      LoginRequest{std::nullopt, std::nullopt, std::nullopt, std::nullopt,
+                   std::nullopt, true, /*firmware=*/true},
       LogoutRequest{42},
       LogoutAllRequest{StartupFilter::kManual},
       LoginAllRequest{StartupFilter::kOnboot},
