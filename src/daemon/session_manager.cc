@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "conf/boot_firmware.h"
 #include "conf/initiator_name.h"
 #include "netlink/conn_error.h"
 #include "src/base/exit_code.h"
@@ -65,7 +66,9 @@ struct Batch {
 bool StartupMatches(ipc::StartupFilter filter, const std::string& startup) {
   switch (filter) {
     case ipc::StartupFilter::kAll:
-      return true;
+      // A root disk's session is logged in by the initramfs and must outlive
+      // every --loginall/--logoutall (open-iscsi does the same since 2.1.3).
+      return startup != "onboot";
     case ipc::StartupFilter::kManual:
       return startup == "manual";
     case ipc::StartupFilter::kAutomatic:
@@ -272,6 +275,7 @@ absl::StatusOr<SessionRecovery*> SessionManager::Adopt(
   std::optional<SessionSpec> spec;
   std::optional<conf::Record> record =
       FindNodeRecord(session.target_name, portal);
+  if (!record.has_value()) record = FirmwareRecord(session.target_name, portal);
   if (record.has_value()) {
     auto from_node = SessionSpecFromNode(*record, Identity{initiator_name, ""});
     if (from_node.ok()) {
@@ -398,12 +402,26 @@ int SessionManager::StartLogins(const conf::NodeKey& key, LoginDone done) {
   conf::NodeDb db(sysconf_dir_);
   auto record = db.ReadNode(key);
   if (!record.ok()) return fail(record.status());
-  absl::StatusOr<int> missing = MissingSessions(key, *record);
-  if (!missing.ok()) return fail(missing.status());
   auto name =
       conf::ReadInitiatorNameFile(sysconf_dir_ + "/initiatorname.iscsi");
   if (!name.ok()) return fail(WithExitCode(name.status(), ExitCode::kInvalid));
-  auto spec = SessionSpecFromNode(*record, Identity{name->name, name->alias});
+  return StartLoginsFor(key, *record, Identity{name->name, name->alias},
+                        std::move(done));
+}
+
+int SessionManager::StartLoginsFor(const conf::NodeKey& key,
+                                   const conf::Record& node,
+                                   const Identity& identity, LoginDone done) {
+  auto fail = [&](absl::Status status) {
+    loop_.AddTimer(absl::ZeroDuration(), [done, key, status] {
+      done(LoginOutcome{key, status});
+    });
+    return 0;
+  };
+  const conf::Record* record = &node;
+  absl::StatusOr<int> missing = MissingSessions(key, *record);
+  if (!missing.ok()) return fail(missing.status());
+  auto spec = SessionSpecFromNode(*record, identity);
   if (!spec.ok()) return fail(spec.status());
   auto router = Router();
   if (!router.ok()) return fail(router.status());
@@ -413,9 +431,58 @@ int SessionManager::StartLogins(const conf::NodeKey& key, LoginDone done) {
                     << (*missing == 1
                             ? ""
                             : absl::StrCat(" (", *missing, " sessions)"));
-  const RecoveryPolicy policy = PolicyFor(&*record);
+  const RecoveryPolicy policy = PolicyFor(record);
   for (int i = 0; i < *missing; ++i) StartSession(key, *spec, policy, done);
   return *missing;
+}
+
+std::optional<conf::Record> SessionManager::FirmwareRecord(
+    const std::string& target_name, const Portal& portal) const {
+  auto entries = conf::ReadBootFirmware(paths_.sysfs_root);
+  if (!entries.ok()) return std::nullopt;
+  for (const conf::FirmwareBootEntry& entry : *entries) {
+    if (entry.target.target_name != target_name ||
+        entry.target.ip_address != portal.address ||
+        entry.target.port != portal.port) {
+      continue;
+    }
+    auto record = conf::NodeRecordFromFirmware(entry, conf().NewNodeRecord());
+    if (!record.ok()) return std::nullopt;
+    // The root disk's settings, as kiscsistart -b makes the session.
+    record->Set("node.conn[0].timeo.noop_out_interval", "0");
+    record->Set("node.conn[0].timeo.noop_out_timeout", "0");
+    return *std::move(record);
+  }
+  return std::nullopt;
+}
+
+void SessionManager::LoginFirmware(ProgressCallback progress,
+                                   ReplyCallback done) {
+  auto entries = conf::ReadBootFirmware(paths_.sysfs_root);
+  if (!entries.ok()) return done(ipc::ReplyFromStatus(entries.status()));
+  std::vector<std::pair<conf::NodeKey, conf::Record>> records;
+  std::string initiator_name;
+  for (const conf::FirmwareBootEntry& entry : *entries) {
+    auto record = conf::NodeRecordFromFirmware(entry, conf().NewNodeRecord());
+    if (!record.ok()) return done(ipc::ReplyFromStatus(record.status()));
+    initiator_name = entry.initiator.initiator_name;
+    conf::NodeKey key{entry.target.target_name, entry.target.ip_address,
+                      entry.target.port,
+                      static_cast<int>(record->GetInt("node.tpgt").value_or(1)),
+                      "default"};
+    records.emplace_back(std::move(key), *std::move(record));
+  }
+  if (initiator_name.empty()) {
+    auto name =
+        conf::ReadInitiatorNameFile(sysconf_dir_ + "/initiatorname.iscsi");
+    if (!name.ok()) {
+      return done(ipc::ReplyFromStatus(
+          WithExitCode(name.status(), ExitCode::kInvalid)));
+    }
+    initiator_name = name->name;
+  }
+  LoginRecords(records, Identity{initiator_name, ""}, std::move(progress),
+               std::move(done));
 }
 
 void SessionManager::StartSession(const conf::NodeKey& key,
@@ -463,6 +530,9 @@ void SessionManager::StartSession(const conf::NodeKey& key,
 
 void SessionManager::Login(const ipc::LoginRequest& request,
                            ProgressCallback progress, ReplyCallback done) {
+  if (request.firmware) {
+    return LoginFirmware(std::move(progress), std::move(done));
+  }
   conf::NodeFilter filter;
   filter.target_name = request.target;
   filter.address = request.address;
@@ -493,6 +563,34 @@ void SessionManager::LoginAll(const ipc::LoginAllRequest& request,
 
 void SessionManager::LoginNodes(const std::vector<conf::NodeKey>& keys,
                                 ProgressCallback progress, ReplyCallback done) {
+  StartBatch(
+      keys, [this](const conf::NodeKey& key,
+                   LoginDone login_done) { return StartLogins(key, login_done); },
+      std::move(progress), std::move(done));
+}
+
+void SessionManager::LoginRecords(
+    const std::vector<std::pair<conf::NodeKey, conf::Record>>& records,
+    const Identity& identity, ProgressCallback progress, ReplyCallback done) {
+  std::vector<conf::NodeKey> keys;
+  for (const auto& [key, record] : records) keys.push_back(key);
+  StartBatch(
+      keys,
+      [&](const conf::NodeKey& key, LoginDone login_done) {
+        for (const auto& [k, record] : records) {
+          if (k == key) {
+            return StartLoginsFor(key, record, identity, login_done);
+          }
+        }
+        return 0;
+      },
+      std::move(progress), std::move(done));
+}
+
+void SessionManager::StartBatch(
+    const std::vector<conf::NodeKey>& keys,
+    absl::FunctionRef<int(const conf::NodeKey&, LoginDone)> start,
+    ProgressCallback progress, ReplyCallback done) {
   if (keys.empty()) {
     return done(ipc::ReplyFromStatus(WithExitCode(
         absl::NotFoundError("No records found"), ExitCode::kNoObjectsFound)));
@@ -503,7 +601,7 @@ void SessionManager::LoginNodes(const std::vector<conf::NodeKey>& keys,
   // "Logging in to" lines (one a session) are complete before the first.
   std::vector<std::string> lines;
   for (const conf::NodeKey& key : keys) {
-    const int started = StartLogins(key, [batch](LoginOutcome outcome) {
+    const int started = start(key, [batch](LoginOutcome outcome) {
       batch->AddLogin(outcome.key, outcome.status);
       batch->FinishOne("Could not log into all portals");
     });
@@ -567,22 +665,30 @@ void SessionManager::LogoutAll(const ipc::LogoutAllRequest& request,
   if (!sessions.ok()) return done(ipc::ReplyFromStatus(sessions.status()));
   conf::NodeDb db(sysconf_dir_);
   std::vector<SysfsSession> selected;
+  auto keys = db.ListNodes();
   for (const SysfsSession& session : *sessions) {
-    if (request.filter == ipc::StartupFilter::kAll) {
-      selected.push_back(session);
+    // A session of the boot firmware table is the root disk's, whatever the
+    // records say: never logged out in bulk.
+    if (session.connection.has_value() &&
+        FirmwareRecord(session.target_name,
+                       Portal{session.connection->persistent_address,
+                              session.connection->persistent_port.value_or(
+                                  3260)})
+            .has_value()) {
       continue;
     }
-    // Other filters go by the node record's node.startup.
-    auto keys = db.ListNodes();
-    if (!keys.ok()) continue;
-    for (const conf::NodeKey& key : *keys) {
-      auto record = db.ReadNode(key);
-      if (SessionIsNode(session, key) && record.ok() &&
-          StartupMatches(request.filter, record->Get("node.startup"))) {
-        selected.push_back(session);
+    // By the node record's node.startup; a session without a record counts
+    // as manual, as iscsiadm treats it.
+    std::string startup = "manual";
+    if (keys.ok()) {
+      for (const conf::NodeKey& key : *keys) {
+        if (!SessionIsNode(session, key)) continue;
+        auto record = db.ReadNode(key);
+        if (record.ok()) startup = record->Get("node.startup");
         break;
       }
     }
+    if (StartupMatches(request.filter, startup)) selected.push_back(session);
   }
   if (selected.empty()) {
     return done(ipc::ReplyFromStatus(

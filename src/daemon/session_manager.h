@@ -31,12 +31,14 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "conf/node_db.h"
 #include "netlink/iscsi_kernel.h"
 #include "src/base/event_loop.h"
 #include "src/base/unique_fd.h"
 #include "src/daemon/basic_command_handler.h"
+#include "src/node/login_settings.h"
 #include "src/session/kernel_event_router.h"
 #include "src/session/recovery_group.h"
 #include "src/session/session_logout.h"
@@ -95,11 +97,29 @@ class SessionManager : public BasicCommandHandler {
   // loop once per session started, or once with the reason when none was.
   // Returns the number started.
   int StartLogins(const conf::NodeKey& key, LoginDone done);
+  // StartLogins with the record and initiator given (the boot firmware
+  // table's targets have no record in the database).
+  int StartLoginsFor(const conf::NodeKey& key, const conf::Record& record,
+                     const Identity& identity, LoginDone done);
+  // iscsiadm -m fw -l: the boot-selected targets of the firmware table.
+  void LoginFirmware(ProgressCallback progress, ReplyCallback done);
+  // The record the boot firmware table gives a session's target and portal
+  // (its CHAP credentials, root-disk settings), if the table names it.
+  std::optional<conf::Record> FirmwareRecord(const std::string& target_name,
+                                             const Portal& portal) const;
   // Login and LoginAll once the nodes are chosen: starts every session they
   // lack, shows a "Logging in to" line for each through `progress`, answers
   // `done` with every outcome.
   void LoginNodes(const std::vector<conf::NodeKey>& keys,
                   ProgressCallback progress, ReplyCallback done);
+  // Starts `start` for every key and answers `done` once all are over.
+  void StartBatch(const std::vector<conf::NodeKey>& keys,
+                  absl::FunctionRef<int(const conf::NodeKey&, LoginDone)> start,
+                  ProgressCallback progress, ReplyCallback done);
+  // LoginNodes with records and identities already chosen.
+  void LoginRecords(
+      const std::vector<std::pair<conf::NodeKey, conf::Record>>& records,
+      const Identity& identity, ProgressCallback progress, ReplyCallback done);
   void StartSession(const conf::NodeKey& key, const SessionSpec& spec,
                     const RecoveryPolicy& policy, LoginDone done);
   // How many sessions the node lacks; ExitCode kSessionExists for none.
