@@ -28,7 +28,23 @@ dmesg | grep -q 'iBFT module supports only revision 1' \
 [ ! -e "$ibft/ethernet0" ] || fail "$ibft/ethernet0 exists although the table is invalid"
 [ ! -e "$ibft/initiator" ] || fail "$ibft/initiator exists although the table is invalid"
 
-# kiscsi checks follow: kiscsistart -f (and kiscsiadm -m fw) must say there is no usable boot
-# table and exit with the "no firmware" code, not crash or invent a target.
+step "kiscsistart -f/-b and kiscsiadm -m fw: no usable table, a clear error, exit 21 as open-iscsi"
+env_file=$KISCSI_BUILD/Testing/open-iscsi.env
+oi_root=$(sed -n 's/^root=//p' "$env_file")
+oi_lib=$oi_root/usr/lib/x86_64-linux-gnu:$oi_root/lib/x86_64-linux-gnu
+run env LD_LIBRARY_PATH="$oi_lib" "$oi_root/sbin/iscsistart" -f
+echo "iscsistart -f: rc=$RUN_RC $RUN_OUT $RUN_ERR"
+oi_rc=$RUN_RC
+kiscsi_scratch
+for args in -f -b -N; do
+  run "$KISCSI_BUILD/bin/kiscsistart" $args
+  assert_rc 21
+  assert_err_has "no iSCSI boot firmware table"
+  assert_not_has "BEGIN RECORD"
+done
+[ "$oi_rc" = 21 ] || echo "note: iscsistart -f exits $oi_rc here"
+adm -m fw
+assert_rc 21
+assert_err_has "no iSCSI boot firmware table"
 
 step "ibft_bad passed"
