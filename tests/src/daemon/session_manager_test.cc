@@ -450,3 +450,100 @@ TEST_F(SessionManagerTest, OneFailedSessionIsReportedAndUndoneAlone) {
 
 }  // namespace
 }  // namespace kiscsi::daemon
+
+namespace kiscsi::daemon {
+namespace {
+
+// An iBFT in sysfs naming the test's target and portal, with initiator
+// `initiator` and no CHAP.
+void WriteFirmwareTable(const std::string& sysfs_root, uint16_t port,
+                        const std::string& initiator) {
+  const std::string t = sysfs_root + "/firmware/ibft/";
+  WriteFile(t + "initiator/initiator-name", initiator + "\n");
+  WriteFile(t + "initiator/flags", "3\n");
+  WriteFile(t + "ethernet0/index", "0\n");
+  WriteFile(t + "ethernet0/flags", "3\n");
+  WriteFile(t + "ethernet0/mac", "52:54:00:12:34:56\n");
+  WriteFile(t + "ethernet0/ip-addr", "127.0.0.1\n");
+  WriteFile(t + "target0/index", "0\n");
+  WriteFile(t + "target0/flags", "3\n");
+  WriteFile(t + "target0/ip-addr", "127.0.0.1\n");
+  WriteFile(t + "target0/port", absl::StrCat(port, "\n"));
+  WriteFile(t + "target0/nic-assoc", "0\n");
+  WriteFile(t + "target0/target-name", absl::StrCat(kTarget, "\n"));
+}
+
+ipc::Reply Wait(EventLoop& loop, std::optional<ipc::Reply>& reply) {
+  EXPECT_TRUE(
+      loop.RunUntil([&] { return reply.has_value(); }, absl::Seconds(10)).ok());
+  return reply.value_or(ipc::Reply{});
+}
+
+TEST_F(SessionManagerTest, LoginAllNeverIncludesOnbootRecords) {
+  conf::Record record = NodeRecord();
+  record.Set("node.session.scan", "manual");
+  record.Set("node.startup", "onboot");
+  WriteNode(record);
+  UseOpenTarget();
+  std::optional<ipc::Reply> reply;
+  manager_->LoginAll(
+      ipc::LoginAllRequest{ipc::StartupFilter::kAll}, [](auto) {},
+      [&reply](ipc::Reply r) { reply = std::move(r); });
+  EXPECT_EQ(Wait(*loop_, reply).exit_code, ExitCode::kNoObjectsFound);
+  EXPECT_EQ(Count("CREATE_SESSION"), 1);  // the fixture's session only
+  reply.reset();
+  manager_->LoginAll(
+      ipc::LoginAllRequest{ipc::StartupFilter::kOnboot}, [](auto) {},
+      [&reply](ipc::Reply r) { reply = std::move(r); });
+  EXPECT_EQ(Wait(*loop_, reply).code, absl::StatusCode::kOk);
+  EXPECT_EQ(Count("CREATE_SESSION"), 2);
+}
+
+TEST_F(SessionManagerTest, FirmwareLoginUsesTheTableAndWritesNoRecord) {
+  WriteFirmwareTable(paths_.sysfs_root, port_, "iqn.2026-12.test:from-ibft");
+  // The table's record starts from iscsid.conf: no SCSI scan in this test.
+  conf::IscsidConf conf;
+  ASSERT_TRUE(conf.Set("node.session.scan", "manual").ok());
+  manager_ = std::make_unique<SessionManager>(
+      *loop_,
+      [this]() -> absl::StatusOr<std::unique_ptr<IscsiKernel>> {
+        return std::move(owned_kernel_);
+      },
+      sysconf_, paths_, root_ + "/iscsid.conf", conf);
+  UseOpenTarget();
+  ipc::LoginRequest request;
+  request.firmware = true;
+  const ipc::Reply reply = Login(request);
+  EXPECT_EQ(reply.code, absl::StatusCode::kOk) << reply.message;
+  EXPECT_THAT(progress_,
+              ElementsAre(absl::StrCat("Logging in to ", kTag, port_, "]")));
+  EXPECT_EQ(kernel_->ConnState(2, 0), "up");
+  EXPECT_THAT(kernel_->calls(),
+              ::testing::Contains(::testing::HasSubstr(
+                  "iqn.2026-12.test:from-ibft")));
+  auto nodes = conf::NodeDb(sysconf_).ListNodes();
+  ASSERT_TRUE(nodes.ok());
+  EXPECT_TRUE(nodes->empty());
+}
+
+TEST_F(SessionManagerTest, FirmwareLoginWithoutATableIsNoObjectsFound) {
+  ipc::LoginRequest request;
+  request.firmware = true;
+  const ipc::Reply reply = Login(request);
+  EXPECT_EQ(reply.exit_code, ExitCode::kNoObjectsFound);
+  EXPECT_EQ(Count("CREATE_SESSION"), 1);
+}
+
+TEST_F(SessionManagerTest, LogoutAllLeavesTheBootFirmwareSession) {
+  WriteSysfsSession("LOGGED_IN", "up", "", "");
+  WriteFirmwareTable(paths_.sysfs_root, port_, kInitiator);
+  std::optional<ipc::Reply> reply;
+  manager_->LogoutAll(ipc::LogoutAllRequest{ipc::StartupFilter::kAll},
+                      [&reply](ipc::Reply r) { reply = std::move(r); });
+  EXPECT_EQ(Wait(*loop_, reply).exit_code, ExitCode::kNoObjectsFound);
+  EXPECT_EQ(Count("DESTROY_SESSION"), 0);
+  EXPECT_TRUE(kernel_->SessionExists(1));
+}
+
+}  // namespace
+}  // namespace kiscsi::daemon

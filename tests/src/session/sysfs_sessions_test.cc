@@ -272,5 +272,34 @@ TEST(SysfsSessionsTest, TreesGroupByTargetAndPortal) {
                   "\t\tInternal iscsid Session State: NO CHANGE"));
 }
 
+// The hosts as iscsiadm -m host prints them (compared with iscsiadm 2.1.8 in
+// the vm scenario ibft): "<empty>" for what is unset, "(null)" read as unset,
+// IPv6 in brackets, hosts by number.
+TEST(SysfsHostsTest, ListedAsIscsiadmPrintsThem) {
+  char dir[] = "/tmp/kiscsi-hosts-XXXXXX";
+  const fs::path root = mkdtemp(dir);
+  for (const auto& [host, ip] :
+       {std::pair{"host10", "fd00::15"}, std::pair{"host2", "10.0.2.15"}}) {
+    const fs::path iscsi_host = root / "class/iscsi_host" / host;
+    WriteFile(iscsi_host / "ipaddress", ip);
+    WriteFile(iscsi_host / "hwaddress", "(null)");
+    WriteFile(iscsi_host / "netdev", "(null)");
+    WriteFile(root / "class/scsi_host" / host / "proc_name", "iscsi_tcp");
+    WriteFile(root / "class/scsi_host" / host / "state", "running");
+  }
+  const std::vector<SysfsHost> hosts = ReadSysfsHosts(root.string());
+  ASSERT_EQ(hosts.size(), 2u);
+  EXPECT_EQ(hosts[0].host_no, 2u);
+  EXPECT_EQ(FormatHostList(hosts, 0),
+            "tcp: [2] 10.0.2.15,[<empty>],<empty> <empty>\n"
+            "tcp: [10] [fd00::15],[<empty>],<empty> <empty>\n");
+  EXPECT_EQ(FormatHostList({hosts[0]}, 1),
+            "Host Number: 2\n\tState: running\n\tTransport: tcp\n"
+            "\tInitiatorname: <empty>\n\tIPaddress: 10.0.2.15\n"
+            "\tHWaddress: <empty>\n\tNetdev: <empty>\n");
+  EXPECT_TRUE(ReadSysfsHosts((root / "none").string()).empty());
+  fs::remove_all(root);
+}
+
 }  // namespace
 }  // namespace kiscsi
