@@ -21,6 +21,8 @@ echo "== unit and host tests (g++)"
 ctest --test-dir "$root/build-ci-gcc" -L 'unit|host' -j"$jobs" --output-on-failure
 echo "== vm tests: Debian's kernel in qemu, LIO on 127.0.0.1 (g++ build)"
 ctest --test-dir "$root/build-ci-gcc" -L vm --output-on-failure
+echo "== boot login from the iBFT (vm_ibft): kiscsistart -b next to open-iscsi's iscsistart -b"
+tr -d '\r' <"$root/build-ci-gcc/Testing/vm/ibft.log" | grep '^BOOT-LOGIN ' || true
 echo "== benchmarks in the VM: kiscsi next to open-iscsi 2.1.8 (figures only; goals are not enforced)"
 KISCSI_VM_QUIET=1 bash scripts/bench_vm.sh --build "$root/build-ci-gcc" --no-build \
   --single 3 --multi 2 --outages 5

@@ -255,6 +255,17 @@ dev=$(readlink -f "/sys/class/block/$disk/device")
 grep -q '\[none\]' "/sys/class/block/$disk/queue/scheduler" \
   || fail "$disk scheduler: $(cat "/sys/class/block/$disk/queue/scheduler")"
 grep -q "kiscsi-udev" udevd.log && grep "kiscsi-udev" udevd.log | tail -3
+step "kiscsi-udev at coldplug: a disk that was there before udevd started gets the same values"
+udev_stop
+echo 30 >"$dev/timeout"
+echo mq-deadline >"/sys/class/block/$disk/queue/scheduler"
+udev_start
+run udevadm trigger --action=add --subsystem-match=scsi --subsystem-match=block
+assert_rc 0
+udev_settle
+[ "$(cat "$dev/timeout")" = 47 ] || fail "coldplug: $disk timeout is $(cat "$dev/timeout"), not 47"
+grep -q '\[none\]' "/sys/class/block/$disk/queue/scheduler" \
+  || fail "coldplug: $disk scheduler: $(cat "/sys/class/block/$disk/queue/scheduler")"
 step "kiscsi-udev: a disk that is not iSCSI (scsi_debug) keeps its values"
 modprobe scsi_debug dev_size_mb=8 || fail "modprobe scsi_debug failed"
 udev_settle
@@ -314,7 +325,7 @@ assert_out_has "Login to [iface: default, target: $IBFT_TARGET_NAME"
 sid=$(session_of_target) || fail "-m fw -l made no session"
 logout_session "$sid"
 
-BOOT_ROUNDS=${BOOT_ROUNDS:-5}
+BOOT_ROUNDS=${1:-5}  # scripts/bench_vm.sh --only boot passes --boot-rounds
 step "benchmark: -b to the boot LUN's /dev node, iscsistart against kiscsistart ($BOOT_ROUNDS rounds each)"
 declare -a oi_ms k_ms
 for ((i = 0; i < BOOT_ROUNDS; i++)); do
