@@ -466,10 +466,9 @@ void SessionManager::LoginFirmware(ProgressCallback progress,
     auto record = conf::NodeRecordFromFirmware(entry, conf().NewNodeRecord());
     if (!record.ok()) return done(ipc::ReplyFromStatus(record.status()));
     initiator_name = entry.initiator.initiator_name;
-    conf::NodeKey key{entry.target.target_name, entry.target.ip_address,
-                      entry.target.port,
-                      static_cast<int>(record->GetInt("node.tpgt").value_or(1)),
-                      "default"};
+    conf::NodeKey key{
+        entry.target.target_name, entry.target.ip_address, entry.target.port,
+        static_cast<int>(record->GetInt("node.tpgt").value_or(1)), "default"};
     records.emplace_back(std::move(key), *std::move(record));
   }
   if (initiator_name.empty()) {
@@ -564,8 +563,10 @@ void SessionManager::LoginAll(const ipc::LoginAllRequest& request,
 void SessionManager::LoginNodes(const std::vector<conf::NodeKey>& keys,
                                 ProgressCallback progress, ReplyCallback done) {
   StartBatch(
-      keys, [this](const conf::NodeKey& key,
-                   LoginDone login_done) { return StartLogins(key, login_done); },
+      keys,
+      [this](const conf::NodeKey& key, LoginDone login_done) {
+        return StartLogins(key, login_done);
+      },
       std::move(progress), std::move(done));
 }
 
@@ -670,10 +671,10 @@ void SessionManager::LogoutAll(const ipc::LogoutAllRequest& request,
     // A session of the boot firmware table is the root disk's, whatever the
     // records say: never logged out in bulk.
     if (session.connection.has_value() &&
-        FirmwareRecord(session.target_name,
-                       Portal{session.connection->persistent_address,
-                              session.connection->persistent_port.value_or(
-                                  3260)})
+        FirmwareRecord(
+            session.target_name,
+            Portal{session.connection->persistent_address,
+                   session.connection->persistent_port.value_or(3260)})
             .has_value()) {
       continue;
     }

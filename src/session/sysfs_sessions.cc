@@ -497,8 +497,7 @@ std::string FormatHostList(const std::vector<SysfsHost>& hosts,
     absl::StrAppend(&out, "\tState: ", h.state.empty() ? "Unknown" : h.state,
                     "\n");
     absl::StrAppend(&out, "\tTransport: ", OrEmpty(h.transport), "\n");
-    absl::StrAppend(&out, "\tInitiatorname: ", OrEmpty(h.initiator_name),
-                    "\n");
+    absl::StrAppend(&out, "\tInitiatorname: ", OrEmpty(h.initiator_name), "\n");
     absl::StrAppend(&out, "\tIPaddress: ", address(h.ipaddress), "\n");
     absl::StrAppend(&out, "\tHWaddress: ", OrEmpty(h.hwaddress), "\n");
     absl::StrAppend(&out, "\tNetdev: ", OrEmpty(h.netdev), "\n");

@@ -41,16 +41,16 @@ absl::Status FirmwareDiscovery(const Options& options,
   conf::NodeDb db(context.sysconf_dir);
   std::vector<conf::NodeKey> keys;
   for (const conf::FirmwareBootEntry& entry : entries) {
-    ASSIGN_OR_RETURN(conf::Record record, conf::NodeRecordFromFirmware(
-                                              entry, conf.NewNodeRecord()));
+    ASSIGN_OR_RETURN(conf::Record record,
+                     conf::NodeRecordFromFirmware(entry, conf.NewNodeRecord()));
     conf::NodeKey key{entry.target.target_name, entry.target.ip_address,
                       entry.target.port,
                       static_cast<int>(record.GetInt("node.tpgt").value_or(1)),
                       options.iface.value_or("default")};
     if (persistent) RETURN_IF_ERROR(db.WriteNode(key, record));
-    context.out << FormatPortal(Portal{key.address,
-                                       static_cast<uint16_t>(key.port)},
-                                ':')
+    context.out << FormatPortal(
+                       Portal{key.address, static_cast<uint16_t>(key.port)},
+                       ':')
                 << "," << key.tpgt << " " << key.target_name << "\n";
     keys.push_back(std::move(key));
   }

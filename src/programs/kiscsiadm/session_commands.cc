@@ -268,9 +268,8 @@ absl::Status LoginFirmware(CommandContext& context) {
   ipc::LoginRequest request;
   request.firmware = true;
   request.progress = true;
-  ASSIGN_OR_RETURN(ipc::Reply reply,
-                   ipc::CallDaemon(request, kLoginCallTimeout,
-                                   PrintProgress(context)));
+  ASSIGN_OR_RETURN(ipc::Reply reply, ipc::CallDaemon(request, kLoginCallTimeout,
+                                                     PrintProgress(context)));
   return PrintReply(reply, context);
 }
 

@@ -108,16 +108,16 @@ absl::Status LoginPlanned(std::vector<Planned> planned) {
                    NetlinkIscsiKernel::Open(handle));
   std::vector<BootTarget> targets;
   for (const Planned& p : to_login) targets.push_back(p.boot);
-  std::vector<absl::StatusOr<SessionResult>> outcomes = LoginAll(
-      *kernel, targets,
-      [&](size_t i, const absl::Status& failure, int attempt,
-          absl::Duration wait) {
-        KISCSI_LOG(kWarning)
-            << to_login[i].target_name << " " << to_login[i].portal << ": "
-            << failure.message() << "; retrying in "
-            << absl::ToInt64Milliseconds(wait) << " ms (" << attempt << "/"
-            << to_login[i].boot.attempts << ")";
-      });
+  std::vector<absl::StatusOr<SessionResult>> outcomes =
+      LoginAll(*kernel, targets,
+               [&](size_t i, const absl::Status& failure, int attempt,
+                   absl::Duration wait) {
+                 KISCSI_LOG(kWarning)
+                     << to_login[i].target_name << " " << to_login[i].portal
+                     << ": " << failure.message() << "; retrying in "
+                     << absl::ToInt64Milliseconds(wait) << " ms (" << attempt
+                     << "/" << to_login[i].boot.attempts << ")";
+               });
   absl::Status first_failure;
   int failures = 0;
   for (size_t i = 0; i < outcomes.size(); ++i) {
@@ -134,8 +134,8 @@ absl::Status LoginPlanned(std::vector<Planned> planned) {
     }
     const SessionResult& session = *outcomes[i];
     std::cout << "kiscsistart: Connection" << session.sid
-              << ":0 to [target: " << p.target_name << ", portal: "
-              << FormatPortal(p.boot.spec.portal, ',')
+              << ":0 to [target: " << p.target_name
+              << ", portal: " << FormatPortal(p.boot.spec.portal, ',')
               << "] through [iface: " << p.boot.spec.iface_name
               << "] is operational now" << std::endl;
     for (const SysfsDevice& device : session.devices) {

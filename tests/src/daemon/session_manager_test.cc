@@ -518,9 +518,9 @@ TEST_F(SessionManagerTest, FirmwareLoginUsesTheTableAndWritesNoRecord) {
   EXPECT_THAT(progress_,
               ElementsAre(absl::StrCat("Logging in to ", kTag, port_, "]")));
   EXPECT_EQ(kernel_->ConnState(2, 0), "up");
-  EXPECT_THAT(kernel_->calls(),
-              ::testing::Contains(::testing::HasSubstr(
-                  "iqn.2026-12.test:from-ibft")));
+  EXPECT_THAT(
+      kernel_->calls(),
+      ::testing::Contains(::testing::HasSubstr("iqn.2026-12.test:from-ibft")));
   auto nodes = conf::NodeDb(sysconf_).ListNodes();
   ASSERT_TRUE(nodes.ok());
   EXPECT_TRUE(nodes->empty());

@@ -109,15 +109,13 @@ TEST_F(BootLoginTest, EveryTargetAtOnceEachRetriedWithAMillisecondBackoff) {
 
 TEST_F(BootLoginTest, WrongCredentialsAreNotRetriedAndLeaveNothing) {
   ScriptedTargetConfig config;
-  config.status_class = 2;  // initiator error
+  config.status_class = 2;   // initiator error
   config.status_detail = 1;  // authentication failed
   UseTarget(config);
   int retries = 0;
-  std::vector<absl::StatusOr<SessionResult>> outcomes =
-      LoginAll(kernel_, {Target(listener_->portal(), 5)},
-               [&](size_t, const absl::Status&, int, absl::Duration) {
-                 ++retries;
-               });
+  std::vector<absl::StatusOr<SessionResult>> outcomes = LoginAll(
+      kernel_, {Target(listener_->portal(), 5)},
+      [&](size_t, const absl::Status&, int, absl::Duration) { ++retries; });
   ASSERT_EQ(outcomes.size(), 1u);
   ASSERT_FALSE(outcomes[0].ok());
   EXPECT_EQ(ExitCodeOf(outcomes[0].status()), ExitCode::kLoginAuthFailed);
