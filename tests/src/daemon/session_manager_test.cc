@@ -83,12 +83,17 @@ class SessionManagerTest : public ::testing::Test {
     ASSERT_TRUE(kernel_->CreateSession(0, 128, 32).ok());
     ASSERT_TRUE(kernel_->CreateConn(1, 0).ok());
     owned_kernel_ = std::move(kernel);
+    MakeManager(conf::IscsidConf());
+  }
+
+  // A manager with `conf` as its iscsid.conf, before it has opened the kernel.
+  void MakeManager(conf::IscsidConf conf) {
     manager_ = std::make_unique<SessionManager>(
         *loop_,
         [this]() -> absl::StatusOr<std::unique_ptr<IscsiKernel>> {
           return std::move(owned_kernel_);
         },
-        sysconf_, paths_, root_ + "/iscsid.conf", conf::IscsidConf());
+        sysconf_, paths_, root_ + "/iscsid.conf", std::move(conf));
   }
 
   void TearDown() override {
@@ -504,12 +509,7 @@ TEST_F(SessionManagerTest, FirmwareLoginUsesTheTableAndWritesNoRecord) {
   // The table's record starts from iscsid.conf: no SCSI scan in this test.
   conf::IscsidConf conf;
   ASSERT_TRUE(conf.Set("node.session.scan", "manual").ok());
-  manager_ = std::make_unique<SessionManager>(
-      *loop_,
-      [this]() -> absl::StatusOr<std::unique_ptr<IscsiKernel>> {
-        return std::move(owned_kernel_);
-      },
-      sysconf_, paths_, root_ + "/iscsid.conf", conf);
+  MakeManager(conf);
   UseOpenTarget();
   ipc::LoginRequest request;
   request.firmware = true;
