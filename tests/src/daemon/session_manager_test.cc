@@ -273,12 +273,7 @@ TEST_F(SessionManagerTest, SessionListShowsReopenWhileRecovering) {
 TEST_F(SessionManagerTest, BackoffCapComesFromIscsidConf) {
   conf::IscsidConf conf;
   ASSERT_TRUE(conf.Set("kiscsid.reopen_backoff_max_ms", "40").ok());
-  manager_ = std::make_unique<SessionManager>(
-      *loop_,
-      [this]() -> absl::StatusOr<std::unique_ptr<IscsiKernel>> {
-        return std::move(owned_kernel_);
-      },
-      sysconf_, paths_, root_ + "/iscsid.conf", std::move(conf));
+  MakeManager(std::move(conf));
   WriteSysfsSession("LOGGED_IN", "up", "", "");
   manager_->AdoptSessions();
   const SessionRecovery* recovery = manager_->recovery(1);
