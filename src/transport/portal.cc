@@ -84,12 +84,17 @@ absl::StatusOr<PortalSpec> ParsePortalSpec(absl::string_view spec) {
   const size_t comma = rest.find(',');
   if (comma != absl::string_view::npos) {
     const absl::string_view tpgt_text = rest.substr(comma + 1);
-    const std::optional<uint16_t> tpgt = ParseU16(tpgt_text, 0);
-    if (!tpgt.has_value()) {
-      return SpecError(spec, absl::StrCat("portal group tag '", tpgt_text,
-                                          "' is not a number from 0 to 65535"));
+    // "-1" is how iscsiadm prints an unknown tag (a record made with -o new
+    // and no tag; the ArchWiki's discovery line): the same as no tag.
+    if (tpgt_text != "-1") {
+      const std::optional<uint16_t> tpgt = ParseU16(tpgt_text, 0);
+      if (!tpgt.has_value()) {
+        return SpecError(
+            spec, absl::StrCat("portal group tag '", tpgt_text,
+                               "' is not a number from 0 to 65535 (or -1)"));
+      }
+      result.tpgt = *tpgt;
     }
-    result.tpgt = *tpgt;
     rest = rest.substr(0, comma);
   }
 

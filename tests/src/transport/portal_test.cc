@@ -50,7 +50,11 @@ INSTANTIATE_TEST_SUITE_P(
         GoodCase{"storage.example.com", "storage.example.com", 3260,
                  std::nullopt},
         GoodCase{"san-01:3260,1", "san-01", 3260, 1},
-        GoodCase{"10.0.0.1:65535,65535", "10.0.0.1", 65535, 65535}));
+        GoodCase{"10.0.0.1:65535,65535", "10.0.0.1", 65535, 65535},
+        // iscsiadm's unknown tag, as the ArchWiki's discovery line gives it
+        // and as kiscsiadm prints a record made without one.
+        GoodCase{"127.0.0.1,-1", "127.0.0.1", 3260, std::nullopt},
+        GoodCase{"127.0.0.1:3270,-1", "127.0.0.1", 3270, std::nullopt}));
 
 struct BadCase {
   std::string spec;
@@ -77,6 +81,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"127.0.0.1:x", "port 'x'"},
                       BadCase{"127.0.0.1,", "portal group tag ''"},
                       BadCase{"127.0.0.1,70000", "portal group tag '70000'"},
+                      BadCase{"127.0.0.1,-2", "portal group tag '-2'"},
                       BadCase{"127.0.0.1,1,2", "portal group tag '1,2'"},
                       BadCase{"[fd00::1", "missing ']'"},
                       BadCase{"[fd00::1]3260", "after ']'"},
