@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "conf/db_lock.h"
 #include "conf/file_util.h"
 #include "conf/initiator_name.h"
 #include "src/base/errno_status.h"
@@ -408,6 +409,7 @@ absl::StatusOr<Record> NodeDb::ReadNode(const NodeKey& key) const {
 }
 
 absl::Status NodeDb::WriteNode(const NodeKey& key, const Record& record) {
+  ASSIGN_OR_RETURN(DbLock lock, DbLock::Acquire());
   RETURN_IF_ERROR(CheckNewKey(key));
   Record full = record;
   full.Set("node.name", key.target_name);
@@ -446,25 +448,31 @@ absl::Status NodeDb::WriteNode(const NodeKey& key, const Record& record) {
                              kRecordMode);
 }
 
-absl::Status NodeDb::UpdateNode(const NodeKey& key, std::string_view name,
-                                std::string_view value) {
-  const KeySpec* spec = FindKeySpec(RecordKind::kNode, name);
-  if (spec == nullptr) {
-    return InvalidError(UnknownKeyMessage(RecordKind::kNode, name));
+absl::Status NodeDb::UpdateNode(
+    const NodeKey& key,
+    absl::Span<const std::pair<std::string, std::string>> settings) {
+  ASSIGN_OR_RETURN(DbLock lock, DbLock::Acquire());
+  std::vector<std::pair<std::string_view, std::string>> checked;
+  for (const auto& [name, value] : settings) {
+    const KeySpec* spec = FindKeySpec(RecordKind::kNode, name);
+    if (spec == nullptr) {
+      return InvalidError(UnknownKeyMessage(RecordKind::kNode, name));
+    }
+    if (std::find(std::begin(kReadOnlyKeys), std::end(kReadOnlyKeys),
+                  spec->name) != std::end(kReadOnlyKeys)) {
+      return InvalidError(absl::StrCat(
+          A(spec->name),
+          " cannot be changed: it identifies the record or where it "
+          "was discovered; create a new record instead"));
+    }
+    ASSIGN_OR_RETURN(std::string normalized, NormalizeValue(*spec, value));
+    checked.emplace_back(spec->name, std::move(normalized));
   }
-  if (std::find(std::begin(kReadOnlyKeys), std::end(kReadOnlyKeys),
-                spec->name) != std::end(kReadOnlyKeys)) {
-    return InvalidError(
-        absl::StrCat(A(spec->name),
-                     " cannot be changed: it identifies the record or where it "
-                     "was discovered; create a new record instead"));
-  }
-  ASSIGN_OR_RETURN(std::string normalized, NormalizeValue(*spec, value));
   ASSIGN_OR_RETURN(std::optional<Location> location, Locate(key));
   if (!location.has_value()) return NoRecords(key);
   ASSIGN_OR_RETURN(Record record,
                    ReadRecordFile(location->path, RecordKind::kNode));
-  record.Set(spec->name, normalized);
+  for (const auto& [name, value] : checked) record.Set(name, value);
   return WriteFileAtomically(
       location->path, FormatRecordFile(record, RecordKind::kNode), kRecordMode);
 }
@@ -487,12 +495,24 @@ absl::Status NodeDb::RemoveNodeFiles(const NodeKey& key) {
 }
 
 absl::Status NodeDb::DeleteNode(const NodeKey& key) {
+  ASSIGN_OR_RETURN(DbLock lock, DbLock::Acquire());
   ASSIGN_OR_RETURN(bool exists, NodeExists(key));
   if (!exists) return NoRecords(key);
   return RemoveNodeFiles(key);
 }
 
+absl::Status NodeDb::DeleteDiscoveryRecord(const DiscoveryPortal& portal) {
+  ASSIGN_OR_RETURN(DbLock lock, DbLock::Acquire());
+  RETURN_IF_ERROR(ReadDiscoveryRecord(portal).status());
+  ASSIGN_OR_RETURN(std::vector<NodeKey> linked, ListDiscoveryLinks(portal));
+  for (const NodeKey& key : linked) RETURN_IF_ERROR(RemoveNodeFiles(key));
+  const std::string dir = DiscoveryDir(portal);
+  RETURN_IF_ERROR(Unlink(absl::StrCat(dir, "/", kStConfig)));
+  return RemoveDirIfEmpty(dir);
+}
+
 absl::Status NodeDb::WriteDiscoveryRecord(const Record& record) {
+  ASSIGN_OR_RETURN(DbLock lock, DbLock::Acquire());
   DiscoveryPortal portal{.address =
                              record.Get("discovery.sendtargets.address")};
   std::optional<int64_t> port = record.GetInt("discovery.sendtargets.port");
@@ -586,6 +606,7 @@ absl::Status NodeDb::LinkDiscoveredNode(const DiscoveryPortal& portal,
 absl::StatusOr<DiscoveryChanges> NodeDb::ApplyDiscoveryResult(
     const DiscoveryPortal& portal, absl::Span<const DiscoveredTarget> found,
     const IscsidConf& conf, std::string_view iface_name) {
+  ASSIGN_OR_RETURN(DbLock lock, DbLock::Acquire());
   RETURN_IF_ERROR(CheckAddress(portal.address));
   RETURN_IF_ERROR(CheckPortAndTpgt(portal.port, kTpgtUnknown));
   RETURN_IF_ERROR(CheckIfaceName(iface_name));

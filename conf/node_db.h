@@ -37,6 +37,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -126,11 +127,19 @@ class NodeDb {
   // are taken from `key`; every other known value is validated.
   absl::Status WriteNode(const NodeKey& key, const Record& record);
 
-  // `iscsiadm -m node -o update -n NAME -v VALUE`. Unknown names fail with
-  // InvalidArgument naming the nearest key, invalid values and identity keys
-  // with InvalidArgument; all ExitCode kInvalid.
+  // `iscsiadm -m node -o update -n NAME -v VALUE [-n NAME -v VALUE]...`:
+  // every pair, in order, in one write; nothing is written unless all are
+  // valid. Unknown names fail with InvalidArgument naming the nearest key,
+  // invalid values and identity keys with InvalidArgument; all ExitCode
+  // kInvalid.
+  absl::Status UpdateNode(
+      const NodeKey& key,
+      absl::Span<const std::pair<std::string, std::string>> settings);
   absl::Status UpdateNode(const NodeKey& key, std::string_view name,
-                          std::string_view value);
+                          std::string_view value) {
+    const std::pair<std::string, std::string> setting{name, value};
+    return UpdateNode(key, absl::MakeConstSpan(&setting, 1));
+  }
 
   // Removes the record, its directories once empty and the discovery links to
   // it.
@@ -141,6 +150,10 @@ class NodeDb {
   absl::Status WriteDiscoveryRecord(const Record& record);
   absl::StatusOr<Record> ReadDiscoveryRecord(
       const DiscoveryPortal& portal) const;
+  // `iscsiadm -m discoverydb -t st -p P -o delete`: the discovery record and
+  // the node records it found (what its directory links to), as iscsiadm
+  // does. NotFound (ExitCode kNoObjectsFound) when there is no such record.
+  absl::Status DeleteDiscoveryRecord(const DiscoveryPortal& portal);
   // Portals that have a send_targets directory, sorted.
   absl::StatusOr<std::vector<DiscoveryPortal>> ListDiscoveryPortals() const;
   // The nodes linked from a discovery portal's directory, sorted.

@@ -1,5 +1,6 @@
 #include "src/base/exit_code.h"
 
+#include <iterator>
 #include <string>
 
 #include "absl/strings/cord.h"
@@ -55,6 +56,52 @@ ExitCode ExitCodeOf(const absl::Status& status) {
     default:
       return ExitCode::kUnknown;
   }
+}
+
+absl::string_view ExitCodeText(ExitCode code) {
+  // The texts of open-iscsi 2.1.8's error table (usr/iscsi_err.c), which
+  // scripts match against.
+  static constexpr absl::string_view kTexts[] = {
+      "",
+      "unknown error",
+      "session not found",
+      "no available memory",
+      "encountered connection failure",
+      "encountered iSCSI login failure",
+      "encountered iSCSI database failure",
+      "invalid parameter",
+      "connection timed out",
+      "internal error",
+      "encountered iSCSI logout failure",
+      "iSCSI PDU timed out",
+      "iSCSI driver not found. Please make sure it is loaded, and retry the "
+      "operation",
+      "daemon access denied",
+      "iSCSI driver does not support requested capability.",
+      "session exists",
+      "Unknown request",
+      "iSNS service not supported",
+      "could not communicate to iscsid",
+      "encountered non-retryable iSCSI login failure",
+      "could not connect to iscsid",
+      "no objects found",
+      "sysfs lookup failure",
+      "host not found",
+      "iSCSI login failed due to authorization failure",
+      "iSNS query failed",
+      "iSNS registration failed",
+      "operation not supported",
+      "device or resource in use",
+      "operation failed but retry may succeed",
+      "unknown discovery type",
+      "child process terminated",
+      "iSCSI session not connected",
+  };
+  const int index = static_cast<int>(code);
+  if (index < 0 || index >= static_cast<int>(std::size(kTexts))) {
+    return "unknown error";
+  }
+  return kTexts[index];
 }
 
 }  // namespace kiscsi

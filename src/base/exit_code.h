@@ -62,6 +62,11 @@ absl::Status InvalidParameterError(absl::string_view message);
 // The exit code attached with WithExitCode, or one derived from status.code().
 ExitCode ExitCodeOf(const absl::Status& status);
 
+// open-iscsi's words for an exit code, as iscsiadm prints them in
+// "initiator reported error (24 - iSCSI login failed due to authorization
+// failure)"; "" for 0, "unknown error" for a code it does not know.
+absl::string_view ExitCodeText(ExitCode code);
+
 }  // namespace kiscsi
 
 #endif  // KISCSI_SRC_BASE_EXIT_CODE_H_

@@ -15,6 +15,7 @@ std::string FromEnv(const char* name, const char* fallback) {
 
 std::string SysconfDir() { return FromEnv("KISCSI_SYSCONFDIR", "/etc/iscsi"); }
 std::string RunDir() { return FromEnv("KISCSI_RUNDIR", "/run/kiscsi"); }
+std::string DbLockDir() { return FromEnv("KISCSI_LOCKDIR", "/run/lock/iscsi"); }
 std::string IscsidConfPath() { return SysconfDir() + "/iscsid.conf"; }
 std::string InitiatorNamePath() {
   return SysconfDir() + "/initiatorname.iscsi";

@@ -3,6 +3,8 @@
 //   KISCSI_SYSCONFDIR (default /etc/iscsi): iscsid.conf, initiatorname.iscsi,
 //                     nodes/, send_targets/, ifaces/
 //   KISCSI_RUNDIR     (default /run/kiscsi): the daemon's socket, lock files
+//   KISCSI_LOCKDIR    (default /run/lock/iscsi): the node database's write
+//                     lock, shared with open-iscsi (conf/db_lock.h)
 #ifndef KISCSI_SRC_BASE_PATHS_H_
 #define KISCSI_SRC_BASE_PATHS_H_
 
@@ -12,6 +14,7 @@ namespace kiscsi {
 
 std::string SysconfDir();
 std::string RunDir();
+std::string DbLockDir();
 std::string IscsidConfPath();     // SysconfDir()/iscsid.conf
 std::string InitiatorNamePath();  // SysconfDir()/initiatorname.iscsi
 

@@ -45,7 +45,11 @@ struct Batch {
       return;
     }
     if (ExitCodeOf(status) != ExitCode::kSessionExists) {
+      // iscsiadm's two lines, which scripts match, then kiscsi's explanation.
       reply.err_lines.push_back("Could not login to " + NodeTag(key) + ".");
+      reply.err_lines.push_back(absl::StrCat(
+          "initiator reported error (", static_cast<int>(ExitCodeOf(status)),
+          " - ", ExitCodeText(ExitCodeOf(status)), ")"));
     }
     reply.err_lines.push_back(std::string(status.message()));
     Fail(status);

@@ -312,6 +312,30 @@ TEST_F(NodeDbTest, WriteReadRoundTripWithIpv6AndSorting) {
   EXPECT_THAT(*found, IsEmpty());
 }
 
+TEST_F(NodeDbTest, UpdateAppliesEveryPairInOrderOrNone) {
+  ASSERT_TRUE(db_.WriteNode(Key(kFmt1), conf_.NewNodeRecord()).ok());
+  const std::vector<std::pair<std::string, std::string>> chap = {
+      {"node.session.auth.authmethod", "CHAP"},
+      {"node.session.auth.username", "user1"},
+      {"node.session.auth.password", "secret-1"},
+      {"node.startup", "manual"},
+      {"node.startup", "automatic"}};
+  ASSERT_TRUE(db_.UpdateNode(Key(kFmt1), chap).ok());
+  absl::StatusOr<Record> record = db_.ReadNode(Key(kFmt1));
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->Get("node.session.auth.authmethod"), "CHAP");
+  EXPECT_EQ(record->Get("node.session.auth.username"), "user1");
+  EXPECT_EQ(record->Get("node.session.auth.password"), "secret-1");
+  EXPECT_EQ(record->Get("node.startup"), "automatic");  // the last one wins
+  // One bad pair: nothing of the call is written.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"node.session.auth.username", "user2"},
+      {"node.session.cmds_max", "lots"}};
+  EXPECT_EQ(ExitCodeOf(db_.UpdateNode(Key(kFmt1), bad)), ExitCode::kInvalid);
+  EXPECT_EQ(db_.ReadNode(Key(kFmt1))->Get("node.session.auth.username"),
+            "user1");
+}
+
 TEST_F(NodeDbTest, UpdateValidatesKeyAndValue) {
   ASSERT_TRUE(db_.WriteNode(Key(kFmt1), conf_.NewNodeRecord()).ok());
 

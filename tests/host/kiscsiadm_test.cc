@@ -4,12 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_replace.h"
@@ -272,6 +274,112 @@ TEST_F(KiscsiadmTest, UnknownTargetIsANonRetryableLoginFailure) {
   EXPECT_THAT(r.err, HasSubstr("target name is unknown at this portal"));
 }
 
+// iscsiadm's unknown portal group tag: a record made without one lists as the
+// unsigned number iscsiadm prints, and -p IP:PORT,-1 (the ArchWiki's
+// discovery line, or a line kiscsiadm printed pasted back) is accepted.
+TEST_F(KiscsiadmTest, UnknownTpgtListsAsIscsiadmAndMinusOneIsAccepted) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:tagless");
+  ASSERT_EQ(Adm({"-m", "node", "-T", "iqn.2026-11.test:tagless", "-p", Portal(),
+                 "-o", "new"})
+                .exit_code,
+            0);
+  ProcessResult list = Adm({"-m", "node"});
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.out,
+            "127.0.0.1:" + Port() + ",4294967295 iqn.2026-11.test:tagless\n");
+  ProcessResult show = Adm({"-m", "node", "-T", "iqn.2026-11.test:tagless",
+                            "-p", "127.0.0.1:" + Port() + ",-1", "-o", "show"});
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_THAT(show.out, HasSubstr("node.name = iqn.2026-11.test:tagless"));
+  ProcessResult discovery =
+      Adm({"-m", "discovery", "-t", "sendtargets", "-p", Portal() + ",-1"});
+  EXPECT_EQ(discovery.exit_code, 0) << discovery.err;
+  EXPECT_THAT(discovery.out, HasSubstr(",1 iqn.2026-11.test:tagless"));
+}
+
+// One -o update with several -n/-v pairs (how volume-attach libraries set up
+// CHAP) applies them all, in order.
+TEST_F(KiscsiadmTest, UpdateWithSeveralPairsAppliesThemAll) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:pairs");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  ProcessResult update = Adm({"-m", "node",
+                              "-T", "iqn.2026-11.test:pairs",
+                              "-p", Portal(),
+                              "-o", "update",
+                              "-n", "node.session.auth.authmethod",
+                              "-v", "CHAP",
+                              "-n", "node.session.auth.username",
+                              "-v", "user1",
+                              "-n", "node.session.auth.password",
+                              "-v", "secret-pairs-1"});
+  ASSERT_EQ(update.exit_code, 0) << update.err;
+  ProcessResult show = Adm({"-m", "node", "-T", "iqn.2026-11.test:pairs", "-p",
+                            Portal(), "-o", "show", "-S"});
+  EXPECT_THAT(show.out, HasSubstr("node.session.auth.authmethod = CHAP\n"));
+  EXPECT_THAT(show.out, HasSubstr("node.session.auth.username = user1\n"));
+  EXPECT_THAT(show.out,
+              HasSubstr("node.session.auth.password = secret-pairs-1\n"));
+}
+
+// Installed under open-iscsi's name, every line says "iscsiadm: ": error
+// lines, warnings and the per-node login failures alike.
+TEST_F(KiscsiadmTest, RunAsIscsiadmEveryLineSaysIscsiadm) {
+  const std::string link = work_ + "/iscsiadm";
+  ASSERT_EQ(symlink(KISCSIADM_PATH, link.c_str()), 0);
+  std::ofstream(etc_ + "/iscsid.conf") << "node.sesion.cmds_max = 64\n";
+  tgtd_->AddTarget(1, "iqn.2026-11.test:named");
+  const std::vector<std::string> env = {"KISCSI_SYSCONFDIR=" + etc_,
+                                        "KISCSI_RUNDIR=" + work_ + "/run"};
+  ProcessResult discovery =
+      RunProcess({link, "-m", "discovery", "-t", "st", "-p", Portal()}, env);
+  EXPECT_EQ(discovery.exit_code, 0) << discovery.err;
+  EXPECT_THAT(discovery.err, HasSubstr("iscsiadm: warning: "));
+  ProcessResult login = RunProcess(
+      {link, "-m", "node", "-T", "iqn.2026-11.test:named", "-l"}, env);
+  EXPECT_EQ(login.exit_code, 20);
+  EXPECT_THAT(login.err, HasSubstr("iscsiadm: Could not login to "));
+  EXPECT_THAT(login.err, HasSubstr("iscsiadm: initiator reported error (20 - "
+                                   "could not connect to iscsid)\n"));
+  EXPECT_THAT(login.err, ::testing::EndsWith(
+                             "iscsiadm: Could not log into all portals\n"));
+  ProcessResult none =
+      RunProcess({link, "-m", "node", "-T", "iqn.x:none"}, env);
+  EXPECT_EQ(none.err, "iscsiadm: No records found\n");
+  EXPECT_THAT(discovery.err + login.err + none.err,
+              Not(HasSubstr("kiscsiadm")));
+}
+
+// Volume-attach programs run iscsiadm for several volumes at once: three
+// processes updating one record lose nothing (the database lock, shared with
+// open-iscsi, serialises the read-modify-write of each update).
+TEST_F(KiscsiadmTest, ConcurrentUpdatesOfOneRecordLoseNothing) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:busy");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  constexpr int kRounds = 40;
+  const char* keys[] = {"node.session.cmds_max", "node.session.queue_depth",
+                        "node.session.timeo.replacement_timeout"};
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (const char* key : keys) {
+    writers.emplace_back([&, key] {
+      for (int i = 1; i <= kRounds; ++i) {
+        ProcessResult r =
+            Adm({"-m", "node", "-T", "iqn.2026-11.test:busy", "-p", Portal(),
+                 "-o", "update", "-n", key, "-v", std::to_string(100 + i)});
+        if (r.exit_code != 0) ++failures;
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  EXPECT_EQ(failures, 0);
+  const std::string record = ReadFile(NodePath("iqn.2026-11.test:busy"));
+  for (const char* key : keys) {
+    EXPECT_THAT(record, HasSubstr(std::string(key) + " = " +
+                                  std::to_string(100 + kRounds) + "\n"))
+        << key;
+  }
+}
+
 TEST_F(KiscsiadmTest, ConnectionRefusedExits4) {
   // Nothing listens on tgtd's port once it is gone.
   std::string portal = Portal();
@@ -305,7 +413,9 @@ TEST_F(KiscsiadmTest, LoginWithoutDaemonSaysSoPerNode) {
       "portal: 127.0.0.1," +
       Port() + "]";
   EXPECT_EQ(r.out, "Logging in to " + tag + "\n");
-  EXPECT_THAT(r.err, HasSubstr("kiscsiadm: Could not login to " + tag + ".\n"));
+  EXPECT_THAT(r.err, HasSubstr("kiscsiadm: Could not login to " + tag +
+                               ".\nkiscsiadm: initiator reported error (20 - "
+                               "could not connect to iscsid)\n"));
   EXPECT_THAT(r.err, HasSubstr("could not connect to kiscsid"));
   EXPECT_THAT(r.err, ::testing::EndsWith(
                          "kiscsiadm: Could not log into all portals\n"));

@@ -111,81 +111,8 @@ absl::Status SendTargetsDiscovery(const Options& options,
   return LoginNodeKeys(keys, context);
 }
 
-// `-m discovery` without -t: the discovery records.
-absl::Status ListDiscoveryRecords(const Options& options,
-                                  CommandContext& context) {
-  conf::NodeDb db(context.sysconf_dir);
-  if (options.portal.has_value()) {
-    ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
-    conf::DiscoveryPortal where{spec.portal.address, spec.portal.port};
-    auto record = db.ReadDiscoveryRecord(where);
-    if (!record.ok()) {
-      return absl::IsNotFound(record.status()) ? NoRecords() : record.status();
-    }
-    context.out << conf::FormatRecordShow(*record, conf::RecordKind::kDiscovery,
-                                          options.show_secrets);
-    return absl::OkStatus();
-  }
-  ASSIGN_OR_RETURN(std::vector<conf::DiscoveryPortal> portals,
-                   db.ListDiscoveryPortals());
-  if (portals.empty()) return NoRecords();
-  for (const conf::DiscoveryPortal& portal : portals) {
-    context.out << FormatPortal(Portal{portal.address,
-                                       static_cast<uint16_t>(portal.port)},
-                                ':')
-                << " via sendtargets\n";
-  }
-  return absl::OkStatus();
-}
-
-// `-m discoverydb -t st -p P -o new|delete|update|show`: discovery records, as
-// iscsiadm.
-absl::Status DiscoveryRecordOps(const Options& options,
-                                CommandContext& context) {
-  if (!options.portal.has_value()) {
-    return InvalidParameterError("discoverydb needs a portal: -p IP[:PORT]");
-  }
-  ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
-  conf::DiscoveryPortal where{spec.portal.address, spec.portal.port};
-  conf::NodeDb db(context.sysconf_dir);
-  auto record = db.ReadDiscoveryRecord(where);
-  if (options.HasOp(Op::kNew)) {
-    if (record.ok())
-      return absl::OkStatus();  // already there: keep the user's edits
-    if (!absl::IsNotFound(record.status())) return record.status();
-    ASSIGN_OR_RETURN(conf::IscsidConf conf, LoadConf(context));
-    record = conf.NewDiscoveryRecord(where.address, where.port);
-    RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
-    context.out << "New discovery record for ["
-                << FormatPortal(spec.portal, ',') << "] added.\n";
-  }
-  if (!record.ok()) {
-    return absl::IsNotFound(record.status()) ? NoRecords() : record.status();
-  }
-  if (options.HasOp(Op::kUpdate)) {
-    if (!options.name.has_value()) {
-      return InvalidParameterError("-o update needs -n NAME -v VALUE");
-    }
-    const conf::KeySpec* key =
-        conf::FindKeySpec(conf::RecordKind::kDiscovery, *options.name);
-    if (key == nullptr) {
-      return InvalidParameterError(
-          conf::UnknownKeyMessage(conf::RecordKind::kDiscovery, *options.name));
-    }
-    auto value = conf::NormalizeValue(*key, *options.value);
-    if (!value.ok()) return WithExitCode(value.status(), ExitCode::kInvalid);
-    record->Set(key->name, *value);
-    RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
-  }
-  if (options.HasOp(Op::kShow)) {
-    context.out << conf::FormatRecordShow(*record, conf::RecordKind::kDiscovery,
-                                          options.show_secrets);
-  }
-  return absl::OkStatus();
-}
-
-// ---------------------------------------------------------------- node
-
+// "Target: T", "\tPortal: IP:PORT,TPGT", "\t\tIface Name: I" lines, a target
+// and a portal printed once for consecutive keys (sorted keys group them).
 void PrintNodeTree(const std::vector<conf::NodeKey>& keys, std::ostream& out) {
   std::string target, portal;
   for (const conf::NodeKey& key : keys) {
@@ -204,6 +131,131 @@ void PrintNodeTree(const std::vector<conf::NodeKey>& keys, std::ostream& out) {
     out << "\t\tIface Name: " << key.iface << "\n";
   }
 }
+
+// `-m discovery -P 1` / `-m discoverydb -o show -P 1`: every way nodes were
+// found, as iscsiadm prints it (programs parse this: os-brick finds a
+// portal's targets in it). A section with nothing prints "No targets found.";
+// nothing at all is exit 21.
+absl::Status PrintDiscoveryTree(
+    conf::NodeDb& db, const std::vector<conf::DiscoveryPortal>& portals,
+    std::ostream& out) {
+  int found = 0;
+  out << "SENDTARGETS:\n";
+  int sendtargets = 0;
+  for (const conf::DiscoveryPortal& portal : portals) {
+    out << "DiscoveryAddress: " << portal.address << "," << portal.port << "\n";
+    ASSIGN_OR_RETURN(std::vector<conf::NodeKey> linked,
+                     db.ListDiscoveryLinks(portal));
+    PrintNodeTree(linked, out);
+    if (!linked.empty()) ++sendtargets;
+  }
+  if (sendtargets == 0) out << "No targets found.\n";
+  found += sendtargets;
+  // iSNS discovery is not supported: never any.
+  out << "iSNS:\nNo targets found.\n";
+  ASSIGN_OR_RETURN(std::vector<conf::NodeKey> nodes, db.ListNodes());
+  for (const char* type : {"static", "fw"}) {
+    std::vector<conf::NodeKey> of_type;
+    for (const conf::NodeKey& key : nodes) {
+      auto record = db.ReadNode(key);
+      if (record.ok() && record->Get("node.discovery_type") == type) {
+        of_type.push_back(key);
+      }
+    }
+    out << (std::string_view(type) == "static" ? "STATIC:\n" : "FIRMWARE:\n");
+    if (of_type.empty()) out << "No targets found.\n";
+    PrintNodeTree(of_type, out);
+    found += static_cast<int>(of_type.size());
+  }
+  return found > 0 ? absl::OkStatus() : NoRecords();
+}
+
+// `-m discovery` without -t: the discovery records.
+absl::Status ListDiscoveryRecords(const Options& options,
+                                  CommandContext& context) {
+  conf::NodeDb db(context.sysconf_dir);
+  if (options.portal.has_value()) {
+    ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
+    conf::DiscoveryPortal where{spec.portal.address, spec.portal.port};
+    auto record = db.ReadDiscoveryRecord(where);
+    if (!record.ok()) {
+      return absl::IsNotFound(record.status()) ? NoRecords() : record.status();
+    }
+    context.out << conf::FormatRecordShow(*record, conf::RecordKind::kDiscovery,
+                                          options.show_secrets);
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::vector<conf::DiscoveryPortal> portals,
+                   db.ListDiscoveryPortals());
+  if (options.print_level.value_or(0) >= 1) {
+    return PrintDiscoveryTree(db, portals, context.out);
+  }
+  if (portals.empty()) return NoRecords();
+  for (const conf::DiscoveryPortal& portal : portals) {
+    context.out << FormatPortal(Portal{portal.address,
+                                       static_cast<uint16_t>(portal.port)},
+                                ':')
+                << " via sendtargets\n";
+  }
+  return absl::OkStatus();
+}
+
+// `-m discoverydb -t st -p P -o new|delete|update|show`: discovery records, as
+// iscsiadm.
+absl::Status DiscoveryRecordOps(const Options& options,
+                                CommandContext& context) {
+  const bool show_only = options.HasOp(Op::kShow) && !options.HasOp(Op::kNew) &&
+                         !options.HasOp(Op::kUpdate) &&
+                         !options.HasOp(Op::kDelete);
+  if (!options.portal.has_value()) {
+    if (show_only) return ListDiscoveryRecords(options, context);
+    return InvalidParameterError(
+        "discoverydb -o new|update|delete needs a portal: -p IP[:PORT]");
+  }
+  ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
+  conf::DiscoveryPortal where{spec.portal.address, spec.portal.port};
+  conf::NodeDb db(context.sysconf_dir);
+  if (options.HasOp(Op::kDelete)) return db.DeleteDiscoveryRecord(where);
+  auto record = db.ReadDiscoveryRecord(where);
+  if (options.HasOp(Op::kNew)) {
+    if (record.ok())
+      return absl::OkStatus();  // already there: keep the user's edits
+    if (!absl::IsNotFound(record.status())) return record.status();
+    ASSIGN_OR_RETURN(conf::IscsidConf conf, LoadConf(context));
+    record = conf.NewDiscoveryRecord(where.address, where.port);
+    RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
+    context.out << "New discovery record for ["
+                << FormatPortal(spec.portal, ',') << "] added.\n";
+  }
+  if (!record.ok()) {
+    return absl::IsNotFound(record.status()) ? NoRecords() : record.status();
+  }
+  if (options.HasOp(Op::kUpdate)) {
+    if (options.settings.empty()) {
+      return InvalidParameterError("-o update needs -n NAME -v VALUE");
+    }
+    // Every pair, in order; nothing is written unless all are valid.
+    for (const auto& [name, text] : options.settings) {
+      const conf::KeySpec* key =
+          conf::FindKeySpec(conf::RecordKind::kDiscovery, name);
+      if (key == nullptr) {
+        return InvalidParameterError(
+            conf::UnknownKeyMessage(conf::RecordKind::kDiscovery, name));
+      }
+      auto value = conf::NormalizeValue(*key, text);
+      if (!value.ok()) return WithExitCode(value.status(), ExitCode::kInvalid);
+      record->Set(key->name, *value);
+    }
+    RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
+  }
+  if (options.HasOp(Op::kShow)) {
+    context.out << conf::FormatRecordShow(*record, conf::RecordKind::kDiscovery,
+                                          options.show_secrets);
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------- node
 
 absl::Status NewNode(const Options& options, CommandContext& context) {
   if (!options.target_name.has_value() || !options.portal.has_value()) {
@@ -292,8 +344,8 @@ absl::Status ProbeNodes(const std::vector<conf::NodeKey>& keys,
       return absl::OkStatus();
     }();
     if (!status.ok()) {
-      context.err << "kiscsiadm: Could not probe " << NodeTag(key) << ": "
-                  << status.message() << "\n";
+      context.err << context.prefix << "Could not probe " << NodeTag(key)
+                  << ": " << status.message() << "\n";
       if (first_error.ok()) first_error = status;
     }
   }
@@ -312,7 +364,7 @@ absl::StatusOr<conf::IscsidConf> LoadConf(CommandContext& context) {
   ASSIGN_OR_RETURN(conf::LoadedIscsidConf loaded,
                    conf::LoadIscsidConf(context.sysconf_dir + "/iscsid.conf"));
   for (const conf::Diagnostic& diagnostic : loaded.diagnostics) {
-    context.err << "kiscsiadm: warning: " << diagnostic.message << "\n";
+    context.err << context.prefix << "warning: " << diagnostic.message << "\n";
   }
   return std::move(loaded.conf);
 }
@@ -331,9 +383,9 @@ absl::StatusOr<conf::NodeFilter> FilterFromOptions(const Options& options) {
 }
 
 absl::Status RunDiscovery(const Options& options, CommandContext& context) {
-  const bool record_ops = options.HasOp(Op::kNew) ||
-                          options.HasOp(Op::kUpdate) ||
-                          options.HasOp(Op::kShow);
+  const bool record_ops =
+      options.HasOp(Op::kNew) || options.HasOp(Op::kUpdate) ||
+      options.HasOp(Op::kShow) || options.HasOp(Op::kDelete);
   if (options.mode == Mode::kDiscoveryDb && record_ops) {
     RETURN_IF_ERROR(DiscoveryRecordOps(options, context));
     if (!options.discover) return absl::OkStatus();
@@ -369,10 +421,10 @@ absl::Status RunNode(const Options& options, CommandContext& context) {
     return absl::OkStatus();
   }
   if (options.HasOp(Op::kUpdate)) {
-    if (!options.name.has_value())
+    if (options.settings.empty())
       return InvalidParameterError("-o update needs -n NAME -v VALUE");
     for (const conf::NodeKey& key : keys) {
-      RETURN_IF_ERROR(db.UpdateNode(key, *options.name, *options.value));
+      RETURN_IF_ERROR(db.UpdateNode(key, options.settings));
     }
     return absl::OkStatus();
   }
@@ -392,7 +444,14 @@ absl::Status RunNode(const Options& options, CommandContext& context) {
     return absl::OkStatus();
   }
   for (const conf::NodeKey& key : keys) {
-    context.out << NodeLine(key.address, key.port, key.tpgt, key.target_name)
+    // iscsiadm lists an unknown tag (-1) as the unsigned number it is stored
+    // as; its discovery output says -1.
+    context.out << absl::StrCat(
+                       FormatPortal(
+                           Portal{key.address, static_cast<uint16_t>(key.port)},
+                           ':'),
+                       ",", static_cast<uint32_t>(key.tpgt), " ",
+                       key.target_name)
                 << "\n";
   }
   return absl::OkStatus();

@@ -3,8 +3,9 @@
 //
 // Output goes to `out`; warnings (e.g. iscsid.conf typos) to `err`. Failures
 // are returned as absl::Status carrying the iscsiadm exit code
-// (src/base/exit_code.h); main() prints them as "kiscsiadm: MESSAGE" and exits
-// with that code.
+// (src/base/exit_code.h); main() prints them as "PROGRAM: MESSAGE" and exits
+// with that code. PROGRAM is the name the program was run as: installed as
+// iscsiadm, every line says "iscsiadm: ".
 #ifndef KISCSI_SRC_PROGRAMS_KISCSIADM_COMMANDS_H_
 #define KISCSI_SRC_PROGRAMS_KISCSIADM_COMMANDS_H_
 
@@ -26,6 +27,9 @@ struct CommandContext {
   std::string sysfs_dir;
   std::ostream& out;
   std::ostream& err;
+  // What starts every error and warning line: the name the program was run
+  // as and ": " ("iscsiadm: " when installed under open-iscsi's name).
+  std::string prefix = "kiscsiadm: ";
 };
 
 // iscsid.conf of context.sysconf_dir; its warnings go to context.err.

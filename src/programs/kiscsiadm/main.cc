@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   const char* sysfs = std::getenv("KISCSI_SYSFS");  // tests: a fake tree
   kiscsi::CommandContext context{kiscsi::SysconfDir(),
                                  sysfs != nullptr ? sysfs : "/sys", std::cout,
-                                 std::cerr};
+                                 std::cerr, prefix};
   absl::Status status = kiscsi::RunCommand(*options, context);
   std::cout.flush();
   if (!status.ok()) {

@@ -75,6 +75,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       {nullptr, 0, nullptr, 0},
   };
   Options options;
+  bool name_pending = false;  // a -n waits for its -v
   optind =
       0;  // full re-initialisation, so tests can parse several command lines
   opterr = 0;
@@ -116,10 +117,21 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
         break;
       }
       case 'n':
-        options.name = arg;
+        if (name_pending) {
+          return InvalidParameterError(
+              absl::StrCat("-n ", options.settings.back().first,
+                           " has no -v VALUE before the next -n"));
+        }
+        options.settings.emplace_back(arg, "");
+        name_pending = true;
         break;
       case 'v':
-        options.value = arg;
+        if (!name_pending) {
+          return InvalidParameterError(
+              absl::StrCat("-v ", arg, " has no -n NAME before it"));
+        }
+        options.settings.back().second = arg;
+        name_pending = false;
         break;
       case 'P': {
         auto level = ParseInt("-P", arg);
@@ -181,9 +193,9 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
     return InvalidParameterError(
         absl::StrCat("unexpected argument '", argv[optind], "'"));
   }
-  if (options.name.has_value() != options.value.has_value() &&
-      options.HasOp(Op::kUpdate)) {
-    return InvalidParameterError("-o update needs both -n NAME and -v VALUE");
+  if (name_pending) {
+    return InvalidParameterError(absl::StrCat(
+        "-n ", options.settings.back().first, " needs a -v VALUE"));
   }
   return options;
 }

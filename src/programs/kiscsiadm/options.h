@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -34,22 +35,22 @@ struct Options {
   std::optional<std::string> target_name;  // -T
   std::optional<std::string> iface;        // -I
   std::vector<Op> ops;                     // -o
-  std::optional<std::string> name;         // -n
-  std::optional<std::string> value;        // -v
-  std::optional<int> print_level;          // -P
-  bool login = false;                      // -l
-  bool logout = false;                     // -u
-  std::optional<std::string> login_all;    // -L all|manual|automatic|onboot
-  std::optional<std::string> logout_all;   // -U
-  bool show_secrets = false;               // -S
-  bool stats = false;                      // -s
-  bool rescan = false;                     // -R
-  bool discover = false;                   // -D (discoverydb)
-  std::optional<std::string> sid;          // -r SID|SYSFSPATH
-  int debug_level = 0;                     // -d
-  bool probe = false;                      // --probe
-  bool help = false;                       // -h
-  bool version = false;                    // -V
+  // -n NAME -v VALUE pairs in the order given (-o update applies them all).
+  std::vector<std::pair<std::string, std::string>> settings;
+  std::optional<int> print_level;         // -P
+  bool login = false;                     // -l
+  bool logout = false;                    // -u
+  std::optional<std::string> login_all;   // -L all|manual|automatic|onboot
+  std::optional<std::string> logout_all;  // -U
+  bool show_secrets = false;              // -S
+  bool stats = false;                     // -s
+  bool rescan = false;                    // -R
+  bool discover = false;                  // -D (discoverydb)
+  std::optional<std::string> sid;         // -r SID|SYSFSPATH
+  int debug_level = 0;                    // -d
+  bool probe = false;                     // --probe
+  bool help = false;                      // -h
+  bool version = false;                   // -V
 
   bool HasOp(Op op) const;
 };

@@ -33,7 +33,7 @@ absl::Status NoActiveSessions() {
 absl::Status PrintReply(const ipc::Reply& reply, CommandContext& context) {
   for (const std::string& line : reply.out_lines) context.out << line << "\n";
   for (const std::string& line : reply.err_lines) {
-    context.err << "kiscsiadm: " << line << "\n";
+    context.err << context.prefix << line << "\n";
   }
   return ipc::ReplyStatus(reply);
 }
@@ -60,8 +60,12 @@ absl::Status LoginCallFailed(const conf::NodeFilter& filter,
   }
   for (const conf::NodeKey& key : keys) {
     context.out << "Logging in to " << NodeTag(key) << "\n";
-    context.err << "kiscsiadm: Could not login to " << NodeTag(key) << ".\n"
-                << "kiscsiadm: " << failure.message() << "\n";
+    context.err << context.prefix << "Could not login to " << NodeTag(key)
+                << ".\n"
+                << context.prefix << "initiator reported error ("
+                << static_cast<int>(ExitCodeOf(failure)) << " - "
+                << ExitCodeText(ExitCodeOf(failure)) << ")\n"
+                << context.prefix << failure.message() << "\n";
   }
   return WithExitCode(
       absl::Status(failure.code(), "Could not log into all portals"),
@@ -127,7 +131,7 @@ absl::Status LoginMatching(const std::vector<conf::NodeFilter>& filters,
       outcomes.push_back(LoginCallFailed(filter, replies.status(), context));
     }
   } else {
-    context.err << "kiscsiadm: " << replies.status().message() << "\n";
+    context.err << context.prefix << replies.status().message() << "\n";
     outcomes.push_back(FirstLoginFailure({replies.status()}));
   }
   if (outcomes.size() == 1) return outcomes.front();
@@ -196,8 +200,8 @@ absl::Status LogoutSessions(const std::vector<SysfsSession>& sessions,
       context.out << "Logout of " << SessionTag(session) << " successful.\n";
       continue;
     }
-    context.err << "kiscsiadm: Could not logout of " << SessionTag(session)
-                << ": " << status.message() << "\n";
+    context.err << context.prefix << "Could not logout of "
+                << SessionTag(session) << ": " << status.message() << "\n";
     if (first_error.ok()) first_error = status;
   }
   if (first_error.ok()) return absl::OkStatus();

@@ -60,14 +60,14 @@ absl::Status PrintSessionStats(const std::vector<SysfsSession>& sessions,
     // A broken conversation ends them all.
     if (!reply.ok()) return reply.status();
     for (const std::string& line : reply->err_lines) {
-      context.err << "kiscsiadm: " << line << "\n";
+      context.err << context.prefix << line << "\n";
     }
     absl::StatusOr<ipc::SessionStats> stats = StatsIn(*reply, session.sid);
     if (stats.ok()) {
       context.out << FormatSessionStats(session, *stats);
       continue;
     }
-    context.err << "kiscsiadm: Could not get the statistics of session "
+    context.err << context.prefix << "Could not get the statistics of session "
                 << SessionTag(session) << ": " << stats.status().message()
                 << "\n";
     if (first_error.ok()) first_error = stats.status();

@@ -436,10 +436,13 @@ TEST_F(SessionManagerTest, OneFailedSessionIsReportedAndUndoneAlone) {
   EXPECT_EQ(reply.message, "Could not log into all portals");
   EXPECT_THAT(reply.out_lines, ElementsAre(absl::StrCat(
                                    "Login to ", kTag, port_, "] successful.")));
-  ASSERT_EQ(reply.err_lines.size(), 2u);
+  // iscsiadm's two lines, then kiscsi's explanation.
+  ASSERT_EQ(reply.err_lines.size(), 3u);
   EXPECT_EQ(reply.err_lines[0],
             absl::StrCat("Could not login to ", kTag, port_, "]."));
-  EXPECT_THAT(reply.err_lines[1], ::testing::HasSubstr("start connection"));
+  EXPECT_EQ(reply.err_lines[1],
+            "initiator reported error (3 - no available memory)");
+  EXPECT_THAT(reply.err_lines[2], ::testing::HasSubstr("start connection"));
   // The failed one left nothing; the other stays, in the daemon's charge.
   EXPECT_EQ(kernel_->SessionExists(2) + kernel_->SessionExists(3), 1);
   const uint32_t kept = kernel_->SessionExists(2) ? 2 : 3;

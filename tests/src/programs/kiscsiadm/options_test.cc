@@ -10,6 +10,9 @@
 namespace kiscsi {
 namespace {
 
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
 absl::StatusOr<Options> Parse(std::vector<std::string> args) {
   args.insert(args.begin(), "kiscsiadm");
   std::vector<char*> argv;
@@ -34,8 +37,33 @@ TEST(OptionsTest, LongOptionsAsScriptsWriteThem) {
   EXPECT_EQ(o->mode, Mode::kNode);
   EXPECT_EQ(o->target_name, "iqn.x:y");
   EXPECT_TRUE(o->HasOp(Op::kUpdate));
-  EXPECT_EQ(o->name, "node.startup");
-  EXPECT_EQ(o->value, "automatic");
+  EXPECT_THAT(o->settings, ElementsAre(Pair("node.startup", "automatic")));
+}
+
+// CHAP set up in one call, as consumers do: every pair, in order.
+TEST(OptionsTest, SeveralNameValuePairsKeepTheirOrder) {
+  auto o =
+      Parse({"-m", "node", "-o", "update", "-n", "node.session.auth.authmethod",
+             "-v", "CHAP", "-n", "node.session.auth.username", "-v", "u",
+             "--name", "node.session.auth.password", "--value", "p"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_THAT(o->settings,
+              ElementsAre(Pair("node.session.auth.authmethod", "CHAP"),
+                          Pair("node.session.auth.username", "u"),
+                          Pair("node.session.auth.password", "p")));
+}
+
+TEST(OptionsTest, UnpairedNameOrValueIsRefused) {
+  EXPECT_EQ(
+      ExitCodeOf(Parse({"-m", "node", "-o", "update", "-n", "a"}).status()),
+      ExitCode::kInvalid);
+  EXPECT_EQ(
+      ExitCodeOf(Parse({"-m", "node", "-o", "update", "-v", "x"}).status()),
+      ExitCode::kInvalid);
+  EXPECT_EQ(ExitCodeOf(Parse({"-m", "node", "-o", "update", "-n", "a", "-n",
+                              "b", "-v", "x"})
+                           .status()),
+            ExitCode::kInvalid);
 }
 
 TEST(OptionsTest, SeveralOpsAndFlags) {
