@@ -380,6 +380,51 @@ TEST_F(KiscsiadmTest, ConcurrentUpdatesOfOneRecordLoseNothing) {
   }
 }
 
+// os-brick reads a portal's targets from `-m discoverydb -o show -P 1` (no
+// portal): iscsiadm's tree, and exit 21 when there is nothing at all.
+TEST_F(KiscsiadmTest, DiscoverydbShowWithoutPortalPrintsTheTree) {
+  const std::string empty =
+      "SENDTARGETS:\nNo targets found.\niSNS:\nNo targets found.\n"
+      "STATIC:\nNo targets found.\nFIRMWARE:\nNo targets found.\n";
+  ProcessResult none = Adm({"-m", "discoverydb", "-o", "show", "-P", "1"});
+  EXPECT_EQ(none.exit_code, 21);
+  EXPECT_EQ(none.out, empty);
+  tgtd_->AddTarget(1, "iqn.2026-11.test:tree");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  ASSERT_EQ(Adm({"-m", "node", "-T", "iqn.2026-11.test:static", "-p",
+                 "127.0.0.1:3999,2", "-o", "new"})
+                .exit_code,
+            0);
+  ProcessResult tree = Adm({"-m", "discoverydb", "-o", "show", "-P", "1"});
+  EXPECT_EQ(tree.exit_code, 0) << tree.err;
+  EXPECT_EQ(tree.out, "SENDTARGETS:\nDiscoveryAddress: 127.0.0.1," + Port() +
+                          "\nTarget: iqn.2026-11.test:tree\n\tPortal: "
+                          "127.0.0.1:" +
+                          Port() +
+                          ",1\n\t\tIface Name: default\niSNS:\nNo targets "
+                          "found.\nSTATIC:\nTarget: iqn.2026-11.test:static\n"
+                          "\tPortal: 127.0.0.1:3999,2\n\t\tIface Name: "
+                          "default\nFIRMWARE:\nNo targets found.\n");
+}
+
+// `-m discoverydb -t st -p P -o delete` deletes the record and what it found,
+// as iscsiadm does (it used to print the record and delete nothing).
+TEST_F(KiscsiadmTest, DiscoverydbDeleteRemovesTheRecordAndItsNodes) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:gone");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  ProcessResult r =
+      Adm({"-m", "discoverydb", "-t", "st", "-p", Portal(), "-o", "delete"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_FALSE(std::filesystem::exists(etc_ + "/send_targets/127.0.0.1," +
+                                       Port() + "/st_config"));
+  EXPECT_FALSE(std::filesystem::exists(NodePath("iqn.2026-11.test:gone")));
+  EXPECT_EQ(Adm({"-m", "node"}).exit_code, 21);
+  ProcessResult again =
+      Adm({"-m", "discoverydb", "-t", "st", "-p", Portal(), "-o", "delete"});
+  EXPECT_EQ(again.exit_code, 21);
+}
+
 TEST_F(KiscsiadmTest, ConnectionRefusedExits4) {
   // Nothing listens on tgtd's port once it is gone.
   std::string portal = Portal();
