@@ -693,4 +693,67 @@ absl::StatusOr<std::vector<Record>> NodeDb::ListIfaces() const {
   return ifaces;
 }
 
+namespace {
+
+absl::Status CheckNotBuiltin(std::string_view name, std::string_view what) {
+  if (name == "default" || name == "iser") {
+    return InvalidError(absl::StrCat(
+        "iface ", A(name), " is a special interface and cannot be ", A(what)));
+  }
+  return CheckIfaceName(name);
+}
+
+}  // namespace
+
+absl::Status NodeDb::NewIface(std::string_view name) {
+  ASSIGN_OR_RETURN(DbLock lock, DbLock::Acquire());
+  RETURN_IF_ERROR(CheckIfaceName(name));
+  if (ReadIface(name).ok()) {
+    return WithExitCode(absl::AlreadyExistsError(
+                            absl::StrCat("iface ", A(name), " already exists")),
+                        ExitCode::kSessionExists);
+  }
+  RETURN_IF_ERROR(MakeDir(root_));
+  RETURN_IF_ERROR(MakeDir(root_ + "/ifaces"));
+  Record iface = BuiltinIface(name, "tcp");
+  return WriteFileAtomically(absl::StrCat(root_, "/ifaces/", A(name)),
+                             FormatRecordFile(iface, RecordKind::kIface),
+                             kRecordMode);
+}
+
+absl::Status NodeDb::UpdateIface(
+    std::string_view name,
+    absl::Span<const std::pair<std::string, std::string>> settings) {
+  ASSIGN_OR_RETURN(DbLock lock, DbLock::Acquire());
+  RETURN_IF_ERROR(CheckNotBuiltin(name, "changed"));
+  ASSIGN_OR_RETURN(Record iface, ReadIface(name));
+  for (const auto& [key, value] : settings) {
+    const KeySpec* spec = FindKeySpec(RecordKind::kIface, key);
+    if (spec == nullptr) {
+      return InvalidError(UnknownKeyMessage(RecordKind::kIface, key));
+    }
+    if (spec->name == "iface.iscsi_ifacename") {
+      return InvalidError(
+          "iface.iscsi_ifacename is the file's name: create a new iface "
+          "instead");
+    }
+    ASSIGN_OR_RETURN(std::string normalized, NormalizeValue(*spec, value));
+    iface.Set(spec->name, normalized);
+  }
+  return WriteFileAtomically(absl::StrCat(root_, "/ifaces/", A(name)),
+                             FormatRecordFile(iface, RecordKind::kIface),
+                             kRecordMode);
+}
+
+absl::Status NodeDb::DeleteIface(std::string_view name) {
+  ASSIGN_OR_RETURN(DbLock lock, DbLock::Acquire());
+  RETURN_IF_ERROR(CheckNotBuiltin(name, "deleted"));
+  RETURN_IF_ERROR(ReadIface(name).status());
+  ASSIGN_OR_RETURN(std::vector<NodeKey> keys, ListNodes());
+  for (const NodeKey& key : keys) {
+    if (key.iface == name) RETURN_IF_ERROR(RemoveNodeFiles(key));
+  }
+  return Unlink(absl::StrCat(root_, "/ifaces/", A(name)));
+}
+
 }  // namespace kiscsi::conf

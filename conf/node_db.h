@@ -175,6 +175,18 @@ class NodeDb {
   // are read from ifaces/<name>. NotFound (ExitCode kNoObjectsFound) when there
   // is no such iface.
   absl::StatusOr<Record> ReadIface(std::string_view name) const;
+  // `iscsiadm -m iface -I NAME -o new`: ifaces/NAME with the defaults
+  // (transport tcp). AlreadyExists (ExitCode kSessionExists, as iscsiadm) if
+  // it exists; the built-in default and iser ifaces always exist.
+  absl::Status NewIface(std::string_view name);
+  // `-o update -n NAME -v VALUE ...`: every pair in order, in one write;
+  // nothing is written unless all are valid. The built-in ifaces are not
+  // stored and cannot be changed (InvalidArgument).
+  absl::Status UpdateIface(
+      std::string_view name,
+      absl::Span<const std::pair<std::string, std::string>> settings);
+  // `-o delete`: the iface's file and the node records bound to it.
+  absl::Status DeleteIface(std::string_view name);
   // Built-in ifaces first, then ifaces/ sorted by name.
   absl::StatusOr<std::vector<Record>> ListIfaces() const;
 

@@ -425,6 +425,33 @@ TEST_F(KiscsiadmTest, DiscoverydbDeleteRemovesTheRecordAndItsNodes) {
   EXPECT_EQ(again.exit_code, 21);
 }
 
+// -m iface -o new/update/delete do what they say (they used to write nothing
+// and exit 0); the built-in ifaces cannot be changed or deleted.
+TEST_F(KiscsiadmTest, IfaceNewUpdateDelete) {
+  ProcessResult created = Adm({"-m", "iface", "-I", "myif", "-o", "new"});
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_EQ(created.out, "New interface myif added\n");
+  EXPECT_EQ(Adm({"-m", "iface", "-I", "myif", "-o", "new"}).exit_code, 15);
+  ProcessResult updated = Adm({"-m", "iface", "-I", "myif", "-o", "update",
+                               "-n", "iface.net_ifacename", "-v", "eth0", "-n",
+                               "iface.hwaddress", "-v", "52:54:00:12:34:56"});
+  EXPECT_EQ(updated.exit_code, 0) << updated.err;
+  EXPECT_EQ(updated.out, "myif updated.\n");
+  const std::string file = ReadFile(etc_ + "/ifaces/myif");
+  EXPECT_THAT(file, HasSubstr("iface.net_ifacename = eth0\n"));
+  EXPECT_THAT(file, HasSubstr("iface.hwaddress = 52:54:00:12:34:56\n"));
+  ProcessResult list = Adm({"-m", "iface"});
+  EXPECT_THAT(list.out, HasSubstr("myif tcp,52:54:00:12:34:56,<empty>,eth0,"));
+  ProcessResult builtin = Adm({"-m", "iface", "-I", "default", "-o", "delete"});
+  EXPECT_EQ(builtin.exit_code, 7);
+  EXPECT_THAT(builtin.err, HasSubstr("special interface"));
+  ProcessResult deleted = Adm({"-m", "iface", "-I", "myif", "-o", "delete"});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(deleted.out, "myif unbound and deleted.\n");
+  EXPECT_FALSE(std::filesystem::exists(etc_ + "/ifaces/myif"));
+  EXPECT_EQ(Adm({"-m", "iface", "-I", "myif"}).exit_code, 21);
+}
+
 TEST_F(KiscsiadmTest, ConnectionRefusedExits4) {
   // Nothing listens on tgtd's port once it is gone.
   std::string portal = Portal();

@@ -459,6 +459,27 @@ absl::Status RunNode(const Options& options, CommandContext& context) {
 
 absl::Status RunIface(const Options& options, CommandContext& context) {
   conf::NodeDb db(context.sysconf_dir);
+  const bool changes = options.HasOp(Op::kNew) || options.HasOp(Op::kUpdate) ||
+                       options.HasOp(Op::kDelete);
+  if (changes && !options.iface.has_value()) {
+    return InvalidParameterError("iface -o new|update|delete needs -I IFACE");
+  }
+  if (options.HasOp(Op::kNew)) {
+    RETURN_IF_ERROR(db.NewIface(*options.iface));
+    context.out << "New interface " << *options.iface << " added\n";
+  }
+  if (options.HasOp(Op::kUpdate)) {
+    if (options.settings.empty()) {
+      return InvalidParameterError("-o update needs -n NAME -v VALUE");
+    }
+    RETURN_IF_ERROR(db.UpdateIface(*options.iface, options.settings));
+    context.out << *options.iface << " updated.\n";
+  }
+  if (options.HasOp(Op::kDelete)) {
+    RETURN_IF_ERROR(db.DeleteIface(*options.iface));
+    context.out << *options.iface << " unbound and deleted.\n";
+  }
+  if (changes && !options.HasOp(Op::kShow)) return absl::OkStatus();
   if (options.iface.has_value()) {
     ASSIGN_OR_RETURN(conf::Record record, db.ReadIface(*options.iface));
     context.out << conf::FormatRecordShow(record, conf::RecordKind::kIface,
