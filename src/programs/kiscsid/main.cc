@@ -5,6 +5,7 @@
 // line. Commands are taken only from the user kiscsid runs as (root).
 
 #include <getopt.h>
+#include <libgen.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,8 +42,10 @@ constexpr char kUsage[] =
     "                      runs in the foreground and logs to stderr\n"
     "  -d, --debug=LEVEL   0 logs warnings and errors, 1..4 adds progress\n"
     "                      messages, 5..8 debug details (default 1)\n"
+    "  -n, --no-pid-file   accepted for iscsid's command line: kiscsid writes\n"
+    "                      no pid file\n"
     "  -h, --help          print this help and exit\n"
-    "  -V, --version       print the version and exit\n";
+    "  -v, -V, --version   print the version and exit\n";
 
 struct Options {
   std::string config_path;
@@ -58,19 +61,21 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       {"debug", required_argument, nullptr, 'd'},
       {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, 'V'},
+      {"no-pid-file", no_argument, nullptr, 'n'},
       {nullptr, 0, nullptr, 0},
   };
   Options options;
   options.config_path = IscsidConfPath();
   opterr = 0;
   int option;
-  while ((option = getopt_long(argc, argv, "c:fd:hV", kLongOptions, nullptr)) !=
-         -1) {
+  while ((option = getopt_long(argc, argv, "c:fd:hnvV", kLongOptions,
+                               nullptr)) != -1) {
     switch (option) {
       case 'c':
         options.config_path = optarg;
         break;
       case 'f':
+      case 'n':
         break;
       case 'd':
         if (!absl::SimpleAtoi(optarg, &options.debug_level) ||
@@ -84,6 +89,7 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       case 'h':
         options.help = true;
         break;
+      case 'v':  // iscsid's spelling
       case 'V':
         options.version = true;
         break;
@@ -187,11 +193,15 @@ absl::Status Serve(const Options& options) {
 }  // namespace kiscsi
 
 int main(int argc, char** argv) {
-  kiscsi::SetLogPrefix("kiscsid: ");
+  // "kiscsid", or "iscsid" when installed under open-iscsi's name; a leading
+  // '@' (systemd's mark for a root storage daemon) is not part of the name.
+  std::string program = basename(argv[0]);
+  if (!program.empty() && program.front() == '@') program.erase(0, 1);
+  const std::string prefix = program + ": ";
+  kiscsi::SetLogPrefix(prefix.c_str());
   absl::StatusOr<kiscsi::Options> options = kiscsi::ParseOptions(argc, argv);
   if (!options.ok()) {
-    std::cerr << "kiscsid: " << options.status().message() << "\n"
-              << kiscsi::kUsage;
+    std::cerr << prefix << options.status().message() << "\n" << kiscsi::kUsage;
     return static_cast<int>(kiscsi::ExitCodeOf(options.status()));
   }
   if (options->help) {
@@ -199,7 +209,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (options->version) {
-    std::cout << "kiscsid version " << KISCSI_VERSION << "\n";
+    std::cout << program << " version " << KISCSI_VERSION << "\n";
     return 0;
   }
   kiscsi::SetLogLevel(kiscsi::LevelFor(options->debug_level));

@@ -3,6 +3,8 @@
 // of the boot firmware table (-b). -N brings up the network from that table
 // and -f prints it. Sessions outlive this process; kiscsid adopts them later.
 
+#include <libgen.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -27,6 +29,9 @@
 
 namespace kiscsi {
 namespace {
+
+// "kiscsistart: ", or "iscsistart: " when installed under open-iscsi's name.
+std::string g_prefix = "kiscsistart: ";
 
 // Where sysfs is; tests point KISCSI_SYSFS at a fake tree.
 std::string SysfsRoot() {
@@ -92,13 +97,13 @@ absl::Status LoginPlanned(std::vector<Planned> planned) {
     std::optional<uint32_t> sid;
     if (sessions.ok()) sid = ExistingSession(*sessions, p);
     if (sid.has_value()) {
-      std::cout << "kiscsistart: " << p.target_name << " " << p.portal << ","
-                << p.tpgt << " is already logged in (session " << *sid << ")"
+      std::cout << g_prefix << p.target_name << " " << p.portal << "," << p.tpgt
+                << " is already logged in (session " << *sid << ")"
                 << std::endl;
       continue;
     }
-    std::cout << "kiscsistart: Logging into " << p.target_name << " "
-              << p.portal << "," << p.tpgt << std::endl;
+    std::cout << g_prefix << "Logging into " << p.target_name << " " << p.portal
+              << "," << p.tpgt << std::endl;
     to_login.push_back(std::move(p));
   }
   if (to_login.empty()) return absl::OkStatus();
@@ -126,21 +131,21 @@ absl::Status LoginPlanned(std::vector<Planned> planned) {
       // main() prints the returned failure; with several targets each is
       // named here.
       if (outcomes.size() > 1) {
-        std::cerr << "kiscsistart: " << outcomes[i].status().message() << "\n";
+        std::cerr << g_prefix << outcomes[i].status().message() << "\n";
       }
       if (first_failure.ok()) first_failure = outcomes[i].status();
       ++failures;
       continue;
     }
     const SessionResult& session = *outcomes[i];
-    std::cout << "kiscsistart: Connection" << session.sid
+    std::cout << g_prefix << "Connection" << session.sid
               << ":0 to [target: " << p.target_name
               << ", portal: " << FormatPortal(p.boot.spec.portal, ',')
               << "] through [iface: " << p.boot.spec.iface_name
               << "] is operational now" << std::endl;
     for (const SysfsDevice& device : session.devices) {
       if (!device.block.empty()) {
-        std::cout << "kiscsistart: attached disk " << device.block << " ("
+        std::cout << g_prefix << "attached disk " << device.block << " ("
                   << device.host << ":" << device.channel << ":" << device.id
                   << ":" << device.lun << ")" << std::endl;
       }
@@ -226,10 +231,12 @@ absl::Status Run(const StartOptions& options) {
 }  // namespace kiscsi
 
 int main(int argc, char** argv) {
-  kiscsi::SetLogPrefix("kiscsistart: ");
+  const std::string program = basename(argv[0]);
+  kiscsi::g_prefix = program + ": ";
+  kiscsi::SetLogPrefix(kiscsi::g_prefix.c_str());
   auto options = kiscsi::ParseStartOptions(argc, argv);
   if (!options.ok()) {
-    std::cerr << "kiscsistart: " << options.status().message() << "\n"
+    std::cerr << kiscsi::g_prefix << options.status().message() << "\n"
               << kiscsi::StartUsageText();
     return static_cast<int>(kiscsi::ExitCodeOf(options.status()));
   }
@@ -238,7 +245,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (options->version) {
-    std::cout << "kiscsistart version " << KISCSI_VERSION << "\n";
+    std::cout << program << " version " << KISCSI_VERSION << "\n";
     return 0;
   }
   if (options->debug_level > 0) {
@@ -248,7 +255,7 @@ int main(int argc, char** argv) {
   absl::Status status = kiscsi::Run(*options);
   std::cout.flush();
   if (!status.ok()) {
-    std::cerr << "kiscsistart: " << status.message() << "\n";
+    std::cerr << kiscsi::g_prefix << status.message() << "\n";
     return static_cast<int>(kiscsi::ExitCodeOf(status));
   }
   return 0;
