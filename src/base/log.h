@@ -4,11 +4,14 @@
 //
 // Debian's Abseil has no absl::log, hence this. Lines below the threshold set
 // by SetLogLevel cost one comparison. Never stream a CHAP secret: there is no
-// filter behind this.
+// filter behind this. Tests can take the lines instead (SetLogSinkForTesting)
+// to count what a user would read.
 #ifndef KISCSI_SRC_BASE_LOG_H_
 #define KISCSI_SRC_BASE_LOG_H_
 
+#include <functional>
 #include <sstream>
+#include <string_view>
 
 namespace kiscsi {
 
@@ -18,6 +21,12 @@ void SetLogLevel(LogLevel level);
 LogLevel GetLogLevel();
 // A prefix for every line, e.g. the program name ("kiscsiadm: ").
 void SetLogPrefix(const char* prefix);
+
+// Receives every line that passes the threshold, as it would be written
+// (prefix and severity included, no newline), instead of stderr; nullptr
+// restores stderr. Not synchronized: set it while no other thread logs.
+using LogSink = std::function<void(LogLevel level, std::string_view line)>;
+void SetLogSinkForTesting(LogSink sink);
 
 class LogLine {
  public:

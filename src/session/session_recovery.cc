@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "netlink/conn_error.h"
 #include "src/base/log.h"
 #include "src/protocol/pdu.h"
@@ -25,10 +26,6 @@ SessionRecovery::Random DefaultRandom() {
     return std::uniform_real_distribution<double>(0.0, 1.0)(*engine);
   };
 }
-
-// Attempts 1..5 are logged, then every 20th: a long outage with retries every
-// half second must not flood the journal.
-bool LogAttempt(int attempt) { return attempt <= 5 || attempt % 20 == 0; }
 
 }  // namespace
 
@@ -130,8 +127,8 @@ void SessionRecovery::OnConnError(uint32_t error) {
       Begin(what, absl::Seconds(time2wait_));
       return;
     case State::kWaiting:
-      KISCSI_LOG(kInfo) << name() << ": " << what
-                        << " while recovering (the same failure); ignored";
+      KISCSI_LOG(kDebug) << name() << ": " << what
+                         << " while recovering (the same failure); ignored";
       // Whatever it was, the next attempt stops the connection first.
       stopped_ = false;
       return;
@@ -139,7 +136,7 @@ void SessionRecovery::OnConnError(uint32_t error) {
       // Either a late error of an earlier attempt's socket, or one on the new
       // connection after it logged in: the kernel's state tells them apart
       // once the attempt is done.
-      KISCSI_LOG(kInfo) << name() << ": " << what << " during an attempt";
+      KISCSI_LOG(kDebug) << name() << ": " << what << " during an attempt";
       error_while_attempting_ = true;
       return;
   }
@@ -186,8 +183,8 @@ void SessionRecovery::OnPdu(const std::vector<uint8_t>& bytes) {
       return;
   }
   if (state_ == State::kWaiting || state_ == State::kAttempting) {
-    KISCSI_LOG(kInfo) << name() << ": " << reason
-                      << " while recovering; ignored";
+    KISCSI_LOG(kDebug) << name() << ": " << reason
+                       << " while recovering; ignored";
     return;
   }
   Begin(reason, wait);
@@ -204,6 +201,7 @@ void SessionRecovery::Begin(const std::string& reason, absl::Duration wait) {
   attempts_ = 0;
   backoff_ = policy_.initial_backoff;
   began_ = loop_.Now();
+  last_summary_ = began_;
   error_while_attempting_ = false;
   KISCSI_LOG(kWarning) << name() << ": " << reason << "; recovering after "
                        << absl::ToInt64Milliseconds(wait) << " ms";
@@ -255,9 +253,7 @@ void SessionRecovery::Attempt() {
   SessionSpec spec = spec_;
   spec.existing->stop_first = !stopped_;
   stopped_ = false;  // a failed attempt leaves the conn stopped, to be sure
-  if (LogAttempt(attempts_)) {
-    KISCSI_LOG(kInfo) << name() << ": recovery attempt " << attempts_;
-  }
+  KISCSI_LOG(kDebug) << name() << ": recovery attempt " << attempts_;
   attempt_ = std::make_unique<SessionSetup>(
       router_, std::move(spec), paths_,
       [this](absl::StatusOr<SessionResult> result) {
@@ -276,10 +272,13 @@ void SessionRecovery::OnAttemptDone(absl::StatusOr<SessionResult> result) {
       groups_->Leave(this);
     }
     time2wait_ = result->login.params.default_time2wait;
-    KISCSI_LOG(kInfo) << name() << ": recovered after " << attempts_
-                      << (attempts_ == 1 ? " attempt" : " attempts") << " in "
-                      << absl::ToInt64Milliseconds(loop_.Now() - began_)
-                      << " ms";
+    // A warning like the error it ends: at the default level the journal
+    // says both that the session failed and that it is back.
+    KISCSI_LOG(kWarning) << name() << ": recovered after " << attempts_
+                         << (attempts_ == 1 ? " attempt" : " attempts")
+                         << " in "
+                         << absl::ToInt64Milliseconds(loop_.Now() - began_)
+                         << " ms";
     if (on_recovered_) on_recovered_(*result);
     socket_ = std::move(result->socket);  // held until the next error
     if (spec_.scan) Rescan();
@@ -302,11 +301,19 @@ void SessionRecovery::OnAttemptDone(absl::StatusOr<SessionResult> result) {
       scout ? std::min(policy_.scout_interval, policy_.max_backoff) : backoff_);
   backoff_ = std::min(backoff_ * 2, policy_.max_backoff);
   state_ = State::kWaiting;
-  if (LogAttempt(attempts_)) {
-    KISCSI_LOG(kWarning) << name() << ": recovery attempt " << attempts_
-                         << " failed (" << result.status().message()
-                         << "), next in " << absl::ToInt64Milliseconds(delay)
-                         << " ms" << (scout ? " (the portal's scout)" : "");
+  KISCSI_LOG(kDebug) << name() << ": recovery attempt " << attempts_
+                     << " failed (" << result.status().message()
+                     << "), next in " << absl::ToInt64Milliseconds(delay)
+                     << " ms" << (scout ? " (the portal's scout)" : "");
+  const absl::Time now = loop_.Now();
+  if (now - last_summary_ >= policy_.summary_interval) {
+    last_summary_ = now;
+    KISCSI_LOG(kWarning) << name() << ": still recovering: " << attempts_
+                         << (attempts_ == 1 ? " attempt" : " attempts")
+                         << " in "
+                         << absl::StrFormat("%.1f",
+                                            absl::ToDoubleSeconds(now - began_))
+                         << " s, last error: " << result.status().message();
   }
   timer_ = loop_.AddTimer(delay, [this] {
     timer_.reset();

@@ -22,6 +22,12 @@
 // once it expires, and the attempts go on; the session's devices come back
 // when the target does.
 //
+// The log tells a recovery in a few lines whatever it takes: one warning when
+// the error comes (with the reason), a "still recovering" warning at most
+// every summary_interval while the attempts keep failing (how many, how long,
+// the last error), and one when the session is back (attempts, time) or
+// given up. Each attempt, and errors seen while recovering, are debug lines.
+//
 // At most one recovery runs at a time. Errors while waiting are the same
 // failure seen again and ignored; an error the kernel reports on the new
 // connection while an attempt is finishing starts the next recovery as soon
@@ -60,6 +66,9 @@ struct RecoveryPolicy {
   // The TCP connect of an attempt (a blackholed portal); the login timeout
   // of the node record bounds the whole attempt.
   absl::Duration connect_timeout = absl::Milliseconds(1000);
+  // "still recovering" lines while the attempts fail: at most one per
+  // interval, measured on the event loop's clock.
+  absl::Duration summary_interval = absl::Seconds(5);
 };
 
 class SessionRecovery {
@@ -141,6 +150,7 @@ class SessionRecovery {
   int attempts_ = 0;
   absl::Duration backoff_;
   absl::Time began_;
+  absl::Time last_summary_;  // the last "still recovering" line, or began_
   std::optional<EventLoop::TimerId> timer_;
   std::unique_ptr<SessionSetup> attempt_;
   std::unique_ptr<BlockingCall> rescan_;

@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "netlink/testing/fake_iscsi_kernel.h"
 #include "src/base/blocking_call.h"
+#include "src/base/log.h"
 #include "src/protocol/pdu.h"
 #include "src/protocol/text_codec.h"
 #include "src/session/kernel_pdu.h"
@@ -31,6 +32,7 @@ namespace kiscsi {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 constexpr char kTarget[] = "iqn.2026-11.test:disk1";
 constexpr char kInitiator[] = "iqn.1993-08.org.debian:01:c85bc2516951";
@@ -570,6 +572,89 @@ TEST_F(SessionRecoveryTest, AnotherSessionOfThePortalBackWakesTheWaitingOnes) {
   Advance(absl::Milliseconds(50));
   EXPECT_EQ(recovery_->state(), SessionRecovery::State::kUp);
   EXPECT_THAT(LoginOffsetsMs(error_at), ElementsAre(2000, 2100, 2300, 2450));
+}
+
+// What kiscsid -d 1..4 writes during a long outage: one line when the error
+// comes, a summary at most every summary_interval while the attempts fail,
+// one when the session is back; not a line per attempt or per error the
+// kernel reports again.
+TEST_F(SessionRecoveryTest, ALongOutageIsLoggedInAFewLines) {
+  struct Line {
+    absl::Time at;
+    LogLevel level;
+    std::string text;
+  };
+  std::vector<Line> lines;
+  const LogLevel level_before = GetLogLevel();
+  SetLogLevel(LogLevel::kInfo);
+  SetLogSinkForTesting([&](LogLevel level, std::string_view text) {
+    lines.push_back(Line{clock_.Now(), level, std::string(text)});
+  });
+  struct Restore {
+    LogLevel level;
+    ~Restore() {
+      SetLogSinkForTesting(nullptr);
+      SetLogLevel(level);
+    }
+  } restore{level_before};
+
+  LoginAndSupervise(Spec(), RecoveryPolicy{});
+  lines.clear();
+  failures_left_ = 30;
+  const absl::Time error_at = clock_.Now();
+  ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrTcpConnClose));
+  Settle();
+  // The kernel reports the failure again now and then while it lasts.
+  for (int i = 0; i < 250 && recovery_->state() != SessionRecovery::State::kUp;
+       ++i) {
+    if (i % 3 == 2 && recovery_->state() == SessionRecovery::State::kWaiting) {
+      ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrTcpConnClose));
+    }
+    Advance(absl::Milliseconds(100));
+  }
+  std::string all;
+  for (const Line& line : lines) absl::StrAppend(&all, line.text, "\n");
+  ASSERT_EQ(recovery_->state(), SessionRecovery::State::kUp) << all;
+  ASSERT_EQ(recovery_->attempts(), 31) << all;
+  const absl::Duration outage = clock_.Now() - error_at;
+
+  int errors = 0;
+  int recovered = 0;
+  std::vector<absl::Time> summaries;
+  for (const Line& line : lines) {
+    SCOPED_TRACE(line.text);
+    EXPECT_THAT(line.text, HasSubstr("session 1 ("));
+    if (absl::StrContains(line.text, "recovering after 2000 ms")) {
+      EXPECT_THAT(line.text, HasSubstr("TCP connection closed"));
+      ++errors;
+    } else if (absl::StrContains(line.text, "still recovering: ")) {
+      EXPECT_THAT(line.text, HasSubstr(" attempts in "));
+      EXPECT_THAT(line.text, HasSubstr(" s, last error: "));
+      EXPECT_EQ(line.level, LogLevel::kWarning);
+      summaries.push_back(line.at);
+    } else if (absl::StrContains(line.text,
+                                 "recovered after 31 attempts in ")) {
+      EXPECT_EQ(line.level, LogLevel::kWarning);
+      ++recovered;
+    } else if (absl::StrContains(line.text, "): reinstated (host ")) {
+      // The session setup's own line (info) naming the host and ISID.
+      EXPECT_EQ(line.level, LogLevel::kInfo);
+    } else {
+      ADD_FAILURE() << "unexpected line";
+    }
+  }
+  EXPECT_EQ(errors, 1);
+  EXPECT_EQ(recovered, 1);
+  // About 15.7 s of failed attempts: a summary at most every 5 s, and some.
+  EXPECT_GE(summaries.size(), 2u);
+  EXPECT_LE(summaries.size(),
+            static_cast<size_t>(outage / RecoveryPolicy{}.summary_interval));
+  absl::Time previous = error_at;
+  for (absl::Time at : summaries) {
+    EXPECT_GE(at - previous, RecoveryPolicy{}.summary_interval);
+    previous = at;
+  }
+  EXPECT_LE(lines.size(), 3 + summaries.size()) << all;
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ echo "REPLACEMENT: the first write failed ${fail_ms} ms after lio_disable ($(cat
 wait "$WRITER" || true
 echo "device state: $(cat /sys/block/"$disk"/device/state), session $(sess_state 1)"
 while [ $(($(now_ms) - down_at)) -lt 10000 ]; do sleep 0.1; done
-grep -q "session 1 (.*): recovery attempt" kiscsid.log || fail "kiscsid is not retrying"
+grep -q "session 1 (.*): still recovering: " kiscsid.log || fail "kiscsid is not retrying"
 
 step "the target returns: LOGGED_IN again, the disk running, new I/O works"
 lio_enable "$t"
