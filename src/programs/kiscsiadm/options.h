@@ -59,8 +59,23 @@ struct Options {
 // ExitCode kInvalid and iscsiadm-like text ("invalid mode 'nodes'").
 absl::StatusOr<Options> ParseOptions(int argc, char** argv);
 
-// The usage text printed by -h.
+// The usage text printed by -h: every mode and every option ParseOptions
+// accepts (tests check it against AcceptedOptions() and AcceptedModes()).
 const char* UsageText();
+
+// One option ParseOptions accepts, read from the tables it parses with, so
+// that tests can hold the help text and the manual against the parser.
+struct OptionInfo {
+  char letter = 0;                      // 0 for a long-only option (--probe)
+  std::vector<std::string> long_names;  // "mode" for --mode
+  bool takes_value = false;             // -m MODE, --mode=MODE
+};
+
+// Every option ParseOptions accepts, in the parser's order.
+std::vector<OptionInfo> AcceptedOptions();
+
+// Every MODE that -m accepts ("discovery", "discoverydb", "node", ...).
+std::vector<std::string> AcceptedModes();
 
 }  // namespace kiscsi
 
