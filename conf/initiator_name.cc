@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -18,6 +19,7 @@
 #include "conf/record.h"
 #include "src/base/errno_status.h"
 #include "src/base/exit_code.h"
+#include "src/base/paths.h"
 #include "src/base/status_macros.h"
 
 namespace kiscsi::conf {
@@ -101,6 +103,17 @@ absl::Status ValidateIqn(std::string_view name) {
   return absl::OkStatus();
 }
 
+// Says how to make the missing name: kiscsi-iname -w writes
+// InitiatorNamePath() unless told another file.
+absl::Status NoInitiatorName(const std::string& path) {
+  const bool default_path =
+      std::filesystem::path(path).lexically_normal() ==
+      std::filesystem::path(InitiatorNamePath()).lexically_normal();
+  return absl::NotFoundError(absl::StrCat(
+      "No initiator name set in ", path, ": make one with '",
+      default_path ? "kiscsi-iname -w" : "kiscsi-iname -w " + path, "'"));
+}
+
 }  // namespace
 
 absl::Status ValidateIscsiName(std::string_view name) {
@@ -155,9 +168,7 @@ std::string NormalizeIscsiName(std::string_view name) {
 absl::StatusOr<InitiatorNameFile> ReadInitiatorNameFile(
     const std::string& path) {
   absl::StatusOr<std::string> text = ReadConfigFile(path);
-  if (absl::IsNotFound(text.status())) {
-    return absl::NotFoundError(absl::StrCat("No initiator name set in ", path));
-  }
+  if (absl::IsNotFound(text.status())) return NoInitiatorName(path);
   if (!text.ok()) return text.status();
   InitiatorNameFile file;
   std::optional<size_t> name_line;
@@ -178,9 +189,7 @@ absl::StatusOr<InitiatorNameFile> ReadInitiatorNameFile(
       file.alias = std::string(value);
     }
   }
-  if (!name_line.has_value() || file.name.empty()) {
-    return absl::NotFoundError(absl::StrCat("No initiator name set in ", path));
-  }
+  if (!name_line.has_value() || file.name.empty()) return NoInitiatorName(path);
   absl::Status valid = ValidateIscsiName(file.name);
   if (!valid.ok()) {
     return WithExitCode(absl::InvalidArgumentError(absl::StrCat(

@@ -40,11 +40,12 @@ struct InitiatorNameFile {
   std::string alias;  // "" when the file has none
 };
 
-// Reads initiatorname.iscsi. NotFound "No initiator name set in FILE" when the
-// file is missing or has no InitiatorName line; InvalidArgument "FILE:LINE:
-// invalid initiator name ..." when the name is malformed. Other lines are
-// ignored, as open-iscsi does. The name is returned as written (targets' ACLs
-// were configured with that spelling).
+// Reads initiatorname.iscsi. NotFound "No initiator name set in FILE: make one
+// with 'kiscsi-iname -w'" (with FILE after -w when it is not
+// InitiatorNamePath()) when the file is missing or has no InitiatorName line;
+// InvalidArgument "FILE:LINE: invalid initiator name ..." when the name is
+// malformed. Other lines are ignored, as open-iscsi does. The name is returned
+// as written (targets' ACLs were configured with that spelling).
 absl::StatusOr<InitiatorNameFile> ReadInitiatorNameFile(
     const std::string& path);
 

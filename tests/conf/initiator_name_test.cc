@@ -1,5 +1,6 @@
 #include "conf/initiator_name.h"
 
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <string>
@@ -86,16 +87,35 @@ TEST(InitiatorNameFileTest, ReadsNameAndAlias) {
   EXPECT_EQ(file->alias, "backup host");
 }
 
-TEST(InitiatorNameFileTest, MissingNameIsNotFound) {
+// A missing name says how to make one: kiscsi-iname -w, naming the file
+// unless it is the one kiscsi-iname -w writes anyway.
+TEST(InitiatorNameFileTest, MissingNameIsNotFoundAndSaysHowToMakeOne) {
   TempDir dir;
   std::string path = dir.path() + "/initiatorname.iscsi";
   absl::StatusOr<InitiatorNameFile> missing = ReadInitiatorNameFile(path);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(missing.status().message(), "No initiator name set in " + path);
-  WriteWholeFile(path, "# only comments\nInitiatorAlias=x\n");
+  EXPECT_EQ(missing.status().message(),
+            "No initiator name set in " + path +
+                ": make one with 'kiscsi-iname -w " + path + "'");
+  WriteWholeFile(path, "# only comments\nInitiatorAlias=x\nInitiatorName=\n");
   absl::StatusOr<InitiatorNameFile> empty = ReadInitiatorNameFile(path);
   EXPECT_EQ(empty.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(empty.status().message(), "No initiator name set in " + path);
+  EXPECT_EQ(empty.status().message(), "No initiator name set in " + path +
+                                          ": make one with 'kiscsi-iname -w " +
+                                          path + "'");
+
+  const char* saved = std::getenv("KISCSI_SYSCONFDIR");
+  std::string restore = saved != nullptr ? saved : "";
+  ASSERT_EQ(setenv("KISCSI_SYSCONFDIR", dir.path().c_str(), 1), 0);
+  absl::StatusOr<InitiatorNameFile> in_sysconf = ReadInitiatorNameFile(path);
+  if (saved != nullptr) {
+    setenv("KISCSI_SYSCONFDIR", restore.c_str(), 1);
+  } else {
+    unsetenv("KISCSI_SYSCONFDIR");
+  }
+  EXPECT_EQ(
+      in_sysconf.status().message(),
+      "No initiator name set in " + path + ": make one with 'kiscsi-iname -w'");
 }
 
 TEST(InitiatorNameFileTest, MalformedNameNamesTheLine) {
