@@ -7,7 +7,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/base/exit_code.h"
+#include "src/login/chap.h"
 #include "tests/fake_target/fake_target.h"
+#include "tests/src/base/param_name.h"
 
 namespace kiscsi {
 namespace {
@@ -84,7 +86,11 @@ TEST_P(ProbeChapAlgorithmTest, UsesTheAlgorithmTheTargetAccepts) {
 INSTANTIATE_TEST_SUITE_P(Algorithms, ProbeChapAlgorithmTest,
                          ::testing::Values(ChapAlgorithm::kMd5,
                                            ChapAlgorithm::kSha256,
-                                           ChapAlgorithm::kSha3_256));
+                                           ChapAlgorithm::kSha3_256),
+                         [](const auto& info) {
+                           return ParamName(
+                               std::string(ChapAlgorithmName(info.param)));
+                         });
 
 TEST(ProbeTest, NoCommonChapAlgorithmFailsAuthentication) {
   auto target = StartTarget(ChapTarget({ChapAlgorithm::kSha3_256}));

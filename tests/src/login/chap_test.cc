@@ -1,11 +1,13 @@
 #include "src/login/chap.h"
 
 #include <numeric>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/src/base/param_name.h"
 
 namespace kiscsi {
 namespace {
@@ -24,6 +26,14 @@ struct Vector {
   ChapAlgorithm algorithm;
   const char* expected_hex;
 };
+
+std::string AlgorithmName(ChapAlgorithm algorithm) {
+  return std::string(ChapAlgorithmName(algorithm));
+}
+
+void PrintTo(const Vector& v, std::ostream* os) {
+  *os << AlgorithmName(v.algorithm);
+}
 
 class ChapVectorTest : public ::testing::TestWithParam<Vector> {};
 
@@ -46,7 +56,10 @@ INSTANTIATE_TEST_SUITE_P(
                "cef"},
         Vector{ChapAlgorithm::kSha3_256,
                "0xbdceca071be509f41acf88309bb6d12e51526c23a2d18f22c2bb8ed199c36"
-               "fd8"}));
+               "fd8"}),
+    [](const auto& info) {
+      return ParamName(AlgorithmName(info.param.algorithm));
+    });
 
 TEST(ChapTest, Md5WithLongChallenge) {
   const std::vector<uint8_t> challenge(32, 0xa5);

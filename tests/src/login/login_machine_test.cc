@@ -6,11 +6,13 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/base/exit_code.h"
 #include "src/login/chap.h"
 #include "src/protocol/text_codec.h"
+#include "tests/src/base/param_name.h"
 
 namespace kiscsi {
 
@@ -732,6 +734,13 @@ struct StatusCase {
   const char* message;
 };
 
+// "Status0x0201", as the status appears in the messages.
+std::string StatusName(const StatusCase& c) {
+  return absl::StrFormat("Status0x%02x%02x", c.status_class, c.status_detail);
+}
+
+void PrintTo(const StatusCase& c, std::ostream* os) { *os << StatusName(c); }
+
 class LoginStatusTest : public ::testing::TestWithParam<StatusCase> {};
 
 TEST_P(LoginStatusTest, MapsToExitCodeAndMessage) {
@@ -777,7 +786,8 @@ INSTANTIATE_TEST_SUITE_P(
         StatusCase{3, 0x00, ExitCode::kAgain, "target error (status 0x0300)"},
         StatusCase{3, 0x01, ExitCode::kAgain, "service unavailable"},
         StatusCase{3, 0x02, ExitCode::kAgain, "out of resources"},
-        StatusCase{7, 0x00, ExitCode::kLogin, "unknown login status class"}));
+        StatusCase{7, 0x00, ExitCode::kLogin, "unknown login status class"}),
+    [](const auto& info) { return StatusName(info.param); });
 
 TEST(LoginStatusToErrorTest, SuccessIsOkAndDiscoveryNamed) {
   EXPECT_TRUE(LoginStatusToError(0, 0, kTargetName).ok());
@@ -791,6 +801,11 @@ struct RedirectCase {
   const char* address;
   uint16_t port;
 };
+
+void PrintTo(const RedirectCase& c, std::ostream* os) {
+  *os << "status 0x01" << absl::StrFormat("%02x", c.detail) << " to \""
+      << c.target_address << '"';
+}
 
 class RedirectTest : public ::testing::TestWithParam<RedirectCase> {};
 
@@ -818,7 +833,8 @@ INSTANTIATE_TEST_SUITE_P(
         RedirectCase{2, "[2001:db8::1]", "2001:db8::1", 3260},
         RedirectCase{2, "[2001:db8::1]:860,1", "2001:db8::1", 860},
         RedirectCase{1, "array.example.com,1", "array.example.com", 3260},
-        RedirectCase{1, "array.example.com:3262", "array.example.com", 3262}));
+        RedirectCase{1, "array.example.com:3262", "array.example.com", 3262}),
+    [](const auto& info) { return ParamName(info.param.target_address); });
 
 TEST(RedirectErrorTest, MissingOrBadAddress) {
   for (const TextPairs& keys :

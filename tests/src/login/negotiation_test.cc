@@ -1,5 +1,6 @@
 #include "src/login/negotiation.h"
 
+#include <ostream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -78,6 +79,8 @@ struct ConfigErrorCase {
   const char* error;
 };
 
+void PrintTo(const ConfigErrorCase& c, std::ostream* os) { *os << c.name; }
+
 class NegotiationConfigErrorTest
     : public ::testing::TestWithParam<ConfigErrorCase> {};
 
@@ -155,6 +158,8 @@ ExchangeCase Fails(const char* name, void (*configure)(OperationalConfig&),
   return {name, configure, std::move(target),   error,
           {},   nullptr,   SessionType::kNormal};
 }
+
+void PrintTo(const ExchangeCase& c, std::ostream* os) { *os << c.name; }
 
 class NegotiationExchangeTest : public ::testing::TestWithParam<ExchangeCase> {
 };

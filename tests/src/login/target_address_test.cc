@@ -1,6 +1,9 @@
 #include "src/login/target_address.h"
 
+#include <ostream>
+
 #include "gtest/gtest.h"
+#include "tests/src/base/param_name.h"
 
 namespace kiscsi {
 namespace {
@@ -11,6 +14,10 @@ struct AddressCase {
   uint16_t port;
   int tpgt;  // -1: none
 };
+
+void PrintTo(const AddressCase& c, std::ostream* os) {
+  *os << '"' << c.value << '"';
+}
 
 class TargetAddressTest : public ::testing::TestWithParam<AddressCase> {};
 
@@ -41,7 +48,8 @@ INSTANTIATE_TEST_SUITE_P(
         AddressCase{"[::ffff:10.0.0.1],3", "::ffff:10.0.0.1", 3260, 3},
         AddressCase{"storage.example.com", "storage.example.com", 3260, -1},
         AddressCase{"storage-2.example.com:3262,7", "storage-2.example.com",
-                    3262, 7}));
+                    3262, 7}),
+    [](const auto& info) { return ParamName(info.param.value); });
 
 TEST(TargetAddressErrorTest, RejectsMalformed) {
   for (const char* bad : {"", ":3260", "10.0.0.1:", "10.0.0.1:0",

@@ -94,6 +94,13 @@ TEST(SerializePduTest, UpdatesStaleLengths) {
   EXPECT_EQ(wire[7], 5);
 }
 
+std::string DigestsName(const DigestOptions& digests) {
+  if (digests.header && digests.data) return "HeaderAndDataDigests";
+  if (digests.header) return "HeaderDigest";
+  if (digests.data) return "DataDigest";
+  return "NoDigests";
+}
+
 class PduReaderDigestTest : public ::testing::TestWithParam<DigestOptions> {};
 
 // Feeds a stream of varied PDUs one byte at a time and checks each arrives
@@ -148,11 +155,11 @@ TEST_P(PduReaderDigestTest, ReadingExactlyBytesWanted) {
   for (size_t i = 0; i < pdus.size(); ++i) ExpectSamePdu(got[i], pdus[i]);
 }
 
-INSTANTIATE_TEST_SUITE_P(Digests, PduReaderDigestTest,
-                         ::testing::Values(DigestOptions{false, false},
-                                           DigestOptions{true, false},
-                                           DigestOptions{false, true},
-                                           DigestOptions{true, true}));
+INSTANTIATE_TEST_SUITE_P(
+    Digests, PduReaderDigestTest,
+    ::testing::Values(DigestOptions{false, false}, DigestOptions{true, false},
+                      DigestOptions{false, true}, DigestOptions{true, true}),
+    [](const auto& info) { return DigestsName(info.param); });
 
 TEST(PduReaderTest, MultiplePdusInOneFeed) {
   const std::vector<Pdu> pdus = {NopWithData({1}, 1), NopWithData({1, 2}, 2),

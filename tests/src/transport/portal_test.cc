@@ -4,11 +4,13 @@
 #include <netinet/in.h>
 
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/base/exit_code.h"
+#include "tests/src/base/param_name.h"
 
 namespace kiscsi {
 namespace {
@@ -21,6 +23,10 @@ struct GoodCase {
   uint16_t port;
   std::optional<uint16_t> tpgt;
 };
+
+void PrintTo(const GoodCase& c, std::ostream* os) {
+  *os << '"' << c.spec << '"';
+}
 
 class ParsePortalSpecGoodTest : public ::testing::TestWithParam<GoodCase> {};
 
@@ -54,12 +60,17 @@ INSTANTIATE_TEST_SUITE_P(
         // iscsiadm's unknown tag, as the ArchWiki's discovery line gives it
         // and as kiscsiadm prints a record made without one.
         GoodCase{"127.0.0.1,-1", "127.0.0.1", 3260, std::nullopt},
-        GoodCase{"127.0.0.1:3270,-1", "127.0.0.1", 3270, std::nullopt}));
+        GoodCase{"127.0.0.1:3270,-1", "127.0.0.1", 3270, std::nullopt}),
+    [](const auto& info) { return ParamName(info.param.spec, info.index); });
 
 struct BadCase {
   std::string spec;
   std::string phrase;
 };
+
+void PrintTo(const BadCase& c, std::ostream* os) {
+  *os << '"' << c.spec << '"';
+}
 
 class ParsePortalSpecBadTest : public ::testing::TestWithParam<BadCase> {};
 
@@ -91,7 +102,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"host name", "not an IP address or host name"},
                       BadCase{"a/b", "not an IP address or host name"},
                       BadCase{"host..example",
-                              "not an IP address or host name"}));
+                              "not an IP address or host name"}),
+    [](const auto& info) { return ParamName(info.param.spec, info.index); });
 
 TEST(FormatPortalTest, Ipv4WithEitherSeparator) {
   const Portal portal{"127.0.0.1", 3260};
