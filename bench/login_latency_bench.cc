@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -76,9 +77,19 @@ class TgtdInstance {
   int pid_ = -1;
 };
 
+// Started by the first benchmark that needs it (none for --benchmark_list_tests
+// or a filter that selects only others), stopped by main: a benchmark run
+// leaves no tgtd and no directory behind.
+std::unique_ptr<TgtdInstance>& TargetSlot() {
+  static std::unique_ptr<TgtdInstance>* slot =
+      new std::unique_ptr<TgtdInstance>();
+  return *slot;
+}
+
 TgtdInstance& Target() {
-  static TgtdInstance* instance = new TgtdInstance();
-  return *instance;
+  std::unique_ptr<TgtdInstance>& slot = TargetSlot();
+  if (slot == nullptr) slot = std::make_unique<TgtdInstance>();
+  return *slot;
 }
 
 void BM_SendTargets(benchmark::State& state) {
@@ -128,4 +139,11 @@ BENCHMARK(BM_ProbeChapMd5)->UseRealTime()->Unit(benchmark::kMicrosecond);
 }  // namespace
 }  // namespace kiscsi
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  kiscsi::TargetSlot().reset();  // kills tgtd, removes its directory
+  return 0;
+}
