@@ -59,7 +59,7 @@ absl::StatusOr<StartOptions> ParseStartOptions(int argc, char** argv) {
       {"fwparam_connect", no_argument, nullptr, 'b'},
       {"fwparam_network", no_argument, nullptr, 'N'},
       {"fwparam_print", no_argument, nullptr, 'f'},
-      {"version", no_argument, nullptr, 'v'},
+      {"version", no_argument, nullptr, 'V'},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
   };
@@ -67,7 +67,7 @@ absl::StatusOr<StartOptions> ParseStartOptions(int argc, char** argv) {
   optind = 0;
   opterr = 0;
   for (;;) {
-    int c = getopt_long(argc, argv, ":i:t:g:a:p:u:w:U:W:c:P:d:bNfvh",
+    int c = getopt_long(argc, argv, ":i:t:g:a:p:u:w:U:W:c:P:d:bNfvVh",
                         kLongOptions, nullptr);
     if (c == -1) break;
     switch (c) {
@@ -127,7 +127,8 @@ absl::StatusOr<StartOptions> ParseStartOptions(int argc, char** argv) {
       case 'f':
         options.firmware_print = true;
         break;
-      case 'v':
+      case 'v':  // iscsistart's spelling
+      case 'V':
         options.version = true;
         break;
       case 'h':
@@ -209,7 +210,9 @@ Logs in to targets through the kernel (iscsi_tcp) without a daemon, for an initr
   -f, --fwparam_print    print the boot firmware table's records, as iscsistart -f does
   -P NAME=VALUE  any node record setting, e.g. -P node.session.timeo.replacement_timeout=86400
   -c CONFIG      iscsid.conf to take defaults from (default: built-in defaults)
-  -d LEVEL       debug output (0-8)   -v  version   -h  this help
+  -d LEVEL       debug output (0-8)
+  -v, -V, --version  print the version and exit
+  -h, --help     print this help and exit
 )";
 }
 
