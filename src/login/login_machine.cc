@@ -318,8 +318,8 @@ absl::StatusOr<LoginRequest> LoginMachine::Impl::Start() {
   };
   if (config_.initiator_name.empty()) {
     return invalid(
-        "no initiator name: set InitiatorName in "
-        "/etc/iscsi/initiatorname.iscsi");
+        "no initiator name: make one with 'kiscsi-iname -w' (it writes "
+        "/etc/iscsi/initiatorname.iscsi)");
   }
   if (config_.session_type == SessionType::kNormal &&
       config_.target_name.empty()) {

@@ -48,11 +48,17 @@ TEST_F(ProgramNamesTest, KiscsistartAsIscsistart) {
   ProcessResult bad = RunProcess({start, "-x"});
   EXPECT_EQ(bad.exit_code, 7);
   EXPECT_THAT(bad.err, StartsWith("iscsistart: unrecognized option '-x'"));
+  ProcessResult help = RunProcess({start, "-h"});
+  EXPECT_THAT(help.out, StartsWith("Usage: iscsistart "));
+  EXPECT_THAT(help.out, Not(HasSubstr("kiscsistart")));
 }
 
 TEST_F(ProgramNamesTest, KiscsidAsIscsidAndAsARootStorageDaemon) {
   ProcessResult version = RunProcess({Link(KISCSID_PATH, "iscsid"), "-v"});
   EXPECT_EQ(version.out, "iscsid version " KISCSI_VERSION "\n");
+  ProcessResult help = RunProcess({dir_ + "/iscsid", "--help"});
+  EXPECT_THAT(help.out, StartsWith("Usage: iscsid "));
+  EXPECT_THAT(help.out, Not(HasSubstr("kiscsid")));
   // systemd's '@' mark for a daemon that must outlive the final kill.
   ProcessResult marked = RunProcess({Link(KISCSID_PATH, "@iscsid"), "--bogus"});
   EXPECT_THAT(marked.err, StartsWith("iscsid: "));

@@ -32,13 +32,9 @@ absl::StatusOr<Identity> LoadIdentity(CommandContext& context) {
   auto file =
       conf::ReadInitiatorNameFile(context.sysconf_dir + "/initiatorname.iscsi");
   if (!file.ok()) {
-    // A login without an initiator name cannot succeed anywhere; say how to fix
-    // it.
-    return WithExitCode(
-        absl::Status(file.status().code(),
-                     absl::StrCat(file.status().message(),
-                                  " (write InitiatorName=iqn.... there)")),
-        ExitCode::kInvalid);
+    // A login without an initiator name cannot succeed anywhere (the message
+    // says how to make one).
+    return WithExitCode(file.status(), ExitCode::kInvalid);
   }
   return Identity{file->name, file->alias};
 }

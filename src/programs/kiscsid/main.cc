@@ -17,6 +17,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "conf/iscsid_conf.h"
 #include "netlink/netlink_iscsi_kernel.h"
 #include "src/base/errno_status.h"
@@ -201,11 +202,12 @@ int main(int argc, char** argv) {
   kiscsi::SetLogPrefix(prefix.c_str());
   absl::StatusOr<kiscsi::Options> options = kiscsi::ParseOptions(argc, argv);
   if (!options.ok()) {
-    std::cerr << prefix << options.status().message() << "\n" << kiscsi::kUsage;
+    std::cerr << prefix << options.status().message() << "\n"
+              << absl::StrReplaceAll(kiscsi::kUsage, {{"kiscsid", program}});
     return static_cast<int>(kiscsi::ExitCodeOf(options.status()));
   }
   if (options->help) {
-    std::cout << kiscsi::kUsage;
+    std::cout << absl::StrReplaceAll(kiscsi::kUsage, {{"kiscsid", program}});
     return 0;
   }
   if (options->version) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "conf/boot_firmware.h"
 #include "conf/iscsid_conf.h"
@@ -237,11 +238,13 @@ int main(int argc, char** argv) {
   auto options = kiscsi::ParseStartOptions(argc, argv);
   if (!options.ok()) {
     std::cerr << kiscsi::g_prefix << options.status().message() << "\n"
-              << kiscsi::StartUsageText();
+              << absl::StrReplaceAll(kiscsi::StartUsageText(),
+                                     {{"kiscsistart", program}});
     return static_cast<int>(kiscsi::ExitCodeOf(options.status()));
   }
   if (options->help) {
-    std::cout << kiscsi::StartUsageText();
+    std::cout << absl::StrReplaceAll(kiscsi::StartUsageText(),
+                                     {{"kiscsistart", program}});
     return 0;
   }
   if (options->version) {
