@@ -18,18 +18,14 @@
 #include "gtest/gtest.h"
 #include "netlink/uevent_codec.h"
 #include "src/base/exit_code.h"
+#include "tests/src/base/temp_dir.h"
 
 namespace kiscsi {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir() + "/netlink_test.XXXXXX";
-  char* dir = mkdtemp(pattern.data());
-  EXPECT_NE(dir, nullptr);
-  return pattern;
-}
+std::string MakeTempDir() { return MakeScratchDir("netlink_test"); }
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;

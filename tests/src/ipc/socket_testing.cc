@@ -12,6 +12,7 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/src/base/temp_dir.h"
 
 namespace kiscsi::ipc::testing {
 namespace {
@@ -32,12 +33,7 @@ bool WaitReadable(int fd, absl::Duration timeout) {
 
 }  // namespace
 
-std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir() + "/kiscsi_ipc.XXXXXX";
-  char* dir = ::mkdtemp(pattern.data());
-  EXPECT_NE(dir, nullptr) << std::strerror(errno);
-  return pattern;
-}
+std::string MakeTempDir() { return MakeScratchDir("kiscsi_ipc"); }
 
 UniqueFd ListenAt(const std::string& path, int backlog) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));

@@ -14,7 +14,8 @@
 
 namespace kiscsi::ipc::testing {
 
-// A new empty directory under the test's temporary directory.
+// A new empty directory under the test's temporary directory, removed when
+// the test binary exits (tests/src/base/temp_dir.h).
 std::string MakeTempDir();
 
 // A listening unix stream socket at `path`.
