@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,16 +112,55 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
   return result;
 }
 
+// fork and exec rather than posix_spawn: the child asks for SIGKILL when its
+// parent dies (PR_SET_PDEATHSIG), so a test binary that aborts or is killed
+// takes its tgtd or kiscsid along instead of leaving it running. The child
+// only makes system calls between fork and exec; an exec failure comes back
+// through a close-on-exec pipe.
 int StartProcess(const std::vector<std::string>& argv,
                  const std::vector<std::string>& env,
                  const std::string& log_path) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  return Spawn(argv, env, &actions);
+  std::vector<std::string> env_storage;
+  std::vector<char*> envp = MakeEnvp(env, env_storage);
+  std::vector<char*> args = MakeArgv(argv);
+  int status_pipe[2];
+  if (pipe2(status_pipe, O_CLOEXEC) != 0) Die("pipe2");
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) Die("fork");
+  if (pid == 0) {
+    int error = 0;
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
+      _exit(127);  // the parent is gone already
+    }
+    const int in = open("/dev/null", O_RDONLY);
+    const int out = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+        dup2(out, 2) < 0) {
+      error = errno;
+    } else {
+      if (in > 2) close(in);
+      if (out > 2) close(out);
+      execvpe(args[0], args.data(), envp.data());
+      error = errno;
+    }
+    ssize_t ignored = write(status_pipe[1], &error, sizeof(error));
+    (void)ignored;
+    _exit(127);
+  }
+  close(status_pipe[1]);
+  int error = 0;
+  ssize_t n;
+  do {
+    n = read(status_pipe[0], &error, sizeof(error));
+  } while (n < 0 && errno == EINTR);
+  close(status_pipe[0]);
+  if (n == static_cast<ssize_t>(sizeof(error))) {
+    waitpid(pid, nullptr, 0);
+    errno = error;
+    Die(argv[0].c_str());
+  }
+  return pid;
 }
 
 uint16_t PickFreePort() {

@@ -23,7 +23,9 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
                          const std::vector<std::string>& env = {});
 
 // Starts argv in the background with output appended to `log_path`; returns its
-// pid.
+// pid. The process is killed (SIGKILL) when the thread that started it ends,
+// so start it from the test's main thread; a test binary that dies takes it
+// along.
 int StartProcess(const std::vector<std::string>& argv,
                  const std::vector<std::string>& env,
                  const std::string& log_path);
