@@ -48,6 +48,11 @@ sid_of() { # TARGET -> the id of its first session ("none" when there is none)
   done
   echo none
 }
+session_dir_of() { # TARGET -> /sys/devices/platform/hostN/sessionM, as Debian's logout-all.sh has
+  local sid
+  sid=$(sid_of "$1")
+  readlink -f "/sys/class/iscsi_session/session$sid/device"
+}
 count_disks() {
   local b n=0
   for b in /sys/class/iscsi_session/session*/device/target*/*:*:*:*/block/*; do
