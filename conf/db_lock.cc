@@ -35,8 +35,14 @@ absl::StatusOr<DbLock> DbLock::Acquire(absl::Duration timeout) {
     ++t_depth;
     return DbLock(write_file);
   }
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return LockError(errno, absl::StrCat("cannot create ", dir));
+  // Like mkdir -p: a minimal system (an initramfs, a container) may have no
+  // /run/lock yet.
+  for (size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
+    const std::string part = dir.substr(0, slash);
+    if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) {
+      return LockError(errno, absl::StrCat("cannot create ", part));
+    }
+    if (slash == std::string::npos) break;
   }
   const int fd = open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)

@@ -24,7 +24,7 @@ class DbLockTest : public ::testing::Test {
     char dir[] = "/tmp/kiscsi-lock-XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
     root_ = dir;
-    dir_ = root_ + "/iscsi";  // made by the first Acquire
+    dir_ = root_ + "/lock/iscsi";  // made, parents too, by the first Acquire
     setenv("KISCSI_LOCKDIR", dir_.c_str(), 1);
   }
   void TearDown() override {
