@@ -679,8 +679,8 @@ absl::StatusOr<Record> NodeDb::ReadIface(std::string_view name) const {
 }
 
 absl::StatusOr<std::vector<Record>> NodeDb::ListIfaces() const {
-  std::vector<Record> ifaces = {BuiltinIface("default", "tcp"),
-                                BuiltinIface("iser", "iser")};
+  // The folder's ifaces first, then the built-in ones, as iscsiadm lists them.
+  std::vector<Record> ifaces;
   ASSIGN_OR_RETURN(std::vector<DirEntry> entries, ListDir(root_ + "/ifaces"));
   for (const DirEntry& entry : entries) {
     if (entry.type != EntryType::kFile || entry.name == "default" ||
@@ -690,6 +690,8 @@ absl::StatusOr<std::vector<Record>> NodeDb::ListIfaces() const {
     ASSIGN_OR_RETURN(Record iface, ReadIface(entry.name));
     ifaces.push_back(std::move(iface));
   }
+  ifaces.push_back(BuiltinIface("default", "tcp"));
+  ifaces.push_back(BuiltinIface("iser", "iser"));
   return ifaces;
 }
 

@@ -21,9 +21,12 @@
 namespace kiscsi::daemon {
 namespace {
 
+// What a session is matched by: target, portal and iface, not the tpgt (a
+// record made with -o new has none, and its sessions are the discovered
+// record's too).
 std::string NodeId(const conf::NodeKey& key) {
   return absl::StrCat(key.target_name, "|", key.address, "|", key.port, "|",
-                      key.tpgt, "|", key.iface);
+                      key.iface);
 }
 
 // One reply for several operations that run at once (-L all, -U all): each
@@ -44,15 +47,22 @@ struct Batch {
       reply.out_lines.push_back("Login to " + NodeTag(key) + " successful.");
       return;
     }
-    if (ExitCodeOf(status) != ExitCode::kSessionExists) {
-      // iscsiadm's two lines, which scripts match, then kiscsi's explanation.
-      reply.err_lines.push_back("Could not login to " + NodeTag(key) + ".");
-      reply.err_lines.push_back(absl::StrCat(
-          "initiator reported error (", static_cast<int>(ExitCodeOf(status)),
-          " - ", ExitCodeText(ExitCodeOf(status)), ")"));
-    }
-    reply.err_lines.push_back(std::string(status.message()));
     Fail(status);
+    // A session already present: iscsiadm's own check says so in one line.
+    if (status.code() == absl::StatusCode::kAlreadyExists) {
+      reply.err_lines.push_back(std::string(status.message()));
+      return;
+    }
+    // iscsiadm's two lines, which scripts match, then kiscsi's explanation,
+    // indented so that it reads as a continuation.
+    const ExitCode code = ExitCodeOf(status);
+    reply.err_lines.push_back("Could not login to " + NodeTag(key) + ".");
+    reply.err_lines.push_back(absl::StrCat("initiator reported error (",
+                                           static_cast<int>(code), " - ",
+                                           ExitCodeText(code), ")"));
+    if (status.message() != ExitCodeText(code)) {
+      reply.err_lines.push_back(absl::StrCat("  ", status.message()));
+    }
   }
   void FinishOne(absl::string_view failure) {
     if (--pending > 0) return;
@@ -388,7 +398,13 @@ absl::StatusOr<int> SessionManager::MissingSessions(
                    ReadSysfsSessions(paths_.sysfs_root));
   const int64_t present = CountNodeSessions(sessions, key);
   const int64_t wanted = WantedSessions(record);
-  if (logging_in_.contains(NodeId(key))) {
+  if (auto it = logging_in_.find(NodeId(key)); it != logging_in_.end()) {
+    if (it->second.tpgt != key.tpgt) {
+      // Another record of the same target and portal (one with and one
+      // without a tpgt) is logging in: as iscsid refuses the second.
+      return WithExitCode(absl::AbortedError("session exists"),
+                          ExitCode::kSessionExists);
+    }
     // The login in flight makes every missing session: they count.
     return SessionsPresent(key, wanted, std::max(present, wanted));
   }
@@ -430,7 +446,7 @@ int SessionManager::StartLoginsFor(const conf::NodeKey& key,
   auto router = Router();
   if (!router.ok()) return fail(router.status());
 
-  logging_in_[NodeId(key)] = *missing;
+  logging_in_[NodeId(key)] = LoginsInFlight{*missing, key.tpgt};
   KISCSI_LOG(kInfo) << "logging in to " << NodeTag(key)
                     << (*missing == 1
                             ? ""
@@ -498,7 +514,7 @@ void SessionManager::StartSession(const conf::NodeKey& key,
       [this, operation, key, done, spec = spec,
        policy](absl::StatusOr<SessionResult> result) mutable {
         if (auto it = logging_in_.find(NodeId(key));
-            it != logging_in_.end() && --it->second == 0) {
+            it != logging_in_.end() && --it->second.pending == 0) {
           logging_in_.erase(it);
         }
         absl::Status status = result.status();

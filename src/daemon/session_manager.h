@@ -140,7 +140,11 @@ class SessionManager : public BasicCommandHandler {
   std::unique_ptr<KernelEventRouter> router_;
   uint64_t next_operation_ = 1;
   // Nodes with logins in flight: how many of their sessions are unfinished.
-  absl::flat_hash_map<std::string, int> logging_in_;
+  struct LoginsInFlight {
+    int pending = 0;  // sessions not finished yet
+    int tpgt = 0;     // of the record being logged in
+  };
+  absl::flat_hash_map<std::string, LoginsInFlight> logging_in_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<SessionSetup>> setups_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<SessionLogout>> logouts_;
   // Before recoveries_: they leave their groups when destroyed.

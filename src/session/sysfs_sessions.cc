@@ -450,14 +450,23 @@ std::string FormatSessionList(const std::vector<SysfsSession>& sessions,
     return out;
   }
   // Trees: one Target line per target, portal lines when the portal changes.
+  // Targets come in the order of their first session, as iscsiadm lists
+  // them.
+  absl::flat_hash_map<std::string, uint32_t> first_sid;
+  for (const SysfsSession& s : sessions) {
+    auto [it, added] = first_sid.try_emplace(s.target_name, s.sid);
+    if (!added) it->second = std::min(it->second, s.sid);
+  }
   std::vector<const SysfsSession*> sorted;
   for (const SysfsSession& s : sessions) sorted.push_back(&s);
   std::sort(sorted.begin(), sorted.end(),
-            [](const SysfsSession* a, const SysfsSession* b) {
+            [&first_sid](const SysfsSession* a, const SysfsSession* b) {
+              const uint32_t fa = first_sid.at(a->target_name);
+              const uint32_t fb = first_sid.at(b->target_name);
               const std::string pa = CurrentPortal(*a);
               const std::string pb = CurrentPortal(*b);
-              return std::tie(a->target_name, pa, a->sid) <
-                     std::tie(b->target_name, pb, b->sid);
+              return std::tie(fa, a->target_name, pa, a->sid) <
+                     std::tie(fb, b->target_name, pb, b->sid);
             });
   const SysfsSession* previous = nullptr;
   for (const SysfsSession* s : sorted) {

@@ -437,9 +437,9 @@ TEST_F(NodeDbTest, Ifaces) {
   std::vector<std::string> lines;
   for (const Record& iface : *ifaces) lines.push_back(FormatIfaceLine(iface));
   EXPECT_THAT(lines,
-              ElementsAre("default tcp,<empty>,<empty>,<empty>,<empty>",
-                          "iser iser,<empty>,<empty>,<empty>,<empty>",
-                          "eth1 tcp,52:54:00:12:34:56,<empty>,eth1,<empty>"));
+              ElementsAre("eth1 tcp,52:54:00:12:34:56,<empty>,eth1,<empty>",
+                          "default tcp,<empty>,<empty>,<empty>,<empty>",
+                          "iser iser,<empty>,<empty>,<empty>,<empty>"));
   EXPECT_EQ(ExitCodeOf(db_.ReadIface("eth9").status()),
             ExitCode::kNoObjectsFound);
 

@@ -381,13 +381,14 @@ TEST_F(KiscsiadmTest, ConcurrentUpdatesOfOneRecordLoseNothing) {
 }
 
 // os-brick reads a portal's targets from `-m discoverydb -o show -P 1` (no
-// portal): iscsiadm's tree, and exit 21 when there is nothing at all.
+// portal): iscsiadm's tree (exit 0 also when it is empty).
 TEST_F(KiscsiadmTest, DiscoverydbShowWithoutPortalPrintsTheTree) {
   const std::string empty =
       "SENDTARGETS:\nNo targets found.\niSNS:\nNo targets found.\n"
       "STATIC:\nNo targets found.\nFIRMWARE:\nNo targets found.\n";
   ProcessResult none = Adm({"-m", "discoverydb", "-o", "show", "-P", "1"});
-  EXPECT_EQ(none.exit_code, 21);
+  EXPECT_EQ(none.exit_code, 0);  // as iscsiadm 2.1.8, even when empty
+  EXPECT_EQ(none.err, "");
   EXPECT_EQ(none.out, empty);
   tgtd_->AddTarget(1, "iqn.2026-11.test:tree");
   ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
@@ -422,7 +423,9 @@ TEST_F(KiscsiadmTest, DiscoverydbDeleteRemovesTheRecordAndItsNodes) {
   EXPECT_EQ(Adm({"-m", "node"}).exit_code, 21);
   ProcessResult again =
       Adm({"-m", "discoverydb", "-t", "st", "-p", Portal(), "-o", "delete"});
-  EXPECT_EQ(again.exit_code, 21);
+  EXPECT_EQ(again.exit_code, 6);
+  EXPECT_EQ(again.err, "kiscsiadm: Discovery record [127.0.0.1," + Port() +
+                           "] not found.\n");
 }
 
 // -m iface -o new/update/delete do what they say (they used to write nothing
@@ -430,8 +433,11 @@ TEST_F(KiscsiadmTest, DiscoverydbDeleteRemovesTheRecordAndItsNodes) {
 TEST_F(KiscsiadmTest, IfaceNewUpdateDelete) {
   ProcessResult created = Adm({"-m", "iface", "-I", "myif", "-o", "new"});
   EXPECT_EQ(created.exit_code, 0) << created.err;
-  EXPECT_EQ(created.out, "New interface myif added\n");
-  EXPECT_EQ(Adm({"-m", "iface", "-I", "myif", "-o", "new"}).exit_code, 15);
+  EXPECT_EQ(created.out, "myif updated.\nNew interface myif added\n");
+  // Again: iscsiadm says the same and exits 0.
+  ProcessResult again = Adm({"-m", "iface", "-I", "myif", "-o", "new"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, created.out);
   ProcessResult updated = Adm({"-m", "iface", "-I", "myif", "-o", "update",
                                "-n", "iface.net_ifacename", "-v", "eth0", "-n",
                                "iface.hwaddress", "-v", "52:54:00:12:34:56"});
@@ -449,7 +455,24 @@ TEST_F(KiscsiadmTest, IfaceNewUpdateDelete) {
   EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
   EXPECT_EQ(deleted.out, "myif unbound and deleted.\n");
   EXPECT_FALSE(std::filesystem::exists(etc_ + "/ifaces/myif"));
-  EXPECT_EQ(Adm({"-m", "iface", "-I", "myif"}).exit_code, 21);
+  EXPECT_EQ(Adm({"-m", "iface", "-I", "myif"}).exit_code, 6);
+  ProcessResult missing = Adm({"-m", "iface", "-I", "myif", "-o", "delete"});
+  EXPECT_EQ(missing.exit_code, 7);
+  EXPECT_EQ(missing.err,
+            "kiscsiadm: Could not read iface info for myif.\n"
+            "kiscsiadm: Could not delete iface myif: invalid parameter\n");
+}
+
+// Discovery without -I binds the records to the ifaces of the ifaces folder
+// when there are any, as iscsiadm does.
+TEST_F(KiscsiadmTest, DiscoveryBindsToTheIfacesThereAre) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:bound");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  ASSERT_EQ(Adm({"-m", "iface", "-I", "nic1", "-o", "new"}).exit_code, 0);
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  ProcessResult tree = Adm({"-m", "node", "-P", "1"});
+  EXPECT_EQ(tree.out, "Target: iqn.2026-11.test:bound\n\tPortal: 127.0.0.1:" +
+                          Port() + ",1\n\t\tIface Name: nic1\n");
 }
 
 TEST_F(KiscsiadmTest, ConnectionRefusedExits4) {
@@ -500,7 +523,15 @@ TEST_F(KiscsiadmTest, UpdateWithMisspelledKeySuggestsTheRightOne) {
                          Portal(), "-o", "update", "-n",
                          "node.session.timeo.replacment_timeout", "-v", "30"});
   EXPECT_EQ(r.exit_code, 7);
+  // iscsiadm's lines first, then the suggestion.
+  EXPECT_THAT(r.err, ::testing::StartsWith(
+                         "kiscsiadm: Cannot modify "
+                         "node.session.timeo.replacment_timeout. Invalid param "
+                         "name.\nkiscsiadm:   unknown key"));
   EXPECT_THAT(r.err, HasSubstr("node.session.timeo.replacement_timeout"));
+  EXPECT_THAT(r.err, ::testing::EndsWith(
+                         "kiscsiadm: Could not execute operation on all "
+                         "records: invalid parameter\n"));
   ProcessResult bad =
       Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal(), "-o",
            "update", "-n", "node.session.cmds_max", "-v", "lots"});

@@ -69,20 +69,39 @@ absl::Status SendTargetsDiscovery(const Options& options,
   }
   ASSIGN_OR_RETURN(DiscoveryOptions discovery_options,
                    DiscoveryOptionsFromRecord(*record, identity));
+  // As iscsiadm: the discovery record is written before the attempt, so it
+  // stays (with its settings) when the portal does not answer.
+  if (persistent) RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
   ASSIGN_OR_RETURN(std::vector<DiscoveredPortal> found,
                    DiscoverSendTargets(spec.portal, discovery_options));
+  // Without -I the nodes are bound to every iface of the ifaces folder, or to
+  // default when there is none, as iscsiadm binds them.
+  std::vector<std::string> ifaces;
+  if (options.iface.has_value()) {
+    ifaces.push_back(*options.iface);
+  } else {
+    ASSIGN_OR_RETURN(std::vector<conf::Record> all, db.ListIfaces());
+    for (const conf::Record& iface : all) {
+      const std::string name = iface.Get("iface.iscsi_ifacename");
+      if (name != "default" && name != "iser") ifaces.push_back(name);
+    }
+    if (ifaces.empty()) ifaces.push_back("default");
+  }
   if (persistent) {
-    RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
     std::vector<conf::DiscoveredTarget> targets;
     for (const DiscoveredPortal& portal : found) {
       targets.push_back(
           {portal.target_name, portal.address, portal.port, portal.tpgt});
     }
-    ASSIGN_OR_RETURN(
-        conf::DiscoveryChanges changes,
-        db.ApplyDiscoveryResult(where, targets, conf,
-                                options.iface.value_or("default")));
-    (void)changes;
+    for (const std::string& iface : ifaces) {
+      RETURN_IF_ERROR(
+          db.ApplyDiscoveryResult(where, targets, conf, iface).status());
+    }
+    if (!options.iface.has_value() && ifaces.front() != "default") {
+      // The records this portal bound to default before the ifaces existed.
+      RETURN_IF_ERROR(
+          db.ApplyDiscoveryResult(where, {}, conf, "default").status());
+    }
   }
   if (found.empty()) {
     return WithExitCode(absl::NotFoundError("No portals found"),
@@ -99,10 +118,11 @@ absl::Status SendTargetsDiscovery(const Options& options,
         "-l logs in to node records; it cannot go with -o nonpersistent");
   }
   std::vector<conf::NodeKey> keys;
-  for (const DiscoveredPortal& portal : found) {
-    keys.push_back(conf::NodeKey{portal.target_name, portal.address,
-                                 portal.port, portal.tpgt,
-                                 options.iface.value_or("default")});
+  for (const std::string& iface : ifaces) {
+    for (const DiscoveredPortal& portal : found) {
+      keys.push_back(conf::NodeKey{portal.target_name, portal.address,
+                                   portal.port, portal.tpgt, iface});
+    }
   }
   return LoginNodeKeys(keys, context);
 }
@@ -163,7 +183,8 @@ absl::Status PrintDiscoveryTree(
     PrintNodeTree(of_type, out);
     found += static_cast<int>(of_type.size());
   }
-  return found > 0 ? absl::OkStatus() : NoRecords();
+  (void)found;  // iscsiadm exits 0 even when every section is empty
+  return absl::OkStatus();
 }
 
 // `-m discovery` without -t: the discovery records.
@@ -186,7 +207,10 @@ absl::Status ListDiscoveryRecords(const Options& options,
   if (options.print_level.value_or(0) >= 1) {
     return PrintDiscoveryTree(db, portals, context.out);
   }
-  if (portals.empty()) return NoRecords();
+  // iscsiadm -m discoverydb with no record prints nothing and exits 0.
+  if (portals.empty()) {
+    return options.mode == Mode::kDiscoveryDb ? absl::OkStatus() : NoRecords();
+  }
   for (const conf::DiscoveryPortal& portal : portals) {
     context.out << FormatPortal(Portal{portal.address,
                                        static_cast<uint16_t>(portal.port)},
@@ -211,15 +235,26 @@ absl::Status DiscoveryRecordOps(const Options& options,
   ASSIGN_OR_RETURN(PortalSpec spec, ParsePortalSpec(*options.portal));
   conf::DiscoveryPortal where{spec.portal.address, spec.portal.port};
   conf::NodeDb db(context.sysconf_dir);
-  if (options.HasOp(Op::kDelete)) return db.DeleteDiscoveryRecord(where);
+  if (options.HasOp(Op::kDelete)) {
+    absl::Status deleted = db.DeleteDiscoveryRecord(where);
+    if (absl::IsNotFound(deleted)) {
+      return WithExitCode(absl::NotFoundError(absl::StrCat(
+                              "Discovery record [",
+                              FormatPortal(spec.portal, ','), "] not found.")),
+                          ExitCode::kDatabase);
+    }
+    return deleted;
+  }
   auto record = db.ReadDiscoveryRecord(where);
   if (options.HasOp(Op::kNew)) {
-    if (record.ok())
-      return absl::OkStatus();  // already there: keep the user's edits
-    if (!absl::IsNotFound(record.status())) return record.status();
-    ASSIGN_OR_RETURN(conf::IscsidConf conf, LoadConf(context));
-    record = conf.NewDiscoveryRecord(where.address, where.port);
-    RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
+    // An existing record keeps the user's edits; iscsiadm says "added"
+    // either way.
+    if (!record.ok()) {
+      if (!absl::IsNotFound(record.status())) return record.status();
+      ASSIGN_OR_RETURN(conf::IscsidConf conf, LoadConf(context));
+      record = conf.NewDiscoveryRecord(where.address, where.port);
+      RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
+    }
     context.out << "New discovery record for ["
                 << FormatPortal(spec.portal, ',') << "] added.\n";
   }
@@ -404,6 +439,7 @@ absl::Status RunNode(const Options& options, CommandContext& context) {
   if (options.login_all.has_value()) return LoginAll(options, context);
   if (options.logout_all.has_value()) return LogoutAll(options, context);
   if (options.login) return LoginNodes(options, context);
+  if (options.rescan) return RescanNodes(options, context);
   if (options.logout) return LogoutNodes(options, context);
   if (options.HasOp(Op::kNew)) return NewNode(options, context);
   ASSIGN_OR_RETURN(conf::NodeFilter filter, FilterFromOptions(options));
@@ -419,6 +455,18 @@ absl::Status RunNode(const Options& options, CommandContext& context) {
   if (options.HasOp(Op::kUpdate)) {
     if (options.settings.empty())
       return InvalidParameterError("-o update needs -n NAME -v VALUE");
+    for (const auto& [name, value] : options.settings) {
+      if (conf::FindKeySpec(conf::RecordKind::kNode, name) == nullptr) {
+        // iscsiadm's two lines, then kiscsi's suggestion, indented.
+        context.err << context.prefix << "Cannot modify " << name
+                    << ". Invalid param name.\n"
+                    << context.prefix << "  "
+                    << conf::UnknownKeyMessage(conf::RecordKind::kNode, name)
+                    << "\n";
+        return InvalidParameterError(
+            "Could not execute operation on all records: invalid parameter");
+      }
+    }
     for (const conf::NodeKey& key : keys) {
       RETURN_IF_ERROR(db.UpdateNode(key, options.settings));
     }
@@ -461,8 +509,12 @@ absl::Status RunIface(const Options& options, CommandContext& context) {
     return InvalidParameterError("iface -o new|update|delete needs -I IFACE");
   }
   if (options.HasOp(Op::kNew)) {
-    RETURN_IF_ERROR(db.NewIface(*options.iface));
-    context.out << "New interface " << *options.iface << " added\n";
+    // iscsiadm writes the record ("updated") and says it was added, also when
+    // it existed; kiscsi keeps an existing one's settings.
+    absl::Status made = db.NewIface(*options.iface);
+    if (!made.ok() && !absl::IsAlreadyExists(made)) return made;
+    context.out << *options.iface << " updated.\n"
+                << "New interface " << *options.iface << " added\n";
   }
   if (options.HasOp(Op::kUpdate)) {
     if (options.settings.empty()) {
@@ -472,13 +524,25 @@ absl::Status RunIface(const Options& options, CommandContext& context) {
     context.out << *options.iface << " updated.\n";
   }
   if (options.HasOp(Op::kDelete)) {
-    RETURN_IF_ERROR(db.DeleteIface(*options.iface));
+    absl::Status deleted = db.DeleteIface(*options.iface);
+    if (absl::IsNotFound(deleted)) {
+      context.err << context.prefix << "Could not read iface info for "
+                  << *options.iface << ".\n";
+      return InvalidParameterError(absl::StrCat(
+          "Could not delete iface ", *options.iface, ": invalid parameter"));
+    }
+    RETURN_IF_ERROR(deleted);
     context.out << *options.iface << " unbound and deleted.\n";
   }
   if (changes && !options.HasOp(Op::kShow)) return absl::OkStatus();
   if (options.iface.has_value()) {
-    ASSIGN_OR_RETURN(conf::Record record, db.ReadIface(*options.iface));
-    context.out << conf::FormatRecordShow(record, conf::RecordKind::kIface,
+    absl::StatusOr<conf::Record> record = db.ReadIface(*options.iface);
+    // iscsiadm fails to open the file: a database error (6).
+    if (absl::IsNotFound(record.status())) {
+      return WithExitCode(record.status(), ExitCode::kDatabase);
+    }
+    if (!record.ok()) return record.status();
+    context.out << conf::FormatRecordShow(*record, conf::RecordKind::kIface,
                                           options.show_secrets);
     return absl::OkStatus();
   }

@@ -16,7 +16,7 @@ constexpr int kProbeOption = 1000;
 
 // getopt_long's tables: AcceptedOptions() reads the same ones, so an option
 // added here without a line in UsageText() or the manual fails a test.
-constexpr char kShortOptions[] = ":m:t:p:T:I:o:n:v:P:luL:U:SsRDr:d:hV";
+constexpr char kShortOptions[] = ":m:t:p:T:I:o:n:v:P:luL:U:SsRWDr:d:hV";
 constexpr option kLongOptions[] = {
     {"mode", required_argument, nullptr, 'm'},
     {"type", required_argument, nullptr, 't'},
@@ -34,6 +34,7 @@ constexpr option kLongOptions[] = {
     {"show", no_argument, nullptr, 'S'},
     {"stats", no_argument, nullptr, 's'},
     {"rescan", no_argument, nullptr, 'R'},
+    {"no_wait", no_argument, nullptr, 'W'},
     {"discover", no_argument, nullptr, 'D'},
     {"sid", required_argument, nullptr, 'r'},
     {"debug", required_argument, nullptr, 'd'},
@@ -167,6 +168,9 @@ absl::StatusOr<Options> ParseOptions(int argc, char** argv) {
       case 'R':
         options.rescan = true;
         break;
+      case 'W':
+        options.no_wait = true;
+        break;
       case 'D':
         options.discover = true;
         break;
@@ -245,7 +249,9 @@ Options:
   -U, --logoutall=WHICH     log out of them
   -S, --show                show secrets instead of ********
   -s, --stats               session statistics
-  -R, --rescan              rescan the sessions' LUNs
+  -R, --rescan              rescan the sessions' LUNs (-m session, -m node)
+  -W, --no_wait             accepted for iscsiadm's command line (iscsi.service uses it); a
+                            login still returns once its disks exist
   -D, --discover            with -m discoverydb: run the discovery
   -r, --sid=SID|PATH        one session, by number or sysfs path
   -d, --debug=LEVEL         debug output (0-8) on standard error

@@ -45,6 +45,7 @@ struct Options {
   bool show_secrets = false;              // -S
   bool stats = false;                     // -s
   bool rescan = false;                    // -R
+  bool no_wait = false;                   // -W: accepted, logins still wait
   bool discover = false;                  // -D (discoverydb)
   std::optional<std::string> sid;         // -r SID|SYSFSPATH
   int debug_level = 0;                    // -d

@@ -65,7 +65,7 @@ absl::Status LoginCallFailed(const conf::NodeFilter& filter,
                 << context.prefix << "initiator reported error ("
                 << static_cast<int>(ExitCodeOf(failure)) << " - "
                 << ExitCodeText(ExitCodeOf(failure)) << ")\n"
-                << context.prefix << failure.message() << "\n";
+                << context.prefix << "  " << failure.message() << "\n";
   }
   return WithExitCode(
       absl::Status(failure.code(), "Could not log into all portals"),
@@ -213,7 +213,45 @@ absl::Status LogoutSessions(const std::vector<SysfsSession>& sessions,
 
 }  // namespace
 
+namespace {
+
+absl::Status NoSessionFound() {
+  return WithExitCode(absl::NotFoundError("No session found."),
+                      ExitCode::kNoObjectsFound);
+}
+
+}  // namespace
+
+absl::Status RescanNodes(const Options& options, CommandContext& context) {
+  ASSIGN_OR_RETURN(conf::NodeFilter filter, FilterFromOptions(options));
+  conf::NodeDb db(context.sysconf_dir);
+  ASSIGN_OR_RETURN(std::vector<conf::NodeKey> keys, db.FindNodes(filter));
+  if (keys.empty()) {
+    return WithExitCode(absl::NotFoundError("No records found"),
+                        ExitCode::kNoObjectsFound);
+  }
+  ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
+                   ReadSysfsSessions(context.sysfs_dir));
+  std::vector<SysfsSession> matching;
+  for (const SysfsSession& session : sessions) {
+    for (const conf::NodeKey& key : keys) {
+      if (SessionIsNode(session, key)) {
+        matching.push_back(session);
+        break;
+      }
+    }
+  }
+  if (matching.empty()) return NoSessionFound();
+  return Rescan(matching, context);
+}
+
 absl::Status RunSession(const Options& options, CommandContext& context) {
+  if (options.rescan && !options.sid.has_value()) {
+    // iscsiadm's words when there is nothing to rescan.
+    ASSIGN_OR_RETURN(std::vector<SysfsSession> all,
+                     ReadSysfsSessions(context.sysfs_dir));
+    if (all.empty()) return NoSessionFound();
+  }
   ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
                    SelectSessions(options, context));
   if (options.logout) return LogoutSessions(sessions, context);
@@ -222,6 +260,17 @@ absl::Status RunSession(const Options& options, CommandContext& context) {
   SessionListOptions list;
   list.print_level = options.print_level.value_or(0);
   list.show_secrets = options.show_secrets;
+  if (list.print_level >= 3) {
+    // iscsiadm's two header lines at level 3 (some parsers skip them by
+    // count): the kernel's transport class, then the tool's version.
+    std::ifstream version_file(context.sysfs_dir +
+                               "/module/scsi_transport_iscsi/version");
+    std::string version;
+    if (std::getline(version_file, version) && !version.empty()) {
+      context.out << "iSCSI Transport Class version " << version << "\n"
+                  << "version " << KISCSI_VERSION << " (kiscsi)\n";
+    }
+  }
   context.out << FormatSessionList(sessions, list);
   return absl::OkStatus();
 }

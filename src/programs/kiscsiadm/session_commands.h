@@ -20,6 +20,8 @@ absl::Status LoginNodes(const Options& options, CommandContext& context);
 // Logs in to these records (e.g. what a discovery just found), all at once.
 absl::Status LoginNodeKeys(const std::vector<conf::NodeKey>& keys,
                            CommandContext& context);
+// -m node [-T T] [-p P] -R: rescans the sessions of the matching records.
+absl::Status RescanNodes(const Options& options, CommandContext& context);
 // -m fw -l: kiscsid logs in to the boot firmware table's targets.
 absl::Status LoginFirmware(CommandContext& context);
 absl::Status LogoutNodes(const Options& options, CommandContext& context);

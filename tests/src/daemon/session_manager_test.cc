@@ -374,6 +374,30 @@ TEST_F(SessionManagerTest, LoginWhileTheNodesLoginRunsIsRefused) {
   EXPECT_EQ(progress_.size(), 2u);
 }
 
+// A record made with -o new (no tpgt) beside the discovered one (tpgt 1):
+// one login request selects both, and one session is made, as iscsid
+// refuses the second with "session exists" (it used to make two).
+TEST_F(SessionManagerTest, TwoRecordsOfOneTargetAndPortalMakeOneSession) {
+  WriteNode(1);
+  conf::Record tagless = NodeRecord();
+  tagless.Set("node.session.scan", "manual");
+  ASSERT_TRUE(conf::NodeDb(sysconf_)
+                  .WriteNode({kTarget, "127.0.0.1", port_, conf::kTpgtUnknown,
+                              "default"},
+                             tagless)
+                  .ok());
+  UseOpenTarget();
+  ipc::LoginRequest request;
+  request.target = kTarget;
+  const ipc::Reply reply = Login(request);
+  EXPECT_EQ(reply.exit_code, ExitCode::kSessionExists);
+  EXPECT_EQ(reply.out_lines.size(), 1u);
+  EXPECT_THAT(reply.err_lines,
+              ::testing::Contains("initiator reported error (15 - session "
+                                  "exists)"));
+  EXPECT_EQ(Count("CREATE_SESSION"), 1 + 1);
+}
+
 TEST_F(SessionManagerTest, LoginByTargetNameAloneFindsTheNode) {
   WriteNode(1);
   UseOpenTarget();
@@ -442,6 +466,7 @@ TEST_F(SessionManagerTest, OneFailedSessionIsReportedAndUndoneAlone) {
             absl::StrCat("Could not login to ", kTag, port_, "]."));
   EXPECT_EQ(reply.err_lines[1],
             "initiator reported error (3 - no available memory)");
+  EXPECT_THAT(reply.err_lines[2], ::testing::StartsWith("  "));
   EXPECT_THAT(reply.err_lines[2], ::testing::HasSubstr("start connection"));
   // The failed one left nothing; the other stays, in the daemon's charge.
   EXPECT_EQ(kernel_->SessionExists(2) + kernel_->SessionExists(3), 1);
