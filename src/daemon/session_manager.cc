@@ -440,6 +440,12 @@ int SessionManager::StartLoginsFor(const conf::NodeKey& key,
   };
   const conf::Record* record = &node;
   absl::StatusOr<int> missing = MissingSessions(key, *record);
+  if (absl::IsAborted(missing.status())) {
+    // Refused as iscsid refuses a second login to the same session: the
+    // login was tried, so it gets its "Logging in to" line.
+    fail(missing.status());
+    return 1;
+  }
   if (!missing.ok()) return fail(missing.status());
   auto spec = SessionSpecFromNode(*record, identity);
   if (!spec.ok()) return fail(spec.status());

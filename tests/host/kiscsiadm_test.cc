@@ -381,13 +381,13 @@ TEST_F(KiscsiadmTest, ConcurrentUpdatesOfOneRecordLoseNothing) {
 }
 
 // os-brick reads a portal's targets from `-m discoverydb -o show -P 1` (no
-// portal): iscsiadm's tree (exit 0 also when it is empty).
+// portal): iscsiadm's tree, and exit 21 with no message when it is empty.
 TEST_F(KiscsiadmTest, DiscoverydbShowWithoutPortalPrintsTheTree) {
   const std::string empty =
       "SENDTARGETS:\nNo targets found.\niSNS:\nNo targets found.\n"
       "STATIC:\nNo targets found.\nFIRMWARE:\nNo targets found.\n";
   ProcessResult none = Adm({"-m", "discoverydb", "-o", "show", "-P", "1"});
-  EXPECT_EQ(none.exit_code, 0);  // as iscsiadm 2.1.8, even when empty
+  EXPECT_EQ(none.exit_code, 21);  // as iscsiadm 2.1.8: no message
   EXPECT_EQ(none.err, "");
   EXPECT_EQ(none.out, empty);
   tgtd_->AddTarget(1, "iqn.2026-11.test:tree");

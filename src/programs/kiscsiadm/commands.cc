@@ -23,6 +23,11 @@
 namespace kiscsi {
 namespace {
 
+// Exit 21 without a line: what iscsiadm does for an empty discovery listing.
+absl::Status SilentNoRecords() {
+  return WithExitCode(absl::NotFoundError(""), ExitCode::kNoObjectsFound);
+}
+
 absl::Status NoRecords() {
   return WithExitCode(absl::NotFoundError("No records found"),
                       ExitCode::kNoObjectsFound);
@@ -155,18 +160,16 @@ void PrintNodeTree(const std::vector<conf::NodeKey>& keys, std::ostream& out) {
 absl::Status PrintDiscoveryTree(
     conf::NodeDb& db, const std::vector<conf::DiscoveryPortal>& portals,
     std::ostream& out) {
-  int found = 0;
+  // A discovery address counts even without targets, as in iscsiadm.
+  int found = static_cast<int>(portals.size());
   out << "SENDTARGETS:\n";
-  int sendtargets = 0;
   for (const conf::DiscoveryPortal& portal : portals) {
     out << "DiscoveryAddress: " << portal.address << "," << portal.port << "\n";
     ASSIGN_OR_RETURN(std::vector<conf::NodeKey> linked,
                      db.ListDiscoveryLinks(portal));
     PrintNodeTree(linked, out);
-    if (!linked.empty()) ++sendtargets;
   }
-  if (sendtargets == 0) out << "No targets found.\n";
-  found += sendtargets;
+  if (portals.empty()) out << "No targets found.\n";
   // iSNS discovery is not supported: never any.
   out << "iSNS:\nNo targets found.\n";
   ASSIGN_OR_RETURN(std::vector<conf::NodeKey> nodes, db.ListNodes());
@@ -183,8 +186,8 @@ absl::Status PrintDiscoveryTree(
     PrintNodeTree(of_type, out);
     found += static_cast<int>(of_type.size());
   }
-  (void)found;  // iscsiadm exits 0 even when every section is empty
-  return absl::OkStatus();
+  // Nothing at all: iscsiadm's 21, with no message.
+  return found > 0 ? absl::OkStatus() : SilentNoRecords();
 }
 
 // `-m discovery` without -t: the discovery records.
@@ -207,9 +210,9 @@ absl::Status ListDiscoveryRecords(const Options& options,
   if (options.print_level.value_or(0) >= 1) {
     return PrintDiscoveryTree(db, portals, context.out);
   }
-  // iscsiadm -m discoverydb with no record prints nothing and exits 0.
+  // iscsiadm -m discoverydb with no record prints nothing and exits 21.
   if (portals.empty()) {
-    return options.mode == Mode::kDiscoveryDb ? absl::OkStatus() : NoRecords();
+    return options.mode == Mode::kDiscoveryDb ? SilentNoRecords() : NoRecords();
   }
   for (const conf::DiscoveryPortal& portal : portals) {
     context.out << FormatPortal(Portal{portal.address,

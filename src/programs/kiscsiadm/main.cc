@@ -42,7 +42,10 @@ int main(int argc, char** argv) {
   absl::Status status = kiscsi::RunCommand(*options, context);
   std::cout.flush();
   if (!status.ok()) {
-    std::cerr << prefix << status.message() << "\n";
+    // An empty message: the failure says nothing (as iscsiadm for some).
+    if (!status.message().empty()) {
+      std::cerr << prefix << status.message() << "\n";
+    }
     return static_cast<int>(kiscsi::ExitCodeOf(status));
   }
   return 0;

@@ -391,6 +391,7 @@ TEST_F(SessionManagerTest, TwoRecordsOfOneTargetAndPortalMakeOneSession) {
   request.target = kTarget;
   const ipc::Reply reply = Login(request);
   EXPECT_EQ(reply.exit_code, ExitCode::kSessionExists);
+  EXPECT_EQ(progress_.size(), 2u);  // both were tried, as with iscsiadm
   EXPECT_EQ(reply.out_lines.size(), 1u);
   EXPECT_THAT(reply.err_lines,
               ::testing::Contains("initiator reported error (15 - session "
