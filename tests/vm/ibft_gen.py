@@ -2,7 +2,7 @@
 """Writes an iSCSI Boot Firmware Table (iBFT) for the VM tests: qemu -acpitable file=TABLE.
 
 Written for kiscsi from the table layout (iBFT revision 1; see
-/work/shared/reference/boot-path.md section 1.2). Python 3 standard library only.
+the shared reference boot-path.md section 1.2). Python 3 standard library only.
 
 The table is one control structure, one initiator, one NIC (index 0) and one target (index 0),
 each 16-byte aligned (48, 80, 160, 272), followed by a heap of NUL-terminated strings (336).
