@@ -93,6 +93,20 @@ bool StartupMatches(ipc::StartupFilter filter, const std::string& startup) {
   return false;
 }
 
+// The boot firmware table's entry for a target and portal, or nullptr.
+const conf::FirmwareBootEntry* FirmwareEntryFor(
+    const std::vector<conf::FirmwareBootEntry>& entries,
+    const std::string& target_name, const Portal& portal) {
+  for (const conf::FirmwareBootEntry& entry : entries) {
+    if (entry.target.target_name == target_name &&
+        entry.target.ip_address == portal.address &&
+        entry.target.port == portal.port) {
+      return &entry;
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 SessionManager::SessionManager(EventLoop& loop, KernelFactory kernel_factory,
@@ -438,8 +452,7 @@ int SessionManager::StartLoginsFor(const conf::NodeKey& key,
     });
     return 0;
   };
-  const conf::Record* record = &node;
-  absl::StatusOr<int> missing = MissingSessions(key, *record);
+  absl::StatusOr<int> missing = MissingSessions(key, node);
   if (absl::IsAborted(missing.status())) {
     // Refused as iscsid refuses a second login to the same session: the
     // login was tried, so it gets its "Logging in to" line.
@@ -447,7 +460,7 @@ int SessionManager::StartLoginsFor(const conf::NodeKey& key,
     return 1;
   }
   if (!missing.ok()) return fail(missing.status());
-  auto spec = SessionSpecFromNode(*record, identity);
+  auto spec = SessionSpecFromNode(node, identity);
   if (!spec.ok()) return fail(spec.status());
   auto router = Router();
   if (!router.ok()) return fail(router.status());
@@ -457,7 +470,7 @@ int SessionManager::StartLoginsFor(const conf::NodeKey& key,
                     << (*missing == 1
                             ? ""
                             : absl::StrCat(" (", *missing, " sessions)"));
-  const RecoveryPolicy policy = PolicyFor(record);
+  const RecoveryPolicy policy = PolicyFor(&node);
   for (int i = 0; i < *missing; ++i) StartSession(key, *spec, policy, done);
   return *missing;
 }
@@ -466,20 +479,15 @@ std::optional<conf::Record> SessionManager::FirmwareRecord(
     const std::string& target_name, const Portal& portal) const {
   auto entries = conf::ReadBootFirmware(paths_.sysfs_root);
   if (!entries.ok()) return std::nullopt;
-  for (const conf::FirmwareBootEntry& entry : *entries) {
-    if (entry.target.target_name != target_name ||
-        entry.target.ip_address != portal.address ||
-        entry.target.port != portal.port) {
-      continue;
-    }
-    auto record = conf::NodeRecordFromFirmware(entry, conf().NewNodeRecord());
-    if (!record.ok()) return std::nullopt;
-    // The root disk's settings, as kiscsistart -b makes the session.
-    record->Set("node.conn[0].timeo.noop_out_interval", "0");
-    record->Set("node.conn[0].timeo.noop_out_timeout", "0");
-    return *std::move(record);
-  }
-  return std::nullopt;
+  const conf::FirmwareBootEntry* entry =
+      FirmwareEntryFor(*entries, target_name, portal);
+  if (entry == nullptr) return std::nullopt;
+  auto record = conf::NodeRecordFromFirmware(*entry, conf().NewNodeRecord());
+  if (!record.ok()) return std::nullopt;
+  // The root disk's settings, as kiscsistart -b makes the session.
+  record->Set("node.conn[0].timeo.noop_out_interval", "0");
+  record->Set("node.conn[0].timeo.noop_out_timeout", "0");
+  return *std::move(record);
 }
 
 void SessionManager::LoginFirmware(ProgressCallback progress,
@@ -693,15 +701,17 @@ void SessionManager::LogoutAll(const ipc::LogoutAllRequest& request,
   conf::NodeDb db(sysconf_dir_);
   std::vector<SysfsSession> selected;
   auto keys = db.ListNodes();
+  const std::vector<conf::FirmwareBootEntry> firmware =
+      conf::ReadBootFirmware(paths_.sysfs_root)
+          .value_or(std::vector<conf::FirmwareBootEntry>{});
   for (const SysfsSession& session : *sessions) {
     // A session of the boot firmware table is the root disk's, whatever the
     // records say: never logged out in bulk.
     if (session.connection.has_value() &&
-        FirmwareRecord(
-            session.target_name,
-            Portal{session.connection->persistent_address,
-                   session.connection->persistent_port.value_or(3260)})
-            .has_value()) {
+        FirmwareEntryFor(firmware, session.target_name,
+                         Portal{session.connection->persistent_address,
+                                session.connection->persistent_port.value_or(
+                                    3260)}) != nullptr) {
       continue;
     }
     // By the node record's node.startup; a session without a record counts
