@@ -17,6 +17,7 @@
 #include "src/base/log.h"
 #include "src/base/status_macros.h"
 #include "src/session/kernel_pdu.h"
+#include "src/session/live_params.h"
 
 namespace kiscsi {
 namespace {
@@ -306,26 +307,16 @@ void SessionSetup::BindAndLogin() {
 
 absl::Status SessionSetup::SetParam(IscsiParam param,
                                     const std::string& value) {
-  absl::Status status = kernel_.SetParam(*sid_, *cid_, param, value);
-  if (status.code() == absl::StatusCode::kUnimplemented) {
-    // -ENOSYS: this transport has no such parameter.
-    KISCSI_LOG(kDebug) << name() << ": kernel does not take parameter "
-                       << static_cast<uint32_t>(param);
-    return absl::OkStatus();
-  }
-  return status;
+  return SetKernelParam(kernel_, *sid_, *cid_, param, value);
 }
 
 absl::Status SessionSetup::SetIdentityParams() {
-  const SessionTimeouts& t = spec_.timeouts;
   const AuthConfig& auth = spec_.login.auth;
   RETURN_IF_ERROR(SetParam(IscsiParam::kTargetName, spec_.login.target_name));
   RETURN_IF_ERROR(
       SetParam(IscsiParam::kPersistentAddress, spec_.portal.address));
   RETURN_IF_ERROR(
       SetParam(IscsiParam::kPersistentPort, absl::StrCat(spec_.portal.port)));
-  RETURN_IF_ERROR(
-      SetParam(IscsiParam::kSessRecoveryTmo, absl::StrCat(t.recovery_tmo)));
   if (auth.chap) {
     RETURN_IF_ERROR(SetParam(IscsiParam::kUsername, auth.username));
     RETURN_IF_ERROR(SetParam(IscsiParam::kPassword, auth.password));
@@ -335,15 +326,7 @@ absl::Status SessionSetup::SetIdentityParams() {
     }
   }
   RETURN_IF_ERROR(SetParam(IscsiParam::kFastAbort, Flag(spec_.fast_abort)));
-  RETURN_IF_ERROR(SetParam(IscsiParam::kAbortTmo, absl::StrCat(t.abort_tmo)));
-  RETURN_IF_ERROR(
-      SetParam(IscsiParam::kLuResetTmo, absl::StrCat(t.lu_reset_tmo)));
-  RETURN_IF_ERROR(
-      SetParam(IscsiParam::kTgtResetTmo, absl::StrCat(t.tgt_reset_tmo)));
-  RETURN_IF_ERROR(
-      SetParam(IscsiParam::kPingTmo, absl::StrCat(t.noop_out_timeout)));
-  RETURN_IF_ERROR(
-      SetParam(IscsiParam::kRecvTmo, absl::StrCat(t.noop_out_interval)));
+  RETURN_IF_ERROR(ApplyTimeoutParams(kernel_, *sid_, *cid_, spec_.timeouts));
   RETURN_IF_ERROR(SetParam(IscsiParam::kIfaceName, spec_.iface_name));
   RETURN_IF_ERROR(
       SetParam(IscsiParam::kInitiatorName, spec_.login.initiator_name));

@@ -215,7 +215,7 @@ TEST_F(SessionSetupTest, FullLoginSequence) {
           "CREATE_SESSION", "CREATE_CONN 1 0", "BIND_CONN 1 0",
           absl::StrCat("SET_PARAM 1 0 15=", kTarget),
           "SET_PARAM 1 0 17=127.0.0.1", absl::StrCat("SET_PARAM 1 0 18=", port),
-          "SET_PARAM 1 0 19=86400", "SET_PARAM 1 0 26=1", "SET_PARAM 1 0 27=15",
+          "SET_PARAM 1 0 26=1", "SET_PARAM 1 0 19=86400", "SET_PARAM 1 0 27=15",
           "SET_PARAM 1 0 28=30", "SET_PARAM 1 0 35=30", "SET_PARAM 1 0 30=0",
           "SET_PARAM 1 0 31=0", "SET_PARAM 1 0 32=default",
           absl::StrCat("SET_PARAM 1 0 34=", kInitiator),
