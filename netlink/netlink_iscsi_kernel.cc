@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +55,17 @@ void RunModprobe(const std::string& modprobe_path) {
   }
 }
 
+// Whether `modprobe_path` has not been run yet by this process; marks it run.
+// Loading a module that is missing or cannot load does not get better by
+// retrying, and a daemon asks for the transport on every login: one attempt
+// per process (per modprobe path, which tests vary).
+bool FirstModprobe(const std::string& modprobe_path) {
+  static std::mutex mutex;
+  static auto* tried = new std::set<std::string>();
+  std::lock_guard<std::mutex> lock(mutex);
+  return tried->insert(modprobe_path).second;
+}
+
 // The handle file's contents, or NotFound if it does not exist.
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -77,7 +90,8 @@ absl::StatusOr<uint64_t> ReadTransportHandle(const std::string& sysfs_root,
   const std::string path =
       absl::StrCat(sysfs_root, "/class/iscsi_transport/tcp/handle");
   absl::StatusOr<std::string> text = ReadSmallFile(path);
-  if (absl::IsNotFound(text.status()) && !modprobe_path.empty()) {
+  if (absl::IsNotFound(text.status()) && !modprobe_path.empty() &&
+      FirstModprobe(modprobe_path)) {
     RunModprobe(modprobe_path);
     text = ReadSmallFile(path);
   }

@@ -26,10 +26,10 @@
 namespace kiscsi {
 
 // The iscsi_tcp transport handle: <sysfs_root>/class/iscsi_transport/tcp/handle
-// (a decimal number). When the iscsi_transport class is missing, runs
-// `<modprobe_path> iscsi_tcp` first (ignoring its failure; an empty path skips
-// it). A transport still missing afterwards is an error with ExitCode
-// kTransportNotFound.
+// (a decimal number). When the handle is missing, runs `<modprobe_path> -q
+// iscsi_tcp` first, once per process (ignoring its failure; an empty path
+// skips it): later calls only look again. A transport still missing is an
+// error with ExitCode kTransportNotFound.
 absl::StatusOr<uint64_t> ReadTransportHandle(
     const std::string& sysfs_root = "/sys",
     const std::string& modprobe_path = "/sbin/modprobe");

@@ -93,6 +93,39 @@ TEST(ReadTransportHandleTest, ModprobeThatFailsStillGivesExitCode12) {
   }
 }
 
+TEST(ReadTransportHandleTest, ModprobeRunsOncePerProcess) {
+  // A daemon asks for the transport on every login: where iscsi_tcp cannot
+  // load, 20 logins ran modprobe 20 times; now once.
+  const std::string sysfs = MakeTempDir();
+  const std::string modprobe = sysfs + "/modprobe";
+  WriteFile(modprobe, "#!/bin/sh\necho run >> " + sysfs + "/runs\nexit 1\n");
+  ASSERT_EQ(chmod(modprobe.c_str(), 0755), 0);
+  for (int login = 0; login < 20; ++login) {
+    absl::StatusOr<uint64_t> handle = ReadTransportHandle(sysfs, modprobe);
+    ASSERT_FALSE(handle.ok());
+    EXPECT_EQ(ExitCodeOf(handle.status()), ExitCode::kTransportNotFound);
+  }
+  EXPECT_EQ(ReadFile(sysfs + "/runs"), "run\n");
+  // Once the module is there (loaded by hand), the handle is found.
+  MakeHandle(sysfs, "7\n");
+  absl::StatusOr<uint64_t> handle = ReadTransportHandle(sysfs, modprobe);
+  ASSERT_TRUE(handle.ok()) << handle.status();
+  EXPECT_EQ(*handle, 7u);
+}
+
+TEST(ReadTransportHandleTest, NoModprobeWhenTheTransportIsThere) {
+  const std::string sysfs = MakeTempDir();
+  const std::string modprobe = sysfs + "/modprobe";
+  WriteFile(modprobe, "#!/bin/sh\necho run >> " + sysfs + "/runs\n");
+  ASSERT_EQ(chmod(modprobe.c_str(), 0755), 0);
+  MakeHandle(sysfs, "9\n");
+  for (int login = 0; login < 5; ++login) {
+    absl::StatusOr<uint64_t> handle = ReadTransportHandle(sysfs, modprobe);
+    ASSERT_TRUE(handle.ok()) << handle.status();
+  }
+  EXPECT_FALSE(std::filesystem::exists(sysfs + "/runs"));
+}
+
 TEST(ReadTransportHandleTest, GarbageHandleIsAnError) {
   const std::string sysfs = MakeTempDir();
   MakeHandle(sysfs, "0xdead\n");
