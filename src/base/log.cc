@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace kiscsi {
 namespace {
 
@@ -21,6 +23,27 @@ void SetLogLevel(LogLevel level) { g_level = level; }
 LogLevel GetLogLevel() { return g_level; }
 void SetLogPrefix(const char* prefix) { g_prefix = prefix; }
 void SetLogSinkForTesting(LogSink sink) { Sink() = std::move(sink); }
+
+bool LogRateLimiter::Allow(absl::Time now) {
+  if (now - window_start_ >= interval_) {
+    window_start_ = now;
+    in_window_ = 0;
+  }
+  if (in_window_ < burst_) {
+    ++in_window_;
+    return true;
+  }
+  ++suppressed_;
+  return false;
+}
+
+std::string LogRateLimiter::SuppressedNote() {
+  if (suppressed_ == 0) return "";
+  const uint64_t count = suppressed_;
+  suppressed_ = 0;
+  return absl::StrCat(" (", count, " similar message", count == 1 ? "" : "s",
+                      " suppressed)");
+}
 
 LogLine::~LogLine() {
   const char* severity = level_ == LogLevel::kError     ? "error: "
