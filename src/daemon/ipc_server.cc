@@ -16,6 +16,7 @@
 #include "src/base/errno_status.h"
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
+#include "src/base/monotonic.h"
 #include "src/base/status_macros.h"
 
 namespace kiscsi::daemon {
@@ -26,6 +27,14 @@ constexpr int kAcceptsPerWakeup = 32;
 constexpr int kListenBacklog = 128;
 // How long accepting pauses when the process runs out of descriptors.
 constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);
+// Connections refused as too many that are kept until they have read their
+// refusal (beyond that, they are closed at once), and for how long at most.
+constexpr size_t kMaxRefusing = 8;
+constexpr absl::Duration kRefusalTimeout = absl::Seconds(1);
+// Warnings a client may cause per second (malformed requests), and those
+// about connections (refused, unreadable) over all clients.
+constexpr int kClientWarningsPerSecond = 5;
+constexpr int kConnectionWarningsPerSecond = 10;
 
 absl::StatusOr<sockaddr_un> UnixAddress(const std::string& path) {
   sockaddr_un address{};
@@ -100,8 +109,22 @@ struct IpcServer::Client {
   size_t in_flight = 0;
   bool read_closed = false;         // no more requests will be read
   bool close_when_flushed = false;  // close once `out` is sent
-  uint32_t interest = 0;            // the epoll mask registered
+  // Refused as one too many: its input is discarded until it closes.
+  bool refused = false;
+  // Requests wait in `reader` until `out` has room again.
+  bool paused = false;
+  uint32_t interest = 0;  // the epoll mask registered
   EventLoop::TimerId idle_timer = 0;
+  EventLoop::TimerId resume_timer = 0;  // handles `reader`'s requests
+  absl::Time last_active;               // MonotonicNow() of the last request
+  LogRateLimiter warnings{kClientWarningsPerSecond, absl::Seconds(1)};
+
+  size_t pending_output() const { return out.size() - out_pos; }
+  bool output_full() const { return pending_output() >= kMaxPendingOutput; }
+  bool idle() const {
+    return !refused && in_flight == 0 && pending_output() == 0 &&
+           !close_when_flushed;
+  }
 };
 
 // The `progress` and `done` callbacks handed to the CommandHandler for one
@@ -190,6 +213,7 @@ IpcServer::IpcServer(EventLoop& loop, UniqueFd listener,
       listener_(std::move(listener)),
       handler_(handler),
       options_(options),
+      connection_warnings_(kConnectionWarningsPerSecond, absl::Seconds(1)),
       self_(std::make_shared<IpcServer*>(this)) {}
 
 IpcServer::~IpcServer() {
@@ -199,7 +223,14 @@ IpcServer::~IpcServer() {
   for (auto& [id, client] : clients_) {
     loop_.RemoveFd(client->fd.get());
     if (client->idle_timer != 0) loop_.CancelTimer(client->idle_timer);
+    if (client->resume_timer != 0) loop_.CancelTimer(client->resume_timer);
   }
+}
+
+size_t IpcServer::output_buffer_bytes() const {
+  size_t bytes = 0;
+  for (const auto& [id, client] : clients_) bytes += client->out.capacity();
+  return bytes;
 }
 
 IpcServer::Client* IpcServer::Find(uint64_t id) {
@@ -244,24 +275,43 @@ void IpcServer::Accept(UniqueFd fd) {
   socklen_t length = sizeof(credentials);
   if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &credentials, &length) !=
       0) {
-    KISCSI_LOG(kWarning) << "SO_PEERCRED: " << std::strerror(errno)
-                         << "; closing the connection";
+    const int error = errno;
+    if (connection_warnings_.Allow(MonotonicNow())) {
+      KISCSI_LOG(kWarning) << "SO_PEERCRED: " << std::strerror(error)
+                           << "; closing the connection"
+                           << connection_warnings_.SuppressedNote();
+    }
     return;
   }
-  if (clients_.size() >= options_.max_clients) {
-    KISCSI_LOG(kWarning) << "too many connections (" << clients_.size()
-                         << "); closing the one from pid " << credentials.pid;
-    return;
+  size_t refusing = 0;
+  for (const auto& [other_id, other] : clients_) refusing += other->refused;
+  bool refused = false;
+  if (clients_.size() - refusing >= options_.max_clients && !EvictIdle()) {
+    const bool kept = refusing < kMaxRefusing;
+    if (connection_warnings_.Allow(MonotonicNow())) {
+      KISCSI_LOG(kWarning) << "too many connections (" << options_.max_clients
+                           << ", all with requests running); refusing the one "
+                           << "from pid " << credentials.pid
+                           << connection_warnings_.SuppressedNote();
+    }
+    // Closed at once, the newcomer would find its request unsent or unread
+    // ("Connection reset by peer"); kept a moment, it reads why.
+    if (!kept) return;
+    refused = true;
   }
   auto client = std::make_unique<Client>();
   client->id = next_client_id_++;
   client->pid = credentials.pid;
   client->uid = credentials.uid;
   client->allowed = credentials.uid == options_.allowed_uid;
-  if (!client->allowed) {
+  client->refused = refused;
+  client->last_active = MonotonicNow();
+  if (!client->allowed && !refused &&
+      connection_warnings_.Allow(MonotonicNow())) {
     KISCSI_LOG(kWarning) << "refusing commands from pid " << credentials.pid
                          << " (uid " << credentials.uid << "): only uid "
-                         << options_.allowed_uid << " may command kiscsid";
+                         << options_.allowed_uid << " may command kiscsid"
+                         << connection_warnings_.SuppressedNote();
   }
   const uint64_t id = client->id;
   absl::Status added =
@@ -275,7 +325,41 @@ void IpcServer::Accept(UniqueFd fd) {
   client->interest = EPOLLIN;
   Client& stored = *clients_.emplace(id, std::move(client)).first->second;
   KISCSI_LOG(kDebug) << "connection " << id << " from pid " << stored.pid;
+  if (refused) {
+    // Request id 0 answers whatever the client sends; its input is
+    // discarded until it closes, or for kRefusalTimeout at most.
+    stored.idle_timer = loop_.AddTimer(kRefusalTimeout, [this, id] {
+      if (Client* late = Find(id)) {
+        late->idle_timer = 0;
+        Close(id);
+      }
+    });
+    Answer(
+        id, 0,
+        ipc::ReplyFromStatus(WithExitCode(
+            absl::ResourceExhaustedError(absl::StrCat(
+                "too many connections: kiscsid serves ", options_.max_clients,
+                " at most and each has a request running; try again")),
+            ExitCode::kBusy)));
+    return;
+  }
   ArmIdleTimer(stored);
+}
+
+bool IpcServer::EvictIdle() {
+  Client* oldest = nullptr;
+  for (const auto& [id, client] : clients_) {
+    if (client->idle() &&
+        (oldest == nullptr || client->last_active < oldest->last_active)) {
+      oldest = client.get();
+    }
+  }
+  if (oldest == nullptr) return false;
+  KISCSI_LOG(kDebug) << "too many connections (" << options_.max_clients
+                     << "); closing connection " << oldest->id
+                     << ", idle the longest";
+  Close(oldest->id);
+  return true;
 }
 
 void IpcServer::OnClientEvents(uint64_t id, uint32_t events) {
@@ -288,11 +372,32 @@ void IpcServer::OnClientEvents(uint64_t id, uint32_t events) {
   if ((events & EPOLLIN) != 0) ReadFrom(id);
 }
 
+bool IpcServer::HandleBuffered(uint64_t id) {
+  for (;;) {
+    Client* client = Find(id);
+    if (client == nullptr || client->read_closed) return false;
+    if (client->output_full()) {
+      // Backpressure: nothing more is read from this client until it has
+      // read its replies (Flush resumes).
+      client->paused = true;
+      UpdateInterest(*client);
+      return false;
+    }
+    std::optional<ipc::Message> message = client->reader.Next();
+    if (!message.has_value()) return true;
+    HandleMessage(id, *message);
+  }
+}
+
 void IpcServer::ReadFrom(uint64_t id) {
   Client* client = Find(id);
   if (client == nullptr || client->read_closed) return;
+  if (!client->refused && !HandleBuffered(id)) return;
+  client = Find(id);
+  if (client == nullptr) return;
   uint8_t buffer[kReadChunk];
   const ssize_t n = ::recv(client->fd.get(), buffer, sizeof(buffer), 0);
+  if (n > 0 && client->refused) return;  // discarded
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
     KISCSI_LOG(kDebug) << "connection " << id << ": " << std::strerror(errno);
@@ -312,20 +417,17 @@ void IpcServer::ReadFrom(uint64_t id) {
   absl::Status fed =
       client->reader.Feed(absl::MakeConstSpan(buffer, static_cast<size_t>(n)));
   if (!fed.ok()) {
-    KISCSI_LOG(kWarning) << "pid " << client->pid << ": " << fed.message()
-                         << "; closing the connection";
+    if (connection_warnings_.Allow(MonotonicNow())) {
+      KISCSI_LOG(kWarning) << "pid " << client->pid << ": " << fed.message()
+                           << "; closing the connection"
+                           << connection_warnings_.SuppressedNote();
+    }
     client->read_closed = true;
     client->close_when_flushed = true;
     Answer(id, 0, ipc::ReplyFromStatus(fed));
     return;
   }
-  for (;;) {
-    client = Find(id);
-    if (client == nullptr || client->read_closed) return;
-    std::optional<ipc::Message> message = client->reader.Next();
-    if (!message.has_value()) return;
-    HandleMessage(id, *message);
-  }
+  HandleBuffered(id);
 }
 
 void IpcServer::HandleMessage(uint64_t id, const ipc::Message& message) {
@@ -353,9 +455,14 @@ void IpcServer::HandleMessage(uint64_t id, const ipc::Message& message) {
   }
   absl::StatusOr<ipc::Request> request =
       ipc::DecodeRequest(message.header, message.payload);
+  client.last_active = MonotonicNow();
   if (!request.ok()) {
-    KISCSI_LOG(kWarning) << "pid " << client.pid << ": "
-                         << request.status().message();
+    // A client can send these as fast as it likes: a few lines a second.
+    if (client.warnings.Allow(client.last_active)) {
+      KISCSI_LOG(kWarning) << "pid " << client.pid << ": "
+                           << request.status().message()
+                           << client.warnings.SuppressedNote();
+    }
     Answer(id, request_id, ipc::ReplyFromStatus(request.status()));
     return;
   }
@@ -386,6 +493,7 @@ void IpcServer::Finish(uint64_t id, uint32_t request_id,
     return;
   }
   --client->in_flight;
+  client->last_active = MonotonicNow();
   Answer(id, request_id, reply);
   client = Find(id);
   if (client != nullptr && client->in_flight == 0) ArmIdleTimer(*client);
@@ -443,6 +551,10 @@ void IpcServer::Flush(uint64_t id) {
     return;
   }
   if (client->out_pos == client->out.size()) {
+    if (client->out.capacity() > kMaxPendingOutput) {
+      // A burst of large replies: give the memory back.
+      std::vector<uint8_t>().swap(client->out);
+    }
     client->out.clear();
     client->out_pos = 0;
     if (client->close_when_flushed ||
@@ -450,12 +562,35 @@ void IpcServer::Flush(uint64_t id) {
       Close(id);
       return;
     }
+  } else if (client->out_pos >= kMaxPendingOutput) {
+    // Keep the unsent tail only, so that a slow reader does not make the
+    // buffer grow with what it has read.
+    client->out.erase(
+        client->out.begin(),
+        client->out.begin() + static_cast<std::ptrdiff_t>(client->out_pos));
+    client->out_pos = 0;
+  }
+  if (client->paused && !client->output_full() && client->resume_timer == 0) {
+    // Requests the reader holds are handled from the loop, not from here
+    // (Flush runs inside HandleMessage too).
+    client->paused = false;
+    client->resume_timer = loop_.AddTimer(absl::ZeroDuration(), [this, id] {
+      Client* resumed = Find(id);
+      if (resumed == nullptr) return;
+      resumed->resume_timer = 0;
+      if (HandleBuffered(id)) {
+        if (Client* dry = Find(id)) UpdateInterest(*dry);
+      }
+    });
   }
   UpdateInterest(*client);
 }
 
 void IpcServer::UpdateInterest(Client& client) {
-  uint32_t wanted = client.read_closed ? 0u : uint32_t{EPOLLIN};
+  // A paused client's requests wait until its replies are read.
+  uint32_t wanted = client.read_closed || client.paused || client.output_full()
+                        ? 0u
+                        : uint32_t{EPOLLIN};
   if (client.out_pos < client.out.size()) wanted |= EPOLLOUT;
   if (wanted == client.interest) return;
   absl::Status status = loop_.ModifyFd(client.fd.get(), wanted);
@@ -485,6 +620,12 @@ void IpcServer::Close(uint64_t id) {
   Client& client = *it->second;
   loop_.RemoveFd(client.fd.get());
   if (client.idle_timer != 0) loop_.CancelTimer(client.idle_timer);
+  if (client.resume_timer != 0) loop_.CancelTimer(client.resume_timer);
+  if (client.warnings.suppressed() > 0) {
+    KISCSI_LOG(kWarning) << "pid " << client.pid
+                         << ": connection closed after more malformed requests"
+                         << client.warnings.SuppressedNote();
+  }
   KISCSI_LOG(kDebug) << "connection " << id << " closed";
   clients_.erase(it);
 }
