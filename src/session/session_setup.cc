@@ -134,115 +134,22 @@ void SessionSetup::Start() {
 void SessionSetup::Connect(const Portal& portal) {
   step_ = "connect";
   current_portal_ = portal;
-  next_address_ = 0;
-  if (IsAddressLiteral(portal.address)) {
-    OnResolved(ResolvePortal(portal));
-    return;
-  }
-  // A name may wait for DNS for seconds: not on the loop, which carries
-  // every other session's logins and recoveries.
-  using Addresses = absl::StatusOr<std::vector<SocketAddress>>;
-  absl::StatusOr<std::unique_ptr<BlockingCall>> resolve =
-      BlockingCall::Start<Addresses>(
-          loop_, [portal] { return ResolvePortal(portal); },
-          [this](Addresses addresses) {
-            resolve_.reset();
-            OnResolved(std::move(addresses));
-          });
-  if (!resolve.ok()) {
-    Fail(resolve.status());
-    return;
-  }
-  resolve_ = *std::move(resolve);
-}
-
-void SessionSetup::OnResolved(
-    absl::StatusOr<std::vector<SocketAddress>> addresses) {
-  const Portal& portal = current_portal_;
-  if (!addresses.ok()) {
-    Fail(addresses.status());
-    return;
-  }
-  addresses_ = *std::move(addresses);
-  last_connect_error_ = TransportError(absl::UnavailableError(absl::StrCat(
-      "cannot connect to ", FormatPortal(portal, ':'), ": no address")));
-  TryNextAddress();
-}
-
-void SessionSetup::TryNextAddress() {
-  const std::string where = FormatPortal(current_portal_, ':');
-  while (next_address_ < addresses_.size()) {
-    const size_t i = next_address_++;
-    const SocketAddress& address = addresses_[i];
-    UniqueFd fd(socket(address.family(),
-                       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd.valid()) {
-      last_connect_error_ = TransportError(
-          ErrnoStatus(errno, absl::StrCat("cannot connect to ", where)));
-      continue;
-    }
-    if (connect(fd.get(), address.get(), address.length) != 0 &&
-        errno != EINPROGRESS) {
-      last_connect_error_ = TransportError(
-          ErrnoStatus(errno, absl::StrCat("cannot connect to ", where)));
-      continue;
-    }
-    absl::Status added =
-        loop_.AddFd(fd.get(), EPOLLOUT, [this](uint32_t) { OnConnectReady(); });
-    if (!added.ok()) {
-      Fail(std::move(added));
-      return;
-    }
-    socket_ = std::move(fd);
-    socket_registered_ = true;
-    if (spec_.connect_timeout.has_value()) {
-      connect_timer_ = loop_.AddTimer(*spec_.connect_timeout, [this] {
-        connect_timer_.reset();
-        OnConnectTimeout();
+  ConnectOptions options;
+  options.per_address_timeout = spec_.connect_timeout;
+  connector_ = std::make_unique<TcpConnector>(
+      loop_, portal, options, [this](absl::StatusOr<UniqueFd> socket) {
+        OnConnected(std::move(socket));
       });
-    }
-    return;
-  }
-  Fail(last_connect_error_);
+  connector_->Start();
 }
 
-void SessionSetup::OnConnectTimeout() {
-  loop_.RemoveFd(socket_.get());
-  socket_registered_ = false;
-  socket_.Reset();
-  last_connect_error_ = WithExitCode(
-      absl::DeadlineExceededError(absl::StrCat(
-          "cannot connect to ", FormatPortal(current_portal_, ':'),
-          ": no answer within ",
-          absl::ToInt64Milliseconds(*spec_.connect_timeout), " ms")),
-      ExitCode::kTransportTimeout);
-  TryNextAddress();
-}
-
-void SessionSetup::OnConnectReady() {
-  if (connect_timer_.has_value()) loop_.CancelTimer(*connect_timer_);
-  connect_timer_.reset();
-  loop_.RemoveFd(socket_.get());
-  socket_registered_ = false;
-  int error = 0;
-  socklen_t length = sizeof(error);
-  if (getsockopt(socket_.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0)
-    error = errno;
-  const std::string where = FormatPortal(current_portal_, ':');
-  if (error != 0) {
-    socket_.Reset();
-    last_connect_error_ = TransportError(
-        ErrnoStatus(error, absl::StrCat("cannot connect to ", where)));
-    TryNextAddress();
+void SessionSetup::OnConnected(absl::StatusOr<UniqueFd> socket) {
+  connector_.reset();
+  if (!socket.ok()) {
+    Fail(socket.status());
     return;
   }
-  const int one = 1;
-  if (setsockopt(socket_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) !=
-      0) {
-    Fail(TransportError(
-        ErrnoStatus(errno, absl::StrCat("set TCP_NODELAY for ", where))));
-    return;
-  }
+  socket_ = *std::move(socket);
   if (!sid_.has_value()) {
     CreateKernelObjects();
   } else {
@@ -651,19 +558,15 @@ void SessionSetup::Fail(absl::Status status) {
 }
 
 void SessionSetup::Teardown() {
-  resolve_.reset();  // a lookup still waiting for DNS reports to nobody
-  scan_.reset();     // a scan still blocked in the kernel reports to nobody
+  connector_.reset();  // a lookup still waiting for DNS reports to nobody
+  scan_.reset();       // a scan still blocked in the kernel reports to nobody
   dev_watch_.reset();
   if (login_timer_.has_value()) loop_.CancelTimer(*login_timer_);
   if (device_timer_.has_value()) loop_.CancelTimer(*device_timer_);
-  if (connect_timer_.has_value()) loop_.CancelTimer(*connect_timer_);
   if (resend_timer_.has_value()) loop_.CancelTimer(*resend_timer_);
   resend_timer_.reset();
   login_timer_.reset();
   device_timer_.reset();
-  connect_timer_.reset();
-  if (socket_registered_) loop_.RemoveFd(socket_.get());
-  socket_registered_ = false;
   if (subscribed_) router_.Unsubscribe(*sid_, *cid_);
   subscribed_ = false;
   const auto check = [this](absl::Status status) {

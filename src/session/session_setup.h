@@ -60,6 +60,7 @@
 #include "src/session/session_spec.h"
 #include "src/session/sysfs_sessions.h"
 #include "src/transport/portal.h"
+#include "src/transport/tcp_connect.h"
 
 namespace kiscsi {
 
@@ -97,8 +98,8 @@ class SessionSetup {
   // A host name is being resolved or a TCP connect is in flight (both
   // complete in real time, whatever the loop's clock says).
   bool connecting() const {
-    return state_ == State::kConnecting &&
-           (resolve_ != nullptr || socket_registered_);
+    return state_ == State::kConnecting && connector_ != nullptr &&
+           connector_->in_flight();
   }
   // "session 3 (iqn.2026-11.test:t1, 10.0.0.1:3260)"; no sid before
   // CREATE_SESSION.
@@ -108,9 +109,7 @@ class SessionSetup {
   enum class State { kIdle, kConnecting, kLogin, kDevices, kFinished };
 
   void Connect(const Portal& portal);
-  void OnResolved(absl::StatusOr<std::vector<SocketAddress>> addresses);
-  void TryNextAddress();
-  void OnConnectReady();
+  void OnConnected(absl::StatusOr<UniqueFd> socket);
   void CreateKernelObjects();
   void BindAndLogin();
   absl::Status SetIdentityParams();
@@ -126,7 +125,6 @@ class SessionSetup {
   void ReviveDevices(std::vector<SysfsDevice>& revived);
   void WatchDeviceNodes();
   void PollDevices();
-  void OnConnectTimeout();
   void Fail(absl::Status status);
   void Teardown();
   void Finish(absl::StatusOr<SessionResult> outcome);
@@ -142,11 +140,8 @@ class SessionSetup {
   std::string step_ = "start";
   Portal current_portal_;
   std::vector<Portal> redirects_;
-  std::vector<SocketAddress> addresses_;
-  size_t next_address_ = 0;
-  absl::Status last_connect_error_;
+  std::unique_ptr<TcpConnector> connector_;  // while connecting
   UniqueFd socket_;
-  bool socket_registered_ = false;
 
   std::optional<uint32_t> sid_;
   bool session_created_ = false;  // until DESTROY_SESSION
@@ -157,14 +152,12 @@ class SessionSetup {
   std::unique_ptr<LoginMachine> machine_;
   LoginResult login_result_;
   std::vector<SysfsDevice> revived_;
-  std::unique_ptr<BlockingCall> resolve_;  // while a host name resolves
-  std::unique_ptr<BlockingCall> scan_;     // while the host scan runs
+  std::unique_ptr<BlockingCall> scan_;  // while the host scan runs
   // While waiting for device nodes: wakes PollDevices when /dev changes.
   std::unique_ptr<DirWatch> dev_watch_;
   bool dev_watch_tried_ = false;
 
   std::optional<EventLoop::TimerId> login_timer_;
-  std::optional<EventLoop::TimerId> connect_timer_;
   std::optional<EventLoop::TimerId> resend_timer_;
   std::optional<EventLoop::TimerId> device_timer_;
   std::optional<EventLoop::TimerId> finish_timer_;

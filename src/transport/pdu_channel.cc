@@ -6,15 +6,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "src/base/event_loop.h"
 #include "src/base/exit_code.h"
 #include "src/base/monotonic.h"
 #include "src/base/status_macros.h"
+#include "src/transport/tcp_connect.h"
 
 namespace kiscsi {
 namespace {
@@ -143,52 +147,34 @@ void TcpPduChannel::SetMaxRecvDataSegmentLength(uint32_t length) {
 
 absl::StatusOr<std::unique_ptr<TcpPduChannel>> ConnectTcp(
     const Portal& portal, absl::Duration timeout) {
-  const std::string name = FormatPortal(portal, ':');
   const absl::Time deadline = MonotonicNow() + timeout;
-
-  ASSIGN_OR_RETURN(const std::vector<SocketAddress> addresses,
-                   ResolvePortal(portal));
-
-  absl::Status last_error = TransportError(absl::UnavailableError(
-      absl::StrCat("cannot connect to ", name, ": no address")));
-  for (const SocketAddress& address : addresses) {
-    UniqueFd fd(socket(address.family(),
-                       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd.valid()) {
-      last_error = TransportError(
-          absl::ErrnoToStatus(errno, absl::StrCat("cannot connect to ", name)));
-      continue;
+  // Names resolve here, on the caller's thread, as the caller expects of a
+  // blocking call; the connect itself is TcpConnector's, on a private loop.
+  ASSIGN_OR_RETURN(std::vector<SocketAddress> addresses, ResolvePortal(portal));
+  ASSIGN_OR_RETURN(std::unique_ptr<EventLoop> loop, EventLoop::Create());
+  ConnectOptions options;
+  options.timeout = std::max(deadline - MonotonicNow(), absl::ZeroDuration());
+  std::optional<absl::StatusOr<UniqueFd>> outcome;
+  TcpConnector connector(
+      *loop, portal, options,
+      [&outcome](absl::StatusOr<UniqueFd> fd) { outcome = std::move(fd); });
+  connector.StartWith(std::move(addresses));
+  RETURN_IF_ERROR(loop->RunUntil([&] { return outcome.has_value(); },
+                                 absl::InfiniteDuration()));
+  if (!outcome->ok()) {
+    absl::Status error = outcome->status();
+    if (error.code() == absl::StatusCode::kDeadlineExceeded) {
+      // The whole call's timeout, as the caller gave it.
+      return WithExitCode(
+          absl::DeadlineExceededError(absl::StrCat(
+              "cannot connect to ", FormatPortal(portal, ':'),
+              ": timed out after ", absl::ToInt64Milliseconds(timeout), " ms")),
+          ExitCode::kTransportTimeout);
     }
-    int error = 0;
-    if (connect(fd.get(), address.get(), address.length) != 0) error = errno;
-    if (error == EINPROGRESS || error == EINTR) {
-      ASSIGN_OR_RETURN(const bool connected,
-                       WaitFor(fd.get(), POLLOUT, deadline));
-      if (!connected) {
-        return WithExitCode(
-            absl::DeadlineExceededError(
-                absl::StrCat("cannot connect to ", name, ": timed out after ",
-                             absl::ToInt64Milliseconds(timeout), " ms")),
-            ExitCode::kTransportTimeout);
-      }
-      socklen_t length = sizeof(error);
-      if (getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0)
-        error = errno;
-    }
-    if (error != 0) {
-      last_error = TransportError(
-          absl::ErrnoToStatus(error, absl::StrCat("cannot connect to ", name)));
-      continue;
-    }
-    const int one = 1;
-    if (setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) !=
-        0) {
-      return TransportError(absl::ErrnoToStatus(
-          errno, absl::StrCat("set TCP_NODELAY for ", name)));
-    }
-    return std::make_unique<TcpPduChannel>(std::move(fd), name);
+    return error;
   }
-  return last_error;
+  return std::make_unique<TcpPduChannel>(**std::move(outcome),
+                                         FormatPortal(portal, ':'));
 }
 
 }  // namespace kiscsi
