@@ -1,13 +1,8 @@
 #include "src/session/session_setup.h"
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -50,18 +45,6 @@ std::string IsidHex(const Isid& isid) {
   std::string hex;
   for (const uint8_t byte : isid) absl::StrAppendFormat(&hex, "%02x", byte);
   return hex;
-}
-
-absl::Status ScanScsiHost(const std::string& sysfs_root, uint32_t host_no) {
-  const std::string scan =
-      absl::StrCat(sysfs_root, "/class/scsi_host/host", host_no, "/scan");
-  UniqueFd fd(open(scan.c_str(), O_WRONLY | O_CLOEXEC));
-  constexpr absl::string_view kAll = "- - -";
-  if (!fd.valid() || write(fd.get(), kAll.data(), kAll.size()) < 0) {
-    return WithExitCode(ErrnoStatus(errno, absl::StrCat("write ", scan)),
-                        ExitCode::kSysfsLookup);
-  }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<BlockingCall>> StartHostScan(
@@ -458,18 +441,13 @@ void SessionSetup::ReviveDevices(std::vector<SysfsDevice>& revived) {
     if (device.state != "offline" && device.state != "transport-offline") {
       continue;
     }
-    const std::string hctl = absl::StrCat(device.host, ":", device.channel, ":",
-                                          device.id, ":", device.lun);
-    const std::string state =
-        absl::StrCat(paths_.sysfs_root, "/class/iscsi_session/session", *sid_,
-                     "/device/target", device.host, ":", device.channel, ":",
-                     device.id, "/", hctl, "/state");
-    UniqueFd fd(open(state.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
-    constexpr absl::string_view kRunning = "running";
-    if (!fd.valid() || write(fd.get(), kRunning.data(), kRunning.size()) < 0) {
+    const std::string hctl = DeviceHctl(device);
+    absl::Status revived_one = SetScsiDeviceState(
+        SessionDeviceDir(paths_.sysfs_root, *sid_, device), "running");
+    if (!revived_one.ok()) {
       KISCSI_LOG(kWarning) << name() << ": cannot set " << hctl << " ("
                            << device.state
-                           << ") back to running: " << std::strerror(errno);
+                           << ") back to running: " << revived_one.message();
       continue;
     }
     KISCSI_LOG(kInfo) << name() << ": " << hctl

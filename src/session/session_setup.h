@@ -59,16 +59,12 @@
 #include "src/session/kernel_event_router.h"
 #include "src/session/session_spec.h"
 #include "src/session/sysfs_sessions.h"
+#include "src/session/sysfs_writer.h"
 #include "src/transport/portal.h"
 #include "src/transport/tcp_connect.h"
 
 namespace kiscsi {
 
-// Writes "- - -" to the SCSI host's scan attribute, which returns once the
-// kernel has scanned every target of the host (REPORT LUNS, INQUIRY, ...):
-// it blocks, for as long as the target takes to answer, and longer if the
-// connection fails meanwhile. ExitCode kSysfsLookup if it cannot be written.
-absl::Status ScanScsiHost(const std::string& sysfs_root, uint32_t host_no);
 // ScanScsiHost on a thread of its own; `done` gets its outcome on `loop`
 // unless the returned call is destroyed first.
 absl::StatusOr<std::unique_ptr<BlockingCall>> StartHostScan(
