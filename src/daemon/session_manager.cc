@@ -13,6 +13,7 @@
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
 #include "src/base/status_macros.h"
+#include "src/node/node_selector.h"
 #include "src/node/session_names.h"
 #include "src/node/session_settings.h"
 #include "src/session/sysfs_sessions.h"
@@ -105,6 +106,18 @@ const conf::FirmwareBootEntry* FirmwareEntryFor(
     }
   }
   return nullptr;
+}
+
+// The daemon's side of the IPC's node selector, matched by the rule of
+// src/node/node_selector.h.
+conf::NodeFilter FilterOf(const ipc::NodeSelector& nodes) {
+  conf::NodeFilter filter;
+  filter.target_name = nodes.target;
+  filter.address = nodes.address;
+  filter.port = nodes.port;
+  filter.tpgt = nodes.tpgt;
+  filter.iface = nodes.iface;
+  return filter;
 }
 
 }  // namespace
@@ -566,15 +579,13 @@ void SessionManager::Login(const ipc::LoginRequest& request,
   if (request.firmware) {
     return LoginFirmware(std::move(progress), std::move(done));
   }
-  conf::NodeFilter filter;
-  filter.target_name = request.target;
-  filter.address = request.address;
-  filter.port = request.port;
-  filter.tpgt = request.tpgt;
-  filter.iface = request.iface;
+  const conf::NodeFilter filter = FilterOf(request.nodes);
   conf::NodeDb db(sysconf_dir_);
-  auto keys = db.FindNodes(filter);
+  auto keys = db.ListNodes();
   if (!keys.ok()) return done(ipc::ReplyFromStatus(keys.status()));
+  std::erase_if(*keys, [&filter](const conf::NodeKey& key) {
+    return !NodeMatches(filter, key);
+  });
   LoginNodes(*keys, std::move(progress), std::move(done));
 }
 
@@ -648,10 +659,10 @@ void SessionManager::StartBatch(
   progress(std::move(lines));
 }
 
-void SessionManager::StartLogout(uint32_t sid,
+void SessionManager::StartLogout(const SysfsSession& session,
                                  std::function<void(absl::Status)> done) {
-  auto session = ReadSysfsSession(paths_.sysfs_root, sid);
-  auto router = session.ok() ? Router() : session.status();
+  const uint32_t sid = session.sid;
+  auto router = Router();
   if (!router.ok()) {
     absl::Status status = router.status();
     loop_.AddTimer(absl::ZeroDuration(), [done, status] { done(status); });
@@ -659,11 +670,12 @@ void SessionManager::StartLogout(uint32_t sid,
   }
   LogoutSpec spec;
   spec.sid = sid;
-  spec.cid = session->connection.has_value() ? session->connection->cid : 0;
-  spec.target_name = session->target_name;
-  if (session->connection.has_value()) {
-    spec.portal = Portal{session->connection->persistent_address,
-                         session->connection->persistent_port.value_or(3260)};
+  spec.cid = session.connection.has_value() ? session.connection->cid : 0;
+  spec.target_name = session.target_name;
+  spec.sysfs_root = paths_.sysfs_root;
+  if (session.connection.has_value()) {
+    spec.portal = Portal{session.connection->persistent_address,
+                         session.connection->persistent_port.value_or(3260)};
   }
   if (auto it = recoveries_.find(sid); it != recoveries_.end()) {
     if (it->second->state() != SessionRecovery::State::kUp) {
@@ -686,12 +698,81 @@ void SessionManager::StartLogout(uint32_t sid,
   started->Start();
 }
 
+void SessionManager::LogoutSessions(const std::vector<SysfsSession>& sessions,
+                                    ReplyCallback done) {
+  if (sessions.empty()) {
+    return done(ipc::ReplyFromStatus(
+        WithExitCode(absl::NotFoundError("No matching sessions found"),
+                     ExitCode::kNoObjectsFound)));
+  }
+  // The outcomes are kept by position so that the reply lists them in the
+  // sessions' order, whichever logout ends first.
+  struct LogoutBatch {
+    ReplyCallback done;
+    std::vector<std::string> tags;
+    std::vector<absl::Status> outcomes;
+    size_t pending = 0;
+  };
+  auto batch = std::make_shared<LogoutBatch>();
+  batch->done = std::move(done);
+  batch->pending = sessions.size();
+  batch->outcomes.resize(sessions.size());
+  for (const SysfsSession& session : sessions) {
+    batch->tags.push_back(SessionTag(session));
+  }
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    StartLogout(sessions[i], [batch, i](absl::Status status) {
+      batch->outcomes[i] = std::move(status);
+      if (--batch->pending > 0) return;
+      ipc::Reply reply;
+      absl::Status first_error;
+      for (const std::string& tag : batch->tags) {
+        reply.out_lines.push_back("Logging out of session " + tag);
+      }
+      for (size_t j = 0; j < batch->tags.size(); ++j) {
+        const absl::Status& outcome = batch->outcomes[j];
+        if (outcome.ok()) {
+          reply.out_lines.push_back("Logout of " + batch->tags[j] +
+                                    " successful.");
+          continue;
+        }
+        reply.err_lines.push_back("Could not logout of " + batch->tags[j] +
+                                  ": " + std::string(outcome.message()));
+        if (first_error.ok()) first_error = outcome;
+      }
+      if (!first_error.ok()) {
+        ipc::Reply failed = ipc::ReplyFromStatus(WithExitCode(
+            absl::Status(first_error.code(),
+                         "Could not logout of all requested sessions"),
+            ExitCodeOf(first_error)));
+        reply.code = failed.code;
+        reply.exit_code = failed.exit_code;
+        reply.message = failed.message;
+      }
+      batch->done(std::move(reply));
+    });
+  }
+}
+
 void SessionManager::Logout(const ipc::LogoutRequest& request,
                             ReplyCallback done) {
-  auto shared_done = std::make_shared<ReplyCallback>(std::move(done));
-  StartLogout(request.sid, [shared_done](absl::Status status) {
-    (*shared_done)(ipc::ReplyFromStatus(status));
-  });
+  auto sessions = ReadSysfsSessions(paths_.sysfs_root);
+  if (!sessions.ok()) return done(ipc::ReplyFromStatus(sessions.status()));
+  const conf::NodeFilter filter = FilterOf(request.nodes);
+  std::vector<SysfsSession> selected;
+  bool sid_found = false;
+  for (SysfsSession& session : *sessions) {
+    if (request.sid.has_value() && session.sid != *request.sid) continue;
+    sid_found = true;
+    if (SessionMatches(filter, session)) selected.push_back(std::move(session));
+  }
+  if (request.sid.has_value() && !sid_found) {
+    return done(ipc::ReplyFromStatus(WithExitCode(
+        absl::NotFoundError(absl::StrCat("Could not get session info for sid ",
+                                         *request.sid, ": no such session")),
+        ExitCode::kSessionNotFound)));
+  }
+  LogoutSessions(selected, std::move(done));
 }
 
 void SessionManager::LogoutAll(const ipc::LogoutAllRequest& request,
@@ -727,31 +808,7 @@ void SessionManager::LogoutAll(const ipc::LogoutAllRequest& request,
     }
     if (StartupMatches(request.filter, startup)) selected.push_back(session);
   }
-  if (selected.empty()) {
-    return done(ipc::ReplyFromStatus(
-        WithExitCode(absl::NotFoundError("No matching sessions found"),
-                     ExitCode::kNoObjectsFound)));
-  }
-  auto batch = std::make_shared<Batch>();
-  batch->done = std::move(done);
-  batch->pending = selected.size();
-  for (const SysfsSession& session : selected) {
-    batch->reply.out_lines.push_back("Logging out of session " +
-                                     SessionTag(session));
-  }
-  for (const SysfsSession& session : selected) {
-    std::string tag = SessionTag(session);
-    StartLogout(session.sid, [batch, tag](absl::Status status) {
-      if (status.ok()) {
-        batch->reply.out_lines.push_back("Logout of " + tag + " successful.");
-      } else {
-        batch->reply.err_lines.push_back("Could not logout of " + tag + ": " +
-                                         std::string(status.message()));
-        batch->Fail(status);
-      }
-      batch->FinishOne("Could not logout of all requested sessions");
-    });
-  }
+  LogoutSessions(selected, std::move(done));
 }
 
 void SessionManager::ListSessions(const ipc::ListSessionsRequest& request,

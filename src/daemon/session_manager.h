@@ -125,7 +125,12 @@ class SessionManager : public BasicCommandHandler {
   // How many sessions the node lacks; ExitCode kSessionExists for none.
   absl::StatusOr<int> MissingSessions(const conf::NodeKey& key,
                                       const conf::Record& record);
-  void StartLogout(uint32_t sid, std::function<void(absl::Status)> done);
+  void StartLogout(const SysfsSession& session,
+                   std::function<void(absl::Status)> done);
+  // Logs out of every session at once and answers `done` once all are over,
+  // with the lines LogoutRequest describes (src/ipc/ipc_protocol.h).
+  void LogoutSessions(const std::vector<SysfsSession>& sessions,
+                      ReplyCallback done);
   void OnUnroutedEvent(const KernelEvent& event);
   // A SessionRecovery for a session found in sysfs.
   absl::StatusOr<SessionRecovery*> Adopt(const SysfsSession& session);

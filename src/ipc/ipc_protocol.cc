@@ -309,21 +309,23 @@ void PutFields(MessageWriter&, const PingRequest&) {}
 void PutProgress(MessageWriter& writer, bool progress) {
   if (progress) writer.U32(FieldTag::kProgress, 1);
 }
+void PutSelector(MessageWriter& writer, const NodeSelector& nodes) {
+  if (nodes.target.has_value()) writer.Text(FieldTag::kTarget, *nodes.target);
+  if (nodes.address.has_value()) {
+    writer.Text(FieldTag::kAddress, *nodes.address);
+  }
+  if (nodes.port.has_value()) writer.U32(FieldTag::kPort, *nodes.port);
+  if (nodes.tpgt.has_value()) writer.U32(FieldTag::kTpgt, *nodes.tpgt);
+  if (nodes.iface.has_value()) writer.Text(FieldTag::kIface, *nodes.iface);
+}
 void PutFields(MessageWriter& writer, const LoginRequest& request) {
-  if (request.target.has_value()) {
-    writer.Text(FieldTag::kTarget, *request.target);
-  }
-  if (request.address.has_value()) {
-    writer.Text(FieldTag::kAddress, *request.address);
-  }
-  if (request.port.has_value()) writer.U32(FieldTag::kPort, *request.port);
-  if (request.tpgt.has_value()) writer.U32(FieldTag::kTpgt, *request.tpgt);
-  if (request.iface.has_value()) writer.Text(FieldTag::kIface, *request.iface);
+  PutSelector(writer, request.nodes);
   PutProgress(writer, request.progress);
   if (request.firmware) writer.U32(FieldTag::kFirmware, 1);
 }
 void PutFields(MessageWriter& writer, const LogoutRequest& request) {
-  writer.U32(FieldTag::kSid, request.sid);
+  PutOptionalSid(writer, request.sid);
+  PutSelector(writer, request.nodes);
 }
 void PutFields(MessageWriter& writer, const LogoutAllRequest& request) {
   writer.U32(FieldTag::kFilter, static_cast<uint32_t>(request.filter));
@@ -367,16 +369,29 @@ absl::StatusOr<bool> ProgressField(const Fields& fields) {
   return FlagField(fields, FieldTag::kProgress, "progress");
 }
 
+absl::StatusOr<NodeSelector> GetSelector(const Fields& fields) {
+  NodeSelector nodes;
+  ASSIGN_OR_RETURN(nodes.target, fields.OptionalText(FieldTag::kTarget));
+  ASSIGN_OR_RETURN(nodes.address, fields.OptionalText(FieldTag::kAddress));
+  ASSIGN_OR_RETURN(nodes.port, OptionalU16(fields, FieldTag::kPort, "port"));
+  ASSIGN_OR_RETURN(nodes.tpgt, OptionalU16(fields, FieldTag::kTpgt, "tpgt"));
+  ASSIGN_OR_RETURN(nodes.iface, fields.OptionalText(FieldTag::kIface));
+  return nodes;
+}
+
 absl::StatusOr<Request> GetLogin(const Fields& fields) {
   LoginRequest request;
-  ASSIGN_OR_RETURN(request.target, fields.OptionalText(FieldTag::kTarget));
-  ASSIGN_OR_RETURN(request.address, fields.OptionalText(FieldTag::kAddress));
-  ASSIGN_OR_RETURN(request.port, OptionalU16(fields, FieldTag::kPort, "port"));
-  ASSIGN_OR_RETURN(request.tpgt, OptionalU16(fields, FieldTag::kTpgt, "tpgt"));
-  ASSIGN_OR_RETURN(request.iface, fields.OptionalText(FieldTag::kIface));
+  ASSIGN_OR_RETURN(request.nodes, GetSelector(fields));
   ASSIGN_OR_RETURN(request.progress, ProgressField(fields));
   ASSIGN_OR_RETURN(request.firmware,
                    FlagField(fields, FieldTag::kFirmware, "firmware"));
+  return request;
+}
+
+absl::StatusOr<Request> GetLogout(const Fields& fields) {
+  LogoutRequest request;
+  ASSIGN_OR_RETURN(request.sid, fields.OptionalU32(FieldTag::kSid));
+  ASSIGN_OR_RETURN(request.nodes, GetSelector(fields));
   return request;
 }
 
@@ -544,10 +559,8 @@ absl::StatusOr<Request> DecodeRequest(const Header& header,
       return PingRequest{};
     case MessageType::kLogin:
       return GetLogin(fields);
-    case MessageType::kLogout: {
-      ASSIGN_OR_RETURN(uint32_t sid, fields.U32(FieldTag::kSid));
-      return LogoutRequest{sid};
-    }
+    case MessageType::kLogout:
+      return GetLogout(fields);
     case MessageType::kLogoutAll: {
       ASSIGN_OR_RETURN(StartupFilter filter, FilterField(fields));
       return LogoutAllRequest{filter};

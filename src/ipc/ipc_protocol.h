@@ -126,24 +126,42 @@ struct PingRequest {
   static constexpr MessageType kType = MessageType::kPing;
   bool operator==(const PingRequest&) const = default;
 };
-// Log in to the node records that match every field given (iscsiadm's -T, -p
-// and -I); none given: every node record. The daemon reads the records.
+// Which node records (a login) or kernel sessions (a logout) a request names:
+// every field given must match, one not given matches anything (iscsiadm's
+// -T, -p, -I and -p's ",TPGT"; no port: any port). The daemon applies the
+// rule of src/node/node_selector.h.
+struct NodeSelector {
+  std::optional<std::string> target = {};
+  std::optional<std::string> address = {};
+  std::optional<uint16_t> port = {};
+  std::optional<uint16_t> tpgt = {};
+  std::optional<std::string> iface = {};
+  bool operator==(const NodeSelector&) const = default;
+};
+// Log in to the node records `nodes` selects; none given: every node record.
+// The daemon reads the records.
 struct LoginRequest {
   static constexpr MessageType kType = MessageType::kLogin;
-  std::optional<std::string> target;
-  std::optional<std::string> address;
-  std::optional<uint16_t> port;
-  std::optional<uint16_t> tpgt;
-  std::optional<std::string> iface;
+  NodeSelector nodes = {};
   bool progress = false;  // send the "Logging in to" lines as Progress
   // Log in to the boot firmware table's targets (iscsiadm -m fw -l) instead
-  // of node records; the filter fields are then unused.
+  // of node records; `nodes` is then unused.
   bool firmware = false;
   bool operator==(const LoginRequest&) const = default;
 };
+// Log out of the sessions in sysfs that `sid` (when given) and `nodes`
+// select, all at once; nothing given: every session. The reply has a
+// "Logging out of session [...]" line for each, then for each, in sid order,
+// "Logout of [...] successful." (out_lines) or "Could not logout of [...]:
+// REASON" (err_lines); it fails with "Could not logout of all requested
+// sessions" and the first failure's exit code when one failed, with "No
+// matching sessions found" (kNoObjectsFound) when none was selected, and with
+// "Could not get session info for sid N: no such session"
+// (kSessionNotFound) when `sid` names no session.
 struct LogoutRequest {
   static constexpr MessageType kType = MessageType::kLogout;
-  uint32_t sid = 0;
+  std::optional<uint32_t> sid;
+  NodeSelector nodes = {};
   bool operator==(const LogoutRequest&) const = default;
 };
 struct LogoutAllRequest {

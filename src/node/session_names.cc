@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/base/exit_code.h"
+#include "src/node/node_selector.h"
 #include "src/transport/portal.h"
 
 namespace kiscsi {
@@ -25,14 +26,12 @@ std::string SessionTag(const SysfsSession& session) {
 }
 
 bool SessionIsNode(const SysfsSession& session, const conf::NodeKey& key) {
-  if (session.target_name != key.target_name ||
-      !session.connection.has_value()) {
-    return false;
-  }
-  const SysfsConnection& c = *session.connection;
-  return c.persistent_address == key.address &&
-         c.persistent_port.value_or(0) == key.port &&
-         (session.iface_name.empty() || session.iface_name == key.iface);
+  conf::NodeFilter filter;
+  filter.target_name = key.target_name;
+  filter.address = key.address;
+  filter.port = key.port;
+  filter.iface = key.iface;
+  return session.connection.has_value() && SessionMatches(filter, session);
 }
 
 int64_t CountNodeSessions(const std::vector<SysfsSession>& sessions,

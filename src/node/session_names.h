@@ -19,8 +19,8 @@ namespace kiscsi {
 std::string NodeTag(const conf::NodeKey& key);
 // "[sid: N, target: T, portal: A,P]" of logout lines (the persistent portal).
 std::string SessionTag(const SysfsSession& session);
-// The session is one of the node's: same target, persistent portal and (when
-// the kernel names one) iface.
+// The session is one of the node's: same target, persistent portal and iface
+// (NodeSelector's rule, with every field but the tpgt given).
 bool SessionIsNode(const SysfsSession& session, const conf::NodeKey& key);
 // How many of `sessions` are the node's.
 int64_t CountNodeSessions(const std::vector<SysfsSession>& sessions,

@@ -11,6 +11,7 @@
 #include "src/base/exit_code.h"
 #include "src/base/status_macros.h"
 #include "src/ipc/ipc_client.h"
+#include "src/node/node_selector.h"
 #include "src/node/session_names.h"
 #include "src/programs/kiscsiadm/session_stats.h"
 #include "src/session/sysfs_sessions.h"
@@ -46,6 +47,22 @@ ipc::ProgressFn PrintProgress(CommandContext& context) {
   };
 }
 
+// The IPC's form of a node filter.
+ipc::NodeSelector SelectorOf(const conf::NodeFilter& filter) {
+  ipc::NodeSelector nodes;
+  nodes.target = filter.target_name;
+  nodes.address = filter.address;
+  if (filter.port.has_value()) nodes.port = static_cast<uint16_t>(*filter.port);
+  if (filter.tpgt.has_value()) nodes.tpgt = static_cast<uint16_t>(*filter.tpgt);
+  nodes.iface = filter.iface;
+  return nodes;
+}
+
+// -T, -p and -I as the daemon selects nodes and sessions by them.
+absl::StatusOr<conf::NodeFilter> SelectionFromOptions(const Options& options) {
+  return NodeFilterFromArgs(options.target_name, options.portal, options.iface);
+}
+
 // The daemon could not be asked (not running, or the call broke before it
 // said anything): the records' own "No records found", else iscsiadm's lines
 // for logins that could not be made.
@@ -53,7 +70,10 @@ absl::Status LoginCallFailed(const conf::NodeFilter& filter,
                              const absl::Status& failure,
                              CommandContext& context) {
   conf::NodeDb db(context.sysconf_dir);
-  ASSIGN_OR_RETURN(std::vector<conf::NodeKey> keys, db.FindNodes(filter));
+  ASSIGN_OR_RETURN(std::vector<conf::NodeKey> keys, db.ListNodes());
+  std::erase_if(keys, [&filter](const conf::NodeKey& key) {
+    return !NodeMatches(filter, key);
+  });
   if (keys.empty()) {
     return WithExitCode(absl::NotFoundError("No records found"),
                         ExitCode::kNoObjectsFound);
@@ -96,15 +116,7 @@ absl::Status LoginMatching(const std::vector<conf::NodeFilter>& filters,
   std::vector<ipc::Request> requests;
   for (const conf::NodeFilter& filter : filters) {
     ipc::LoginRequest request;
-    request.target = filter.target_name;
-    request.address = filter.address;
-    if (filter.port.has_value()) {
-      request.port = static_cast<uint16_t>(*filter.port);
-    }
-    if (filter.tpgt.has_value()) {
-      request.tpgt = static_cast<uint16_t>(*filter.tpgt);
-    }
-    request.iface = filter.iface;
+    request.nodes = SelectorOf(filter);
     request.progress = true;
     requests.push_back(std::move(request));
   }
@@ -138,6 +150,20 @@ absl::Status LoginMatching(const std::vector<conf::NodeFilter>& filters,
   return FirstLoginFailure(outcomes);
 }
 
+// -r takes a sid or a sysfs path ending in session<sid>.
+absl::StatusOr<uint32_t> ParseSid(const std::string& arg) {
+  std::string text = arg;
+  size_t at = text.rfind("session");
+  if (at != std::string::npos) text = text.substr(at + 7);
+  uint32_t sid = 0;
+  if (!absl::SimpleAtoi(text, &sid)) {
+    return WithExitCode(absl::InvalidArgumentError(
+                            absl::StrCat("invalid session id '", arg, "'")),
+                        ExitCode::kInvalid);
+  }
+  return sid;
+}
+
 absl::StatusOr<std::vector<SysfsSession>> SelectSessions(
     const Options& options, CommandContext& context) {
   ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
@@ -147,16 +173,7 @@ absl::StatusOr<std::vector<SysfsSession>> SelectSessions(
     if (sessions.empty()) return NoActiveSessions();
     return sessions;
   }
-  // -r takes a sid or a sysfs path ending in session<sid>.
-  std::string text = *options.sid;
-  size_t at = text.rfind("session");
-  if (at != std::string::npos) text = text.substr(at + 7);
-  uint32_t sid = 0;
-  if (!absl::SimpleAtoi(text, &sid)) {
-    return WithExitCode(absl::InvalidArgumentError(absl::StrCat(
-                            "invalid session id '", *options.sid, "'")),
-                        ExitCode::kInvalid);
-  }
+  ASSIGN_OR_RETURN(const uint32_t sid, ParseSid(*options.sid));
   for (SysfsSession& session : sessions) {
     if (session.sid == sid) return std::vector<SysfsSession>{session};
   }
@@ -185,30 +202,13 @@ absl::Status Rescan(const std::vector<SysfsSession>& sessions,
   return absl::OkStatus();
 }
 
-absl::Status LogoutSessions(const std::vector<SysfsSession>& sessions,
+// kiscsid selects the sessions and logs out of them all at once; its reply
+// holds iscsiadm's lines, in sid order.
+absl::Status LogoutSelected(const ipc::LogoutRequest& request,
                             CommandContext& context) {
-  for (const SysfsSession& session : sessions) {
-    context.out << "Logging out of session " << SessionTag(session) << "\n";
-  }
-  absl::Status first_error;
-  for (const SysfsSession& session : sessions) {
-    auto reply =
-        ipc::CallDaemon(ipc::LogoutRequest{session.sid}, kLoginCallTimeout);
-    absl::Status status =
-        reply.ok() ? PrintReply(*reply, context) : reply.status();
-    if (status.ok()) {
-      context.out << "Logout of " << SessionTag(session) << " successful.\n";
-      continue;
-    }
-    context.err << context.prefix << "Could not logout of "
-                << SessionTag(session) << ": " << status.message() << "\n";
-    if (first_error.ok()) first_error = status;
-  }
-  if (first_error.ok()) return absl::OkStatus();
-  return WithExitCode(
-      absl::Status(first_error.code(),
-                   "Could not logout of all requested sessions"),
-      ExitCodeOf(first_error));
+  ASSIGN_OR_RETURN(ipc::Reply reply,
+                   ipc::CallDaemon(request, kLoginAllCallTimeout));
+  return PrintReply(reply, context);
 }
 
 }  // namespace
@@ -252,9 +252,21 @@ absl::Status RunSession(const Options& options, CommandContext& context) {
                      ReadSysfsSessions(context.sysfs_dir));
     if (all.empty()) return NoSessionFound();
   }
+  if (options.logout) {
+    ipc::LogoutRequest request;
+    if (options.sid.has_value()) {
+      ASSIGN_OR_RETURN(request.sid, ParseSid(*options.sid));
+    }
+    absl::Status status = LogoutSelected(request, context);
+    // Without -r, iscsiadm's words for a machine without sessions.
+    if (!request.sid.has_value() &&
+        ExitCodeOf(status) == ExitCode::kNoObjectsFound) {
+      return NoActiveSessions();
+    }
+    return status;
+  }
   ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
                    SelectSessions(options, context));
-  if (options.logout) return LogoutSessions(sessions, context);
   if (options.rescan) return Rescan(sessions, context);
   if (options.stats) return PrintSessionStats(sessions, context);
   SessionListOptions list;
@@ -276,7 +288,7 @@ absl::Status RunSession(const Options& options, CommandContext& context) {
 }
 
 absl::Status LoginNodes(const Options& options, CommandContext& context) {
-  ASSIGN_OR_RETURN(conf::NodeFilter filter, FilterFromOptions(options));
+  ASSIGN_OR_RETURN(conf::NodeFilter filter, SelectionFromOptions(options));
   return LoginMatching({filter}, context);
 }
 
@@ -296,25 +308,10 @@ absl::Status LoginNodeKeys(const std::vector<conf::NodeKey>& keys,
 }
 
 absl::Status LogoutNodes(const Options& options, CommandContext& context) {
-  ASSIGN_OR_RETURN(conf::NodeFilter filter, FilterFromOptions(options));
-  ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
-                   ReadSysfsSessions(context.sysfs_dir));
-  std::vector<SysfsSession> matching;
-  for (const SysfsSession& session : sessions) {
-    if (!session.connection.has_value()) continue;
-    conf::NodeKey key{
-        session.target_name, session.connection->persistent_address,
-        session.connection->persistent_port.value_or(3260),
-        static_cast<int>(session.tpgt.value_or(0)),
-        session.iface_name.empty() ? "default" : session.iface_name};
-    if (filter.tpgt.has_value() && !session.tpgt.has_value()) continue;
-    if (filter.Matches(key)) matching.push_back(session);
-  }
-  if (matching.empty()) {
-    return WithExitCode(absl::NotFoundError("No matching sessions found"),
-                        ExitCode::kNoObjectsFound);
-  }
-  return LogoutSessions(matching, context);
+  ASSIGN_OR_RETURN(conf::NodeFilter filter, SelectionFromOptions(options));
+  ipc::LogoutRequest request;
+  request.nodes = SelectorOf(filter);
+  return LogoutSelected(request, context);
 }
 
 absl::Status LoginFirmware(CommandContext& context) {

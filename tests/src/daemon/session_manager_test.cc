@@ -388,7 +388,7 @@ TEST_F(SessionManagerTest, TwoRecordsOfOneTargetAndPortalMakeOneSession) {
                   .ok());
   UseOpenTarget();
   ipc::LoginRequest request;
-  request.target = kTarget;
+  request.nodes.target = kTarget;
   const ipc::Reply reply = Login(request);
   EXPECT_EQ(reply.exit_code, ExitCode::kSessionExists);
   EXPECT_EQ(progress_.size(), 2u);  // both were tried, as with iscsiadm
@@ -403,7 +403,7 @@ TEST_F(SessionManagerTest, LoginByTargetNameAloneFindsTheNode) {
   WriteNode(1);
   UseOpenTarget();
   ipc::LoginRequest request;
-  request.target = kTarget;
+  request.nodes.target = kTarget;
   const ipc::Reply reply = Login(request);
   EXPECT_EQ(reply.code, absl::StatusCode::kOk) << reply.message;
   EXPECT_THAT(progress_,
@@ -566,6 +566,111 @@ TEST_F(SessionManagerTest, LogoutAllLeavesTheBootFirmwareSession) {
                       [&reply](ipc::Reply r) { reply = std::move(r); });
   EXPECT_EQ(Wait(*loop_, reply).exit_code, ExitCode::kNoObjectsFound);
   EXPECT_EQ(Count("DESTROY_SESSION"), 0);
+  EXPECT_TRUE(kernel_->SessionExists(1));
+}
+
+}  // namespace
+}  // namespace kiscsi::daemon
+
+namespace kiscsi::daemon {
+namespace {
+
+class SessionLogoutTest : public SessionManagerTest {
+ protected:
+  // sysfs of session `sid` (already in the kernel) on host sid+1.
+  void WriteSession(uint32_t sid, const std::string& target,
+                    const std::string& iface) {
+    const std::string sys = paths_.sysfs_root;
+    const std::string host_dir =
+        absl::StrCat(sys, "/devices/platform/host", sid + 1, "/session", sid);
+    std::filesystem::create_directories(host_dir);
+    const std::string s =
+        absl::StrCat(sys, "/class/iscsi_session/session", sid, "/");
+    WriteFile(s + "targetname", target + "\n");
+    WriteFile(s + "state", "LOGGED_IN\n");
+    WriteFile(s + "ifacename", iface + "\n");
+    WriteFile(s + "tpgt", "1\n");
+    std::filesystem::create_directory_symlink(host_dir, s + "device");
+    const std::string c =
+        absl::StrCat(sys, "/class/iscsi_connection/connection", sid, ":0/");
+    WriteFile(c + "state", "up\n");
+    WriteFile(c + "persistent_address", "127.0.0.1\n");
+    WriteFile(c + "persistent_port", absl::StrCat(port_, "\n"));
+  }
+
+  std::string Tag(uint32_t sid, const std::string& target) {
+    return absl::StrCat("[sid: ", sid, ", target: ", target,
+                        ", portal: 127.0.0.1,", port_, "]");
+  }
+
+  ipc::Reply Logout(const ipc::LogoutRequest& request) {
+    std::optional<ipc::Reply> reply;
+    manager_->Logout(request, [&reply](ipc::Reply r) { reply = std::move(r); });
+    EXPECT_TRUE(
+        loop_->RunUntil([&] { return reply.has_value(); }, absl::Seconds(10))
+            .ok());
+    return reply.value_or(ipc::Reply{});
+  }
+};
+
+constexpr char kOther[] = "iqn.2026-11.test:other";
+
+TEST_F(SessionLogoutTest, SelectorLogsOutEveryMatchAtOnceInSidOrder) {
+  ASSERT_TRUE(kernel_->CreateSession(0, 128, 32).ok());
+  ASSERT_TRUE(kernel_->CreateConn(2, 0).ok());
+  ASSERT_TRUE(kernel_->CreateSession(0, 128, 32).ok());
+  ASSERT_TRUE(kernel_->CreateConn(3, 0).ok());
+  WriteSession(1, kTarget, "default");
+  WriteSession(2, kOther, "default");
+  WriteSession(3, kTarget, "");
+  UseOpenTarget();
+  // -m node -T kTarget -p 127.0.0.1 -I default -u: the portal without a port
+  // matches any port, a session without an iface is on "default".
+  ipc::LogoutRequest request;
+  request.nodes.target = kTarget;
+  request.nodes.address = "127.0.0.1";
+  request.nodes.iface = "default";
+  const ipc::Reply reply = Logout(request);
+  EXPECT_EQ(reply.code, absl::StatusCode::kOk) << reply.message;
+  EXPECT_THAT(reply.out_lines,
+              ElementsAre("Logging out of session " + Tag(1, kTarget),
+                          "Logging out of session " + Tag(3, kTarget),
+                          "Logout of " + Tag(1, kTarget) + " successful.",
+                          "Logout of " + Tag(3, kTarget) + " successful."));
+  EXPECT_TRUE(reply.err_lines.empty());
+  EXPECT_FALSE(kernel_->SessionExists(1));
+  EXPECT_TRUE(kernel_->SessionExists(2));
+  EXPECT_FALSE(kernel_->SessionExists(3));
+}
+
+TEST_F(SessionLogoutTest, NothingSelectedIsNoMatchingSessions) {
+  WriteSession(1, kTarget, "default");
+  for (ipc::LogoutRequest request :
+       {ipc::LogoutRequest{std::nullopt, {kOther}},
+        ipc::LogoutRequest{std::nullopt,
+                           {std::nullopt, "127.0.0.2", std::nullopt,
+                            std::nullopt, std::nullopt}},
+        ipc::LogoutRequest{
+            std::nullopt,
+            {std::nullopt, "127.0.0.1", static_cast<uint16_t>(port_ + 1),
+             std::nullopt, std::nullopt}},
+        ipc::LogoutRequest{std::nullopt,
+                           {std::nullopt, std::nullopt, std::nullopt,
+                            std::nullopt, "iface1"}}}) {
+    const ipc::Reply reply = Logout(request);
+    EXPECT_EQ(reply.exit_code, ExitCode::kNoObjectsFound);
+    EXPECT_EQ(reply.message, "No matching sessions found");
+    EXPECT_TRUE(reply.out_lines.empty());
+  }
+  EXPECT_TRUE(kernel_->SessionExists(1));
+}
+
+TEST_F(SessionLogoutTest, UnknownSidIsSessionNotFound) {
+  WriteSession(1, kTarget, "default");
+  const ipc::Reply reply = Logout(ipc::LogoutRequest{9});
+  EXPECT_EQ(reply.exit_code, ExitCode::kSessionNotFound);
+  EXPECT_EQ(reply.message,
+            "Could not get session info for sid 9: no such session");
   EXPECT_TRUE(kernel_->SessionExists(1));
 }
 

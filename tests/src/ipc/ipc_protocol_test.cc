@@ -98,8 +98,8 @@ TEST(IpcProtocolTest, ReplyGoldenBytes) {
 
 TEST(IpcProtocolTest, LoginFilterAndProgressGoldenBytes) {
   LoginRequest login;
-  login.target = "iqn.x";
-  login.tpgt = 2;
+  login.nodes.target = "iqn.x";
+  login.nodes.tpgt = 2;
   login.progress = true;
   absl::StatusOr<std::vector<uint8_t>> bytes = EncodeRequest(9, login);
   ASSERT_TRUE(bytes.ok());
@@ -161,6 +161,11 @@ TEST(IpcProtocolTest, EveryRequestRoundTrips) {
       LoginRequest{std::nullopt, std::nullopt, std::nullopt, std::nullopt,
                    std::nullopt, true, /*firmware=*/true},
       LogoutRequest{42},
+      LogoutRequest{},
+      LogoutRequest{std::nullopt,
+                    {"iqn.x", "fd00::1", std::nullopt, 1, "default"}},
+      LogoutRequest{
+          7, {std::nullopt, "10.0.0.1", 3261, std::nullopt, std::nullopt}},
       LogoutAllRequest{StartupFilter::kManual},
       LoginAllRequest{StartupFilter::kOnboot},
       LoginAllRequest{StartupFilter::kAll, true},
@@ -335,7 +340,7 @@ struct MalformedCase {
 
 TEST(IpcProtocolTest, MalformedPayloadsAreRejected) {
   const std::vector<MalformedCase> cases = {
-      {"missing sid", 3, {}, "required field 5 is missing"},
+      {"missing filter", 4, {}, "required field 6 is missing"},
       {"truncated field header", 3, Bytes({0, 5, 0}), "truncated field header"},
       {"overrun", 3, Bytes({0, 5, 0, 0, 0, 9, 0, 0, 0, 1}), "overruns"},
       {"short u32", 3, Bytes({0, 5, 0, 0, 0, 2, 0, 1}), "expected 4"},
