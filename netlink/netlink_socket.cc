@@ -1,7 +1,6 @@
 #include "netlink/netlink_socket.h"
 
 #include <errno.h>
-#include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -97,9 +96,11 @@ std::vector<KernelEvent> KernelInbox::TakeEvents() {
 
 absl::StatusOr<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open(
     const NetlinkSocketOptions& options) {
-  mnl_socket* socket =
-      mnl_socket_open2(kNetlinkIscsi, SOCK_CLOEXEC | SOCK_NONBLOCK);
-  if (socket == nullptr) {
+  // Plain syscalls: the codec frames every message itself (uevent_codec), so
+  // no netlink library is needed, and kiscsistart links as a static PIE.
+  UniqueFd socket_fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                            kNetlinkIscsi));
+  if (!socket_fd.valid()) {
     const int error = errno;
     if (error == EPROTONOSUPPORT) {
       return WithExitCode(
@@ -110,16 +111,20 @@ absl::StatusOr<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open(
     }
     return ErrnoStatus(error, "open NETLINK_ISCSI socket");
   }
+  const int fd = socket_fd.get();
   // From here the socket is owned by the object, closed on any failure.
-  std::unique_ptr<NetlinkSocket> result(new NetlinkSocket(socket, options));
-  const int fd = mnl_socket_get_fd(socket);
+  std::unique_ptr<NetlinkSocket> result(
+      new NetlinkSocket(std::move(socket_fd), options));
   const int size = options.receive_buffer_bytes;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) != 0 &&
       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) != 0) {
     KISCSI_LOG(kWarning) << "NETLINK_ISCSI: cannot set a " << size
                          << "-byte receive buffer; events may be lost";
   }
-  if (mnl_socket_bind(socket, kIscsiEventGroup, MNL_SOCKET_AUTOPID) != 0) {
+  sockaddr_nl local{};
+  local.nl_family = AF_NETLINK;
+  local.nl_groups = kIscsiEventGroup;  // nl_pid 0: the kernel assigns one
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof(local)) != 0) {
     const int error = errno;
     if (error == EPERM || error == EACCES) {
       return WithExitCode(
@@ -130,6 +135,11 @@ absl::StatusOr<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open(
     }
     return ErrnoStatus(error, "bind NETLINK_ISCSI socket to event group 1");
   }
+  socklen_t local_size = sizeof(local);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_size) != 0) {
+    return ErrnoStatus(errno, "read the NETLINK_ISCSI socket's port id");
+  }
+  result->portid_ = local.nl_pid;
   result->wake_fd_.Reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   result->poll_fd_.Reset(epoll_create1(EPOLL_CLOEXEC));
   if (!result->wake_fd_.valid() || !result->poll_fd_.valid()) {
@@ -147,15 +157,13 @@ absl::StatusOr<std::unique_ptr<NetlinkSocket>> NetlinkSocket::Open(
   return result;
 }
 
-NetlinkSocket::NetlinkSocket(mnl_socket* socket,
+NetlinkSocket::NetlinkSocket(UniqueFd socket,
                              const NetlinkSocketOptions& options)
-    : socket_(socket), options_(options), buffer_(64 * 1024) {}
+    : socket_(std::move(socket)), options_(options), buffer_(64 * 1024) {}
 
-NetlinkSocket::~NetlinkSocket() { mnl_socket_close(socket_); }
+NetlinkSocket::~NetlinkSocket() = default;
 
-uint32_t NetlinkSocket::portid() const {
-  return mnl_socket_get_portid(socket_);
-}
+uint32_t NetlinkSocket::portid() const { return portid_; }
 
 absl::StatusOr<KernelReply> NetlinkSocket::Request(
     absl::Span<const uint8_t> message) {
@@ -179,8 +187,11 @@ absl::StatusOr<KernelReply> NetlinkSocket::SendAndWait(
   // Whatever is waiting now was sent before this request was.
   RETURN_IF_ERROR(Drain());
   inbox_.DropReplies();
+  sockaddr_nl kernel{};  // nl_pid 0: the kernel
+  kernel.nl_family = AF_NETLINK;
   const ssize_t sent =
-      mnl_socket_sendto(socket_, message.data(), message.size());
+      sendto(socket_.get(), message.data(), message.size(), 0,
+             reinterpret_cast<const sockaddr*>(&kernel), sizeof(kernel));
   if (sent < 0) return ErrnoStatus(errno, absl::StrCat("send ", name));
   if (static_cast<size_t>(sent) != message.size()) {
     return absl::InternalError(absl::StrCat("send ", name, ": sent ", sent,
@@ -199,7 +210,7 @@ absl::StatusOr<KernelReply> NetlinkSocket::SendAndWait(
           absl::StrCat("no reply from the kernel to ", name, " (seq ", id.seq,
                        ") within ", timeout_ms, " ms"));
     }
-    pollfd poll_fd = {mnl_socket_get_fd(socket_), POLLIN, 0};
+    pollfd poll_fd = {socket_.get(), POLLIN, 0};
     if (poll(&poll_fd, 1, static_cast<int>(left_ms)) < 0 && errno != EINTR) {
       return ErrnoStatus(errno, "poll NETLINK_ISCSI socket");
     }
@@ -220,8 +231,8 @@ absl::Status NetlinkSocket::Drain() {
   while (true) {
     // Peek first: MSG_TRUNC makes recv() return the datagram's true size, so
     // a large RECV_PDU is never cut short.
-    const ssize_t size = recv(mnl_socket_get_fd(socket_), nullptr, 0,
-                              MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+    const ssize_t size =
+        recv(socket_.get(), nullptr, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
     if (size < 0) {
       const int error = errno;
       if (error == EAGAIN || error == EWOULDBLOCK) return absl::OkStatus();
@@ -243,7 +254,7 @@ absl::Status NetlinkSocket::Drain() {
     msg.msg_namelen = sizeof(from);
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    const ssize_t got = recvmsg(mnl_socket_get_fd(socket_), &msg, MSG_DONTWAIT);
+    const ssize_t got = recvmsg(socket_.get(), &msg, MSG_DONTWAIT);
     if (got < 0) {
       const int error = errno;
       if (error == EAGAIN || error == EWOULDBLOCK) return absl::OkStatus();

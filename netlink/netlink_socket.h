@@ -10,9 +10,8 @@
 // the socket.
 //
 // KernelInbox is the pure part: it sorts received datagrams into replies and
-// events. NetlinkSocket only moves bytes into it (libmnl for open, bind and
-// send; recvmsg() directly, to see the sender's address and the datagram's
-// true size).
+// events. NetlinkSocket only moves bytes into it, with plain socket calls
+// (recvmsg() to see the sender's address and the datagram's true size).
 #ifndef KISCSI_NETLINK_NETLINK_SOCKET_H_
 #define KISCSI_NETLINK_NETLINK_SOCKET_H_
 
@@ -28,8 +27,6 @@
 #include "netlink/iscsi_kernel.h"
 #include "netlink/uevent_codec.h"
 #include "src/base/unique_fd.h"
-
-struct mnl_socket;
 
 namespace kiscsi {
 
@@ -118,13 +115,14 @@ class NetlinkSocket {
   }
 
  private:
-  NetlinkSocket(mnl_socket* socket, const NetlinkSocketOptions& options);
+  NetlinkSocket(UniqueFd socket, const NetlinkSocketOptions& options);
   // Receives every datagram that is waiting, without blocking.
   absl::Status Drain();
   // Request() without the wake-up for the events it queued.
   absl::StatusOr<KernelReply> SendAndWait(absl::Span<const uint8_t> message);
 
-  mnl_socket* socket_;
+  UniqueFd socket_;
+  uint32_t portid_ = 0;
   UniqueFd wake_fd_;  // eventfd: events are queued in inbox_
   UniqueFd poll_fd_;  // epoll over the socket and wake_fd_, for fd()
   NetlinkSocketOptions options_;

@@ -2,7 +2,7 @@
 # Installs what building and testing kiscsi needs on Debian 12. Idempotent; quiet when all is there.
 set -euo pipefail
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
-          libmnl-dev libnl-route-3-dev libabsl-dev libssl-dev
+          libnl-route-3-dev libabsl-dev libssl-dev
           libgtest-dev libgmock-dev libbenchmark-dev tgt
           python3)  # python3: vm scenarios that talk NETLINK_ISCSI directly
 missing=()

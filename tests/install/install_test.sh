@@ -71,6 +71,16 @@ check_tree() {
     file -b "$sbin/$p" | grep -q ', stripped' || fail "file(1) does not call $p stripped"
   done
   "$sbin/kiscsiadm" --version >/dev/null 2>&1 || fail "the installed kiscsiadm --version fails"
+  # What an initramfs or udev runs carries no shared library (a static build, the default).
+  if grep -q '^KISCSI_LINK_STATIC:BOOL=ON$' "$build/CMakeCache.txt"; then
+    for p in kiscsistart kiscsi-udev kiscsiadm kiscsi-iname; do
+      [[ -x $sbin/$p ]] || continue
+      if readelf --dynamic "$sbin/$p" | grep -q '(NEEDED)'; then
+        fail "$prefix/sbin/$p loads shared libraries: $(readelf --dynamic "$sbin/$p" |
+          sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | tr '\n' ' ')"
+      fi
+    done
+  fi
 
   # Units and the udev rule: every program they run.
   local unit line command
