@@ -89,7 +89,7 @@ absl::Status FakeIscsiKernel::DestroySession(uint32_t sid) {
   if (it == sessions_.end()) return KernelErrnoStatus(what, -EINVAL);
   if (!it->second.conns.empty()) return KernelErrnoStatus(what, -EBUSY);
   const uint32_t host_no = it->second.host_no;
-  if (!it->second.unbound) Queue(UnbindSessionEvent{sid, host_no});
+  if (!it->second.unbound) QueueUnbind(sid, host_no);
   Queue(DestroySessionEvent{sid, host_no});
   sessions_.erase(it);
   for (auto param = host_params_.begin(); param != host_params_.end();) {
@@ -111,7 +111,7 @@ absl::Status FakeIscsiKernel::UnbindSession(uint32_t sid) {
   if (it == sessions_.end()) return KernelErrnoStatus(what, -EINVAL);
   if (!it->second.unbound) {
     it->second.unbound = true;
-    Queue(UnbindSessionEvent{sid, it->second.host_no});
+    QueueUnbind(sid, it->second.host_no);
   }
   return absl::OkStatus();
 }
@@ -296,6 +296,23 @@ bool FakeIscsiKernel::InjectConnError(uint32_t sid, uint32_t cid,
   (*conn)->failed = true;
   Queue(ConnErrorEvent{sid, cid, error});
   return true;
+}
+
+void FakeIscsiKernel::QueueUnbind(uint32_t sid, uint32_t host_no) {
+  if (hold_unbind_events_) {
+    held_unbind_events_.push_back(UnbindSessionEvent{sid, host_no});
+  } else {
+    Queue(UnbindSessionEvent{sid, host_no});
+  }
+}
+
+void FakeIscsiKernel::HoldUnbindEvents(bool hold) {
+  absl::MutexLock lock(&mu_);
+  hold_unbind_events_ = hold;
+  if (hold) return;
+  for (KernelEvent& event : std::exchange(held_unbind_events_, {})) {
+    Queue(std::move(event));
+  }
 }
 
 void FakeIscsiKernel::QueueEvent(KernelEvent event) {

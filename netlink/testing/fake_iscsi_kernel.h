@@ -95,6 +95,10 @@ class FakeIscsiKernel : public IscsiKernel {
   // The next call of `request` (e.g. "CREATE_SESSION") fails with
   // `negative_errno` (e.g. -ENOMEM) before any other check.
   void FailNext(absl::string_view request, int32_t negative_errno);
+  // While held, UNBIND_SESSION keeps its UnbindSessionEvent back (the kernel
+  // sends it only when the SCSI target is gone, which can take a while);
+  // HoldUnbindEvents(false) queues what was held.
+  void HoldUnbindEvents(bool hold);
   // What GET_STATS answers for the conn from now on (while it exists).
   // Returns false if there is no such conn.
   bool SetStats(uint32_t sid, uint32_t cid, ConnStats stats);
@@ -137,6 +141,8 @@ class FakeIscsiKernel : public IscsiKernel {
                                  absl::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Queue(KernelEvent event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void QueueUnbind(uint32_t sid, uint32_t host_no)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   UniqueFd event_fd_;
@@ -149,6 +155,8 @@ class FakeIscsiKernel : public IscsiKernel {
   std::vector<std::string> calls_ ABSL_GUARDED_BY(mu_);
   std::vector<std::vector<uint8_t>> sent_pdus_ ABSL_GUARDED_BY(mu_);
   std::vector<KernelEvent> events_ ABSL_GUARDED_BY(mu_);
+  bool hold_unbind_events_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<KernelEvent> held_unbind_events_ ABSL_GUARDED_BY(mu_);
   PduResponder responder_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -65,6 +65,14 @@ void KernelEventRouter::Route(const KernelEvent& event) {
                       std::is_same_v<T, ConnLoginStateEvent>) {
           auto it = subscribers_.find(std::make_pair(e.sid, e.cid));
           if (it != subscribers_.end()) handler = it->second;
+        } else if constexpr (std::is_same_v<T, UnbindSessionEvent>) {
+          // A session event: whoever follows one of its connections.
+          for (const auto& [key, subscriber] : subscribers_) {
+            if (key.first == e.sid) {
+              handler = subscriber;
+              break;
+            }
+          }
         }
       },
       event);

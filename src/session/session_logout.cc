@@ -1,15 +1,61 @@
 #include "src/session/session_logout.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <optional>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
 #include "src/base/status_macros.h"
+#include "src/base/unique_fd.h"
 #include "src/protocol/pdu.h"
 #include "src/session/kernel_pdu.h"
 
 namespace kiscsi {
+namespace {
+
+// The first line of a small sysfs attribute; nullopt if it cannot be read.
+std::optional<std::string> ReadLine(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return std::nullopt;
+  char buffer[128];
+  const ssize_t got = read(fd.get(), buffer, sizeof(buffer));
+  if (got < 0) return std::nullopt;
+  std::string text(buffer, static_cast<size_t>(got));
+  return text.substr(0, text.find('\n'));
+}
+
+bool HasScsiTarget(const std::string& device_dir) {
+  DIR* dir = opendir(device_dir.c_str());
+  if (dir == nullptr) return false;
+  bool found = false;
+  while (const dirent* entry = readdir(dir)) {
+    if (absl::StartsWith(entry->d_name, "target")) {
+      found = true;
+      break;
+    }
+  }
+  closedir(dir);
+  return found;
+}
+
+}  // namespace
+
+bool ExpectsUnbindEvent(const std::string& sysfs_root, uint32_t sid) {
+  const std::string session =
+      absl::StrCat(sysfs_root, "/class/iscsi_session/session", sid);
+  if (ReadLine(session + "/state") != "LOGGED_IN") return false;
+  // Kernels since 5.7 say how far the target got; older ones only show it.
+  if (std::optional<std::string> state = ReadLine(session + "/target_state")) {
+    return *state == "SCANNED";
+  }
+  return HasScsiTarget(session + "/device");
+}
 
 SessionLogout::SessionLogout(KernelEventRouter& router, LogoutSpec spec,
                              Done done)
@@ -20,7 +66,7 @@ SessionLogout::SessionLogout(KernelEventRouter& router, LogoutSpec spec,
       done_(std::move(done)) {}
 
 SessionLogout::~SessionLogout() {
-  if (!finished_ && waiting_) Teardown();
+  if (!finished_ && (waiting_ || unbinding_)) Teardown();
   if (finish_timer_.has_value()) loop_.CancelTimer(*finish_timer_);
 }
 
@@ -30,6 +76,7 @@ std::string SessionLogout::name() const {
 }
 
 void SessionLogout::Start() {
+  const bool expect_event = ExpectsUnbindEvent(spec_.sysfs_root, spec_.sid);
   absl::Status unbound = kernel_.UnbindSession(spec_.sid);
   if (!unbound.ok()) {
     Finish(WithExitCode(
@@ -38,13 +85,29 @@ void SessionLogout::Start() {
         ExitCode::kLogout));
     return;
   }
+  router_.Subscribe(spec_.sid, spec_.cid,
+                    [this](const KernelEvent& event) { OnKernelEvent(event); });
+  if (!expect_event) {
+    SendLogout();
+    return;
+  }
+  unbinding_ = true;
+  unbind_timer_ = loop_.AddTimer(spec_.timeout, [this] {
+    unbind_timer_.reset();
+    unbinding_ = false;
+    KISCSI_LOG(kWarning) << name() << ": SCSI devices not removed after "
+                         << absl::ToInt64Milliseconds(spec_.timeout)
+                         << " ms; logging out anyway";
+    SendLogout();
+  });
+}
+
+void SessionLogout::SendLogout() {
   LogoutRequest request;
   request.immediate = true;
   request.reason = LogoutReason::kCloseSession;
   request.cid = static_cast<uint16_t>(spec_.cid);
   // The kernel stamps ITT, CmdSN and ExpStatSN.
-  router_.Subscribe(spec_.sid, spec_.cid,
-                    [this](const KernelEvent& event) { OnKernelEvent(event); });
   waiting_ = true;
   absl::Status sent =
       SendPduThroughKernel(kernel_, spec_.sid, spec_.cid, Encode(request));
@@ -64,6 +127,25 @@ void SessionLogout::Start() {
 }
 
 void SessionLogout::OnKernelEvent(const KernelEvent& event) {
+  if (unbinding_) {
+    if (std::holds_alternative<UnbindSessionEvent>(event)) {
+      unbinding_ = false;
+      loop_.CancelTimer(*unbind_timer_);
+      unbind_timer_.reset();
+      SendLogout();
+      return;
+    }
+    if (const auto* error = std::get_if<ConnErrorEvent>(&event)) {
+      // No Logout Request can go out; terminating the connection also fails
+      // the removal's outstanding commands, so it ends.
+      KISCSI_LOG(kWarning) << name() << ": connection error "
+                           << ConnErrorName(error->error)
+                           << " while removing the SCSI devices; closing the"
+                              " connection";
+      Teardown();
+    }
+    return;
+  }
   if (!waiting_) return;
   if (const auto* error = std::get_if<ConnErrorEvent>(&event)) {
     KISCSI_LOG(kWarning) << name() << ": connection error "
@@ -92,6 +174,9 @@ void SessionLogout::OnKernelEvent(const KernelEvent& event) {
 
 void SessionLogout::Teardown() {
   waiting_ = false;
+  unbinding_ = false;
+  if (unbind_timer_.has_value()) loop_.CancelTimer(*unbind_timer_);
+  unbind_timer_.reset();
   if (timeout_timer_.has_value()) loop_.CancelTimer(*timeout_timer_);
   timeout_timer_.reset();
   router_.Unsubscribe(spec_.sid, spec_.cid);

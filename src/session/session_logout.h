@@ -1,10 +1,17 @@
 // Logging out a running kernel session, asynchronously on an EventLoop, and a
 // blocking wrapper.
 //
-// Order, as the kernel expects it: UNBIND_SESSION (the SCSI devices go away,
-// I/O is flushed) -> Logout Request through SEND_PDU -> Logout Response as a
-// RECV_PDU event, or the logout timeout, or a connection error -> STOP_CONN
-// (TERM) -> DESTROY_CONN -> DESTROY_SESSION. A target that does not answer
+// Order, as the kernel expects it: UNBIND_SESSION (the kernel removes the
+// SCSI devices in the background, flushing their I/O) -> its UNBIND_SESSION
+// event, which says the devices are gone -> Logout Request through SEND_PDU
+// -> Logout Response as a RECV_PDU event, or the logout timeout, or a
+// connection error -> STOP_CONN (TERM) -> DESTROY_CONN -> DESTROY_SESSION.
+// Waiting for the event keeps the devices' last commands (a cache flush)
+// ahead of the Logout Request and keeps DESTROY_SESSION from blocking the
+// loop until the removal ends, so many logouts overlap. The kernel sends no
+// event for a session without a scanned target or one that is not logged
+// in (sysfs tells which), and a removal that outlasts the logout timeout is
+// not waited for any longer. A target that does not answer
 // does not keep the session alive: the teardown goes on and the logout still
 // succeeds (as iscsiadm's does). If UNBIND_SESSION fails nothing else is done,
 // so devices in use never lose their session behind the caller's back.
@@ -33,7 +40,13 @@ struct LogoutSpec {
   std::string target_name;
   Portal portal;
   absl::Duration timeout = absl::Seconds(15);  // logout_timeout
+  // Where the session's sysfs state is read (tests use a fixture tree).
+  std::string sysfs_root = "/sys";
 };
+
+// Whether the kernel will send an UNBIND_SESSION event after UNBIND_SESSION
+// for `sid`: the session is logged in and its SCSI target was scanned.
+bool ExpectsUnbindEvent(const std::string& sysfs_root, uint32_t sid);
 
 class SessionLogout {
  public:
@@ -53,6 +66,8 @@ class SessionLogout {
 
  private:
   void OnKernelEvent(const KernelEvent& event);
+  // Sends the Logout Request and waits for its response.
+  void SendLogout();
   // Stops and destroys the connection and the session.
   void Teardown();
   void Finish(absl::Status status);
@@ -62,8 +77,10 @@ class SessionLogout {
   IscsiKernel& kernel_;
   const LogoutSpec spec_;
   Done done_;
-  bool waiting_ = false;  // for the Logout Response
+  bool unbinding_ = false;  // waiting for the UNBIND_SESSION event
+  bool waiting_ = false;    // for the Logout Response
   bool finished_ = false;
+  std::optional<EventLoop::TimerId> unbind_timer_;
   std::optional<EventLoop::TimerId> timeout_timer_;
   std::optional<EventLoop::TimerId> finish_timer_;
   absl::Status outcome_;

@@ -1,0 +1,211 @@
+// SessionLogout's order against the fake kernel: the Logout Request waits for
+// the kernel's UNBIND_SESSION event when sysfs says one will come, and only
+// then.
+#include "src/session/session_logout.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "netlink/testing/fake_iscsi_kernel.h"
+#include "src/base/event_loop.h"
+#include "src/base/unique_fd.h"
+#include "src/protocol/pdu.h"
+#include "src/session/kernel_event_router.h"
+#include "tests/src/base/temp_dir.h"
+
+namespace kiscsi {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::Not;
+
+class SessionLogoutTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Create();
+    ASSERT_TRUE(loop.ok()) << loop.status();
+    loop_ = *std::move(loop);
+    router_ = std::make_unique<KernelEventRouter>(*loop_, kernel_);
+    ASSERT_TRUE(router_->Start().ok());
+    // A logged-in session 1 with connection 0 bound to one end of a pair.
+    int fds[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    ours_ = UniqueFd(fds[0]);
+    peer_ = UniqueFd(fds[1]);
+    ASSERT_TRUE(kernel_.CreateSession(1, 128, 32).ok());
+    ASSERT_TRUE(kernel_.CreateConn(1, 0).ok());
+    ASSERT_TRUE(kernel_.BindConn(1, 0, ours_.get(), true).ok());
+    ASSERT_TRUE(kernel_.StartConn(1, 0).ok());
+    kernel_.ReadEvents().IgnoreError();
+    // The target answers a Logout Request at once.
+    kernel_.SetPduResponder([](uint32_t, uint32_t, std::vector<uint8_t> pdu) {
+      std::vector<std::vector<uint8_t>> answers;
+      if ((pdu[0] & 0x3f) == static_cast<uint8_t>(Opcode::kLogoutRequest)) {
+        LogoutResponse response;
+        answers.push_back(SerializePdu(Encode(response)));
+      }
+      return answers;
+    });
+    sysfs_ = MakeScratchDir("kiscsi_logout_sysfs");
+  }
+
+  // Writes session 1's sysfs state and target_state (omitted when empty).
+  void SessionSysfs(const std::string& state, const std::string& target_state,
+                    bool target_dir = false) {
+    const std::string dir = sysfs_ + "/class/iscsi_session/session1";
+    std::filesystem::create_directories(dir + "/device");
+    std::ofstream(dir + "/state") << state << "\n";
+    if (!target_state.empty()) {
+      std::ofstream(dir + "/target_state") << target_state << "\n";
+    }
+    if (target_dir)
+      std::filesystem::create_directories(dir + "/device/target2:0:0");
+  }
+
+  LogoutSpec Spec(absl::Duration timeout = absl::Seconds(5)) {
+    return {.sid = 1,
+            .cid = 0,
+            .target_name = "iqn.2026-12.test:disk",
+            .portal = {},
+            .timeout = timeout,
+            .sysfs_root = sysfs_};
+  }
+
+  void ExpectNoWait();
+
+  std::vector<std::string> CallsSince(size_t before) {
+    const std::vector<std::string> calls = kernel_.calls();
+    return std::vector<std::string>(calls.begin() + before, calls.end());
+  }
+
+  FakeIscsiKernel kernel_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<KernelEventRouter> router_;
+  UniqueFd ours_;
+  UniqueFd peer_;
+  std::string sysfs_;
+};
+
+TEST_F(SessionLogoutTest, LogoutRequestWaitsUntilTheDevicesAreGone) {
+  SessionSysfs("LOGGED_IN", "SCANNED");
+  kernel_.HoldUnbindEvents(true);
+  const size_t before = kernel_.calls().size();
+  std::optional<absl::Status> outcome;
+  SessionLogout logout(*router_, Spec(),
+                       [&](absl::Status status) { outcome = status; });
+  logout.Start();
+  // The removal is still going on: nothing is sent to the target.
+  ASSERT_FALSE(loop_
+                   ->RunUntil([&] { return outcome.has_value(); },
+                              absl::Milliseconds(100))
+                   .ok());
+  EXPECT_THAT(CallsSince(before), ElementsAre("UNBIND_SESSION 1"));
+  kernel_.HoldUnbindEvents(false);
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(5))
+          .ok());
+  EXPECT_TRUE(outcome->ok()) << *outcome;
+  EXPECT_THAT(
+      CallsSince(before),
+      ElementsAre("UNBIND_SESSION 1", "SEND_PDU 1 0", "STOP_CONN 1 0 TERM",
+                  "DESTROY_CONN 1 0", "DESTROY_SESSION 1"));
+  EXPECT_FALSE(kernel_.SessionExists(1));
+}
+
+TEST_F(SessionLogoutTest, OlderKernelsShowTheTargetDirectory) {
+  SessionSysfs("LOGGED_IN", "", /*target_dir=*/true);
+  kernel_.HoldUnbindEvents(true);
+  const size_t before = kernel_.calls().size();
+  std::optional<absl::Status> outcome;
+  SessionLogout logout(*router_, Spec(),
+                       [&](absl::Status status) { outcome = status; });
+  logout.Start();
+  ASSERT_FALSE(loop_
+                   ->RunUntil([&] { return outcome.has_value(); },
+                              absl::Milliseconds(50))
+                   .ok());
+  EXPECT_THAT(CallsSince(before), Not(Contains("SEND_PDU 1 0")));
+  kernel_.HoldUnbindEvents(false);
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(5))
+          .ok());
+  EXPECT_TRUE(outcome->ok()) << *outcome;
+}
+
+// The kernel sends no event: the logout must not wait for one (a 30 s
+// timeout would show as a failure to finish within 2 s).
+void SessionLogoutTest::ExpectNoWait() {
+  kernel_.HoldUnbindEvents(true);
+  std::optional<absl::Status> outcome;
+  SessionLogout logout(*router_, Spec(absl::Seconds(30)),
+                       [&](absl::Status status) { outcome = status; });
+  logout.Start();
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(2))
+          .ok());
+  EXPECT_TRUE(outcome->ok()) << *outcome;
+  EXPECT_FALSE(kernel_.SessionExists(1));
+}
+
+TEST_F(SessionLogoutTest, NoWaitForAnUnscannedTarget) {
+  SessionSysfs("LOGGED_IN", "ALLOCATED");  // node.session.scan = manual
+  ExpectNoWait();
+}
+
+TEST_F(SessionLogoutTest, NoWaitForASessionInRecovery) {
+  SessionSysfs("FAILED", "SCANNED");
+  ExpectNoWait();
+}
+
+TEST_F(SessionLogoutTest, NoWaitWhenSysfsDoesNotShowTheSession) {
+  ExpectNoWait();
+}
+
+TEST_F(SessionLogoutTest, ARemovalThatNeverEndsIsWaitedForOnlyTheTimeout) {
+  SessionSysfs("LOGGED_IN", "SCANNED");
+  kernel_.HoldUnbindEvents(true);
+  std::optional<absl::Status> outcome;
+  SessionLogout logout(*router_, Spec(absl::Milliseconds(50)),
+                       [&](absl::Status status) { outcome = status; });
+  logout.Start();
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(5))
+          .ok());
+  EXPECT_TRUE(outcome->ok()) << *outcome;
+  EXPECT_THAT(kernel_.calls(), Contains("SEND_PDU 1 0"));
+  EXPECT_FALSE(kernel_.SessionExists(1));
+}
+
+TEST_F(SessionLogoutTest, AConnectionErrorDuringTheRemovalTearsDown) {
+  SessionSysfs("LOGGED_IN", "SCANNED");
+  kernel_.HoldUnbindEvents(true);
+  std::optional<absl::Status> outcome;
+  SessionLogout logout(*router_, Spec(),
+                       [&](absl::Status status) { outcome = status; });
+  logout.Start();
+  ASSERT_TRUE(kernel_.InjectConnError(1, 0, kConnErrTcpConnClose));
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(5))
+          .ok());
+  EXPECT_TRUE(outcome->ok()) << *outcome;
+  EXPECT_THAT(kernel_.calls(), Not(Contains("SEND_PDU 1 0")));
+  EXPECT_FALSE(kernel_.SessionExists(1));
+}
+
+TEST(ExpectsUnbindEventTest, MissingSysfsMeansNoEvent) {
+  EXPECT_FALSE(ExpectsUnbindEvent("/nonexistent-sysfs", 1));
+}
+
+}  // namespace
+}  // namespace kiscsi
