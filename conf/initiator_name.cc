@@ -170,10 +170,16 @@ absl::StatusOr<InitiatorNameFile> ReadInitiatorNameFile(
   absl::StatusOr<std::string> text = ReadConfigFile(path);
   if (absl::IsNotFound(text.status())) return NoInitiatorName(path);
   if (!text.ok()) return text.status();
+  return ParseInitiatorNameText(*text, path);
+}
+
+absl::StatusOr<InitiatorNameFile> ParseInitiatorNameText(
+    std::string_view text, const std::string& path) {
   InitiatorNameFile file;
   std::optional<size_t> name_line;
   size_t line_number = 0;
-  for (absl::string_view raw_line : absl::StrSplit(*text, '\n')) {
+  for (absl::string_view raw_line :
+       absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
     ++line_number;
     absl::string_view line = absl::StripAsciiWhitespace(raw_line);
     if (line.empty() || line.front() == '#') continue;

@@ -48,6 +48,9 @@ struct InitiatorNameFile {
 // as written (targets' ACLs were configured with that spelling).
 absl::StatusOr<InitiatorNameFile> ReadInitiatorNameFile(
     const std::string& path);
+// The same for the file's `text`; `path` names it in messages.
+absl::StatusOr<InitiatorNameFile> ParseInitiatorNameText(
+    std::string_view text, const std::string& path);
 
 // "<prefix>:01:<12 random lowercase hex digits>" with bytes from getrandom(2),
 // like iscsi-iname. `prefix` must itself be a valid iqn. name without a ':'

@@ -22,9 +22,9 @@ namespace {
 
 // RFC 7143 6.1 / 4.2.7.1: an iSCSI name is at most 223 bytes.
 constexpr size_t kMaxTargetNameLength = 223;
-// A target answering with ever more F=0 responses is cut off after this many.
-constexpr int kMaxTextResponses = 1024;
-// All data segments of one SendTargets answer together.
+// All data segments of one SendTargets answer together. With the active
+// timeout this is what bounds an exchange (also one of endless empty F=0
+// responses).
 constexpr size_t kMaxAnswerBytes = 1 << 20;
 
 constexpr uint32_t kLoginItt = 0;
@@ -34,6 +34,12 @@ constexpr uint32_t kLogoutItt = 2;
 absl::Status AnswerError(std::string message) {
   return WithExitCode(absl::UnavailableError(std::move(message)),
                       ExitCode::kTransport);
+}
+
+TextLimits AnswerLimits() {
+  TextLimits limits;
+  limits.max_total_length = kMaxAnswerBytes;
+  return limits;
 }
 
 absl::Duration Remaining(absl::Time deadline) {
@@ -107,10 +113,8 @@ absl::StatusOr<TextPairs> ExchangeSendTargets(PduChannel& channel,
   request.exp_statsn = exp_statsn;
   request.data = EncodeText({{"SendTargets", "All"}});
 
-  TextAssembler assembler;
-  TextPairs pairs;
-  size_t total_bytes = 0;
-  for (int responses = 1;; ++responses) {
+  SendTargetsExchange exchange{std::string(portal), kTextItt};
+  for (;;) {
     if (absl::Status sent = channel.Send(Encode(request)); !sent.ok()) {
       return DuringExchange(sent, portal, active_timeout);
     }
@@ -125,70 +129,92 @@ absl::StatusOr<TextPairs> ExchangeSendTargets(PduChannel& channel,
       KISCSI_LOG(kDebug) << "skipping " << OpcodeName(pdu.opcode()) << " from "
                          << portal << " during SendTargets";
     }
-    if (pdu.opcode() == static_cast<uint8_t>(Opcode::kReject)) {
-      absl::StatusOr<Reject> reject = DecodeReject(pdu);
-      return AnswerError(absl::StrCat(
-          "target ", portal, " rejected the SendTargets Text Request (",
-          reject.ok() ? RejectReasonName(reject->reason)
-                      : std::string("undecodable Reject"),
-          ")"));
-    }
-    if (pdu.opcode() != static_cast<uint8_t>(Opcode::kTextResponse)) {
-      return AnswerError(absl::StrCat("unexpected ", OpcodeName(pdu.opcode()),
-                                      " from ", portal,
-                                      " instead of a Text Response"));
-    }
-    absl::StatusOr<TextResponse> response = DecodeTextResponse(pdu);
-    if (!response.ok()) {
-      return AnswerError(absl::StrCat("malformed Text Response from ", portal,
-                                      ": ", response.status().message()));
-    }
-    if (response->itt != kTextItt) {
-      return AnswerError(absl::StrCat(
-          "Text Response from ", portal, " for task tag 0x",
-          absl::Hex(response->itt), ", expected 0x", absl::Hex(kTextItt)));
-    }
-    exp_statsn = response->statsn + 1;
-    total_bytes += response->data.size();
-    if (total_bytes > kMaxAnswerBytes) {
-      return AnswerError(absl::StrCat("SendTargets answer from ", portal,
-                                      " exceeds ", kMaxAnswerBytes, " bytes"));
-    }
-    if (absl::Status appended =
-            assembler.Append(response->data, response->cont);
-        !appended.ok()) {
-      return AnswerError(absl::StrCat("bad SendTargets answer from ", portal,
-                                      ": ", appended.message()));
-    }
-    if (assembler.complete()) {
-      absl::StatusOr<TextPairs> more = assembler.Take();
-      if (!more.ok()) {
-        return AnswerError(absl::StrCat("bad SendTargets answer from ", portal,
-                                        ": ", more.status().message()));
-      }
-      pairs.insert(pairs.end(), more->begin(), more->end());
-    }
-    if (response->final) return pairs;
-
-    // RFC 7143 11.11: F=0 means more follows; ask for it with the target's
-    // transfer tag.
-    if (response->ttt == kReservedTag) {
-      return AnswerError(
-          absl::StrCat("Text Response from ", portal,
-                       " announces more (F=0) without a Target Transfer Tag"));
-    }
-    if (responses >= kMaxTextResponses) {
-      return AnswerError(absl::StrCat("SendTargets answer from ", portal,
-                                      " still not final after ",
-                                      kMaxTextResponses, " Text Responses"));
-    }
-    request.ttt = response->ttt;
+    ASSIGN_OR_RETURN(const bool complete, exchange.Add(pdu));
+    exp_statsn = exchange.exp_statsn();
+    if (complete) return exchange.Take();
+    request.ttt = exchange.next_ttt();
     request.exp_statsn = exp_statsn;
     request.data.clear();
   }
 }
 
 }  // namespace
+
+SendTargetsExchange::SendTargetsExchange(std::string portal, uint32_t itt)
+    : portal_(std::move(portal)),
+      itt_(itt),
+      next_ttt_(kReservedTag),
+      decoder_(AnswerLimits()) {}
+
+absl::Status SendTargetsExchange::Error(std::string message) const {
+  return AnswerError(std::move(message));
+}
+
+absl::StatusOr<bool> SendTargetsExchange::Add(const Pdu& pdu) {
+  if (complete_) {
+    return Error(absl::StrCat(OpcodeName(pdu.opcode()), " from ", portal_,
+                              " after the final Text Response"));
+  }
+  if (pdu.opcode() == static_cast<uint8_t>(Opcode::kReject)) {
+    absl::StatusOr<Reject> reject = DecodeReject(pdu);
+    return Error(absl::StrCat("target ", portal_,
+                              " rejected the SendTargets Text Request (",
+                              reject.ok() ? RejectReasonName(reject->reason)
+                                          : std::string("undecodable Reject"),
+                              ")"));
+  }
+  if (pdu.opcode() != static_cast<uint8_t>(Opcode::kTextResponse)) {
+    return Error(absl::StrCat("unexpected ", OpcodeName(pdu.opcode()), " from ",
+                              portal_, " instead of a Text Response"));
+  }
+  absl::StatusOr<TextResponse> response = DecodeTextResponse(pdu);
+  if (!response.ok()) {
+    return Error(absl::StrCat("malformed Text Response from ", portal_, ": ",
+                              response.status().message()));
+  }
+  if (response->itt != itt_) {
+    return Error(absl::StrCat("Text Response from ", portal_,
+                              " for task tag 0x", absl::Hex(response->itt),
+                              ", expected 0x", absl::Hex(itt_)));
+  }
+  exp_statsn_ = response->statsn + 1;
+  if (response->data.size() > kMaxAnswerBytes - decoder_.total_bytes()) {
+    return Error(absl::StrCat("SendTargets answer from ", portal_, " exceeds ",
+                              kMaxAnswerBytes, " bytes"));
+  }
+  // Pairs run on across responses whatever the C bit says (see the header).
+  if (absl::Status appended = decoder_.Append(response->data); !appended.ok()) {
+    return Error(absl::StrCat("bad SendTargets answer from ", portal_, ": ",
+                              appended.message()));
+  }
+  if (response->final) {  // DecodeTextResponse refuses F=1 with C=1
+    complete_ = true;
+    return true;
+  }
+  // RFC 7143 11.11: F=0 means more follows; ask for it with the target's
+  // transfer tag.
+  if (response->ttt == kReservedTag) {
+    return Error(
+        absl::StrCat("Text Response from ", portal_,
+                     " announces more (F=0) without a Target Transfer Tag"));
+  }
+  next_ttt_ = response->ttt;
+  return false;
+}
+
+absl::StatusOr<TextPairs> SendTargetsExchange::Take() {
+  if (!complete_) {
+    return Error(
+        absl::StrCat("SendTargets answer from ", portal_, " is not complete"));
+  }
+  complete_ = false;
+  absl::StatusOr<TextPairs> pairs = decoder_.Finish();
+  if (!pairs.ok()) {
+    return Error(absl::StrCat("bad SendTargets answer from ", portal_, ": ",
+                              pairs.status().message()));
+  }
+  return pairs;
+}
 
 absl::StatusOr<std::vector<DiscoveredPortal>> ParseSendTargetsAnswer(
     const TextPairs& pairs, const Portal& discovery_portal) {

@@ -1,5 +1,7 @@
 #include "src/login/target_address.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -71,10 +73,13 @@ absl::StatusOr<ParsedTargetAddress> ParseTargetAddress(
         return BadAddress(value, "has an empty port");
       }
     }
-    for (char c : parsed.address) {
-      if (!IsIpv6Char(c)) {
-        return BadAddress(value, "is not a valid IPv6 address");
-      }
+    // Brackets hold an IPv6 address, which has a ':' before any "%zone".
+    const absl::string_view ip =
+        absl::string_view(parsed.address).substr(0, parsed.address.find('%'));
+    if (ip.find(':') == absl::string_view::npos ||
+        !std::all_of(parsed.address.begin(), parsed.address.end(),
+                     IsIpv6Char)) {
+      return BadAddress(value, "is not a valid IPv6 address");
     }
   } else {
     const size_t colon = rest.find(':');

@@ -150,10 +150,6 @@ absl::StatusOr<TextPairs> DecodeText(absl::Span<const uint8_t> bytes,
       return absl::InvalidArgumentError(
           absl::StrCat("empty text pair (a stray NUL byte) at offset ", pos));
     }
-    if (pairs.size() == limits.max_pairs) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("more than ", limits.max_pairs, " text pairs"));
-    }
     auto pair = DecodePair(text.substr(pos, nul - pos), limits);
     if (!pair.ok()) return pair.status();
     pairs.push_back(*std::move(pair));
@@ -180,6 +176,75 @@ std::vector<std::vector<uint8_t>> SplitTextSegments(
   }
   if (segments.empty()) segments.emplace_back();
   return segments;
+}
+
+absl::Status TextStreamDecoder::Append(absl::Span<const uint8_t> piece) {
+  if (piece.size() > limits_.max_total_length - total_bytes_) {
+    const size_t total = total_bytes_ + piece.size();
+    partial_.clear();
+    pairs_.clear();
+    total_bytes_ = 0;
+    return absl::InvalidArgumentError(
+        absl::StrCat("text exchange of at least ", total,
+                     " bytes, over the limit of ", limits_.max_total_length));
+  }
+  total_bytes_ += piece.size();
+  absl::string_view text(reinterpret_cast<const char*>(piece.data()),
+                         piece.size());
+  const auto fail = [&](absl::Status status) {
+    partial_.clear();
+    pairs_.clear();
+    total_bytes_ = 0;
+    return status;
+  };
+  while (!text.empty()) {
+    const size_t nul = text.find('\0');
+    if (nul == absl::string_view::npos) {
+      // The pair goes on in a later piece. A key and value at their limits
+      // plus '=' is the most a pair can hold.
+      if (partial_.size() + text.size() >
+          limits_.max_key_length + 1 + limits_.max_value_length) {
+        absl::StrAppend(&partial_, text.substr(0, kQuotedPrefix));
+        return fail(
+            PairError(partial_, "longer than the key and value limits"));
+      }
+      absl::StrAppend(&partial_, text);
+      break;
+    }
+    if (nul == 0 && partial_.empty()) {
+      // NUL padding may end a piece; a NUL before more pairs is stray.
+      if (text.find_first_not_of('\0') == absl::string_view::npos) break;
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("empty text pair (a stray NUL byte) at offset ",
+                       total_bytes_ - text.size(), " of the exchange")));
+    }
+    absl::StatusOr<TextPair> pair;
+    if (partial_.empty()) {
+      pair = DecodePair(text.substr(0, nul), limits_);
+    } else {
+      absl::StrAppend(&partial_, text.substr(0, nul));
+      pair = DecodePair(partial_, limits_);
+      partial_.clear();
+    }
+    if (!pair.ok()) return fail(pair.status());
+    pairs_.push_back(*std::move(pair));
+    text.remove_prefix(nul + 1);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TextPairs> TextStreamDecoder::Finish() {
+  TextPairs pairs = std::move(pairs_);
+  std::string partial = std::move(partial_);
+  pairs_.clear();
+  partial_.clear();
+  total_bytes_ = 0;
+  if (!partial.empty()) {
+    return PairError(partial,
+                     "not terminated by a NUL byte at the end of the "
+                     "exchange");
+  }
+  return pairs;
 }
 
 absl::Status TextAssembler::Append(absl::Span<const uint8_t> segment,

@@ -33,8 +33,10 @@ struct TextLimits {
   // and SendTargets answers carry long names; the codec enforces one bound for
   // all keys.
   size_t max_value_length = 8192;
-  size_t max_total_length = 1 << 20;  // all PDUs of one exchange together
-  size_t max_pairs = 4096;
+  // All PDUs of one exchange together. This byte bound (and the caller's
+  // timeout) is what limits an exchange; there is no count of pairs, so a
+  // SendTargets answer naming thousands of targets fits.
+  size_t max_total_length = 1 << 20;
 };
 
 // "k1=v1\0k2=v2\0". Keys and values must not contain NUL; keys must not contain
@@ -51,6 +53,33 @@ absl::StatusOr<TextPairs> DecodeText(absl::Span<const uint8_t> bytes,
 
 // The value of the first pair with `key`, or nullptr.
 const std::string* FindTextValue(const TextPairs& pairs, absl::string_view key);
+
+// Decodes a stream of pairs delivered in pieces that may cut a pair anywhere,
+// whatever the C bit says: tgtd splits a long SendTargets answer into Text
+// Responses with F=0 and C=0 and cuts a pair between two of them, and RFC 7143
+// lets a pair span the PDUs of one text exchange. Complete pairs are decoded as
+// they arrive and only the unterminated tail is held. A run of NUL bytes that
+// ends a piece is padding; a NUL anywhere else that ends no pair is an error.
+class TextStreamDecoder {
+ public:
+  explicit TextStreamDecoder(TextLimits limits = {}) : limits_(limits) {}
+
+  // Adds the next piece. Fails when the stream would exceed
+  // limits.max_total_length, when the held partial pair outgrows the key and
+  // value limits, or when a pair is malformed (as DecodeText).
+  absl::Status Append(absl::Span<const uint8_t> piece);
+  // Ends the stream and returns every pair; a partial pair left over is an
+  // error naming it. Resets the decoder, also on error.
+  absl::StatusOr<TextPairs> Finish();
+  // Bytes appended so far.
+  size_t total_bytes() const { return total_bytes_; }
+
+ private:
+  TextLimits limits_;
+  std::string partial_;  // the bytes of a pair not yet terminated
+  TextPairs pairs_;
+  size_t total_bytes_ = 0;
+};
 
 // Splits an encoded key set into data segments of at most `max_segment` bytes
 // (a pair may be split anywhere; the receiver reassembles on the C bit). Always

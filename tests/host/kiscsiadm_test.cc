@@ -588,5 +588,35 @@ TEST_F(KiscsiadmTest, IscsidConfTypoWarnsAndInvalidValueStops) {
   EXPECT_EQ(invalid.out, "");
 }
 
+// tgtd cuts an answer longer than its text buffer into Text Responses with F=0
+// and C=0, splitting a key=value pair across two of them (RFC 7143 lets a pair
+// span the PDUs of one text exchange). 1000 targets with long names make an
+// answer of about 110 KiB.
+TEST_F(KiscsiadmTest, DiscoveryOfAThousandTargetsFromTgtd) {
+  constexpr int kTargets = 1000;
+  const auto name = [](int i) {
+    return "iqn.2026-11.test:a-long-target-name-that-fills-the-answer-" +
+           std::to_string(10000 + i);
+  };
+  for (int i = 1; i <= kTargets; ++i) {
+    const std::string tid = std::to_string(i);
+    ASSERT_EQ(tgtd_->Admin({"--op", "new", "--mode", "target", "--tid", tid,
+                            "-T", name(i)}),
+              0);
+    ASSERT_EQ(tgtd_->Admin({"--op", "bind", "--mode", "target", "--tid", tid,
+                            "-I", "ALL"}),
+              0);
+  }
+  ProcessResult r = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
+  ASSERT_EQ(r.exit_code, 0) << r.err.substr(0, 2000);
+  std::string expected;
+  for (int i = 1; i <= kTargets; ++i) {
+    expected += "127.0.0.1:" + Port() + ",1 " + name(i) + "\n";
+  }
+  EXPECT_EQ(r.out, expected);
+  EXPECT_TRUE(std::filesystem::exists(NodePath(name(1))));
+  EXPECT_TRUE(std::filesystem::exists(NodePath(name(kTargets))));
+}
+
 }  // namespace
 }  // namespace kiscsi::testing

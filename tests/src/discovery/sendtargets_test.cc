@@ -130,6 +130,20 @@ TEST(DiscoverSendTargetsTest, AnswerLargerThanMaxRecvDataSegmentLength) {
   EXPECT_GE(target->record().continuation_requests, 1);
 }
 
+// ~2100 targets (4200 pairs, ~190 KiB) in one chain of C=1 responses: the
+// answer is bounded by bytes and time, not by a count of pairs.
+TEST(DiscoverSendTargetsTest, TwoThousandTargetsInOneChainedAnswer) {
+  auto target =
+      StartTarget({.targets = ManyTargets(2100),
+                   .sendtargets_split = FakeSendTargetsSplit::kContinuation,
+                   .sendtargets_segment_size = 4096});
+  ASSERT_NE(target, nullptr);
+  absl::StatusOr<std::vector<DiscoveredPortal>> found =
+      DiscoverSendTargets(target->portal(), Options());
+  ASSERT_TRUE(found.ok()) << found.status();
+  ExpectManyTargets(*found, 2100);
+}
+
 TEST(DiscoverSendTargetsTest, SkipsUnsolicitedNopIns) {
   auto target =
       StartTarget({.targets = ThreeTargets(),
@@ -240,6 +254,120 @@ TEST(DiscoverSendTargetsTest, TargetsWithoutAddressAreAtThePortalRedirectedTo) {
   EXPECT_THAT(*found,
               ElementsAre(DiscoveredPortal{"iqn.2026-01.test:here", "127.0.0.1",
                                            destination->portal().port, 1}));
+}
+
+// A Text Response PDU of the exchange with task tag 1.
+Pdu TextResponsePdu(std::string data, bool final, bool cont = false,
+                    uint32_t ttt = 0x1234) {
+  TextResponse response;
+  response.final = final;
+  response.cont = cont;
+  response.itt = 1;
+  response.ttt = final ? kReservedTag : ttt;
+  response.data.assign(data.begin(), data.end());
+  return Encode(response);
+}
+
+// What tgtd does with an answer over its buffer: F=0 and C=0 responses that cut
+// a pair in the middle (a TargetName here, then a TargetAddress).
+TEST(SendTargetsExchangeTest, PairsCutBetweenResponsesWithoutTheContinueBit) {
+  using namespace std::string_literals;
+  SendTargetsExchange exchange("192.0.2.1:3260", 1);
+  absl::StatusOr<bool> done = exchange.Add(TextResponsePdu(
+      "TargetName=iqn.2024-01.org.example:a\0TargetName=iqn.2024-01.org"s,
+      false));
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_FALSE(*done);
+  EXPECT_EQ(exchange.next_ttt(), 0x1234u);
+  done = exchange.Add(
+      TextResponsePdu(".example:b\0TargetAddress=10.0.0.2:32"s, false));
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_FALSE(*done);
+  done = exchange.Add(TextResponsePdu("60,2\0"s, true));
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_TRUE(*done);
+  absl::StatusOr<TextPairs> pairs = exchange.Take();
+  ASSERT_TRUE(pairs.ok()) << pairs.status();
+  absl::StatusOr<std::vector<DiscoveredPortal>> found =
+      ParseSendTargetsAnswer(*pairs, {"192.0.2.1", 3260});
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_THAT(
+      *found,
+      ElementsAre(
+          DiscoveredPortal{"iqn.2024-01.org.example:a", "192.0.2.1", 3260, 1},
+          DiscoveredPortal{"iqn.2024-01.org.example:b", "10.0.0.2", 3260, 2}));
+}
+
+// Every cut point of a 600-target answer, with and without the C bit.
+TEST(SendTargetsExchangeTest, AnyCutPointWithOrWithoutTheContinueBit) {
+  TextPairs answer;
+  for (int i = 0; i < 600; ++i) {
+    answer.push_back({"TargetName", absl::StrCat("iqn.2024-01.org.ex:t", i)});
+    answer.push_back({"TargetAddress", "10.0.0.1:3260,1"});
+  }
+  const std::vector<uint8_t> bytes = EncodeText(answer);
+  for (size_t size : {1, 7, 512, 8192, 32768}) {
+    for (bool cont : {false, true}) {
+      SendTargetsExchange exchange("192.0.2.1:3260", 1);
+      const auto segments = SplitTextSegments(bytes, size);
+      for (size_t i = 0; i < segments.size(); ++i) {
+        const bool last = i + 1 == segments.size();
+        absl::StatusOr<bool> done = exchange.Add(
+            TextResponsePdu(std::string(segments[i].begin(), segments[i].end()),
+                            last, cont && !last));
+        ASSERT_TRUE(done.ok()) << size << ": " << done.status();
+        ASSERT_EQ(*done, last);
+      }
+      absl::StatusOr<TextPairs> pairs = exchange.Take();
+      ASSERT_TRUE(pairs.ok()) << pairs.status();
+      EXPECT_EQ(*pairs, answer) << size << " " << cont;
+    }
+  }
+}
+
+TEST(SendTargetsExchangeTest, UnterminatedPairInTheFinalResponse) {
+  using namespace std::string_literals;
+  SendTargetsExchange exchange("192.0.2.1:3260", 1);
+  ASSERT_TRUE(exchange.Add(TextResponsePdu("TargetName=iqn.a"s, false)).ok());
+  ASSERT_TRUE(exchange.Add(TextResponsePdu("bc"s, true)).ok());
+  absl::StatusOr<TextPairs> pairs = exchange.Take();
+  ASSERT_FALSE(pairs.ok());
+  EXPECT_EQ(ExitCodeOf(pairs.status()), ExitCode::kTransport);
+  EXPECT_THAT(pairs.status().message(),
+              HasSubstr("\"TargetName=iqn.abc\": not terminated by a NUL"));
+}
+
+TEST(SendTargetsExchangeTest, FinalWithTheContinueBitIsRefused) {
+  SendTargetsExchange exchange("192.0.2.1:3260", 1);
+  absl::StatusOr<bool> done =
+      exchange.Add(TextResponsePdu("TargetName=iqn.a", true, true));
+  ASSERT_FALSE(done.ok());
+  EXPECT_THAT(done.status().message(), HasSubstr("malformed Text Response"));
+}
+
+TEST(SendTargetsExchangeTest, AnswerOverOneMebibyteIsRefused) {
+  SendTargetsExchange exchange("192.0.2.1:3260", 1);
+  const std::string chunk(60000, 'x');
+  absl::StatusOr<bool> done =
+      exchange.Add(TextResponsePdu("TargetName=", false));
+  for (int i = 0; i < 20 && done.ok(); ++i)
+    done = exchange.Add(TextResponsePdu(chunk, false));
+  ASSERT_FALSE(done.ok());
+  // The partial pair outgrows what a value may hold long before 1 MiB.
+  EXPECT_THAT(done.status().message(),
+              HasSubstr("longer than the key and value limits"));
+
+  SendTargetsExchange many("192.0.2.1:3260", 1);
+  std::string pairs;
+  while (pairs.size() < 60000) {
+    pairs += "TargetName=iqn.x";
+    pairs.push_back('\0');
+  }
+  done = many.Add(TextResponsePdu(pairs, false));
+  for (int i = 0; i < 20 && done.ok(); ++i)
+    done = many.Add(TextResponsePdu(pairs, false));
+  ASSERT_FALSE(done.ok());
+  EXPECT_THAT(done.status().message(), HasSubstr("exceeds 1048576 bytes"));
 }
 
 TEST(ParseSendTargetsAnswerTest, AddressBeforeAnyTargetName) {

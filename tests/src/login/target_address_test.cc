@@ -43,6 +43,7 @@ INSTANTIATE_TEST_SUITE_P(
         AddressCase{"192.168.1.10:3261,2", "192.168.1.10", 3261, 2},
         AddressCase{"192.168.1.10,1", "192.168.1.10", 3260, 1},
         AddressCase{"[fe80::1]", "fe80::1", 3260, -1},
+        AddressCase{"[fe80::1%eth0]:3261", "fe80::1%eth0", 3261, -1},
         AddressCase{"[2001:db8::5]:860", "2001:db8::5", 860, -1},
         AddressCase{"[2001:db8::5]:860,65535", "2001:db8::5", 860, 65535},
         AddressCase{"[::ffff:10.0.0.1],3", "::ffff:10.0.0.1", 3260, 3},
@@ -55,7 +56,9 @@ TEST(TargetAddressErrorTest, RejectsMalformed) {
   for (const char* bad : {"", ":3260", "10.0.0.1:", "10.0.0.1:0",
                           "10.0.0.1:65536", "10.0.0.1:port", "10.0.0.1,",
                           "10.0.0.1,70000", "[fe80::1", "[fe80::1]x", "[]:3260",
-                          "[fe80::1]:", "host name", "host/evil", "a:b:c"}) {
+                          "[fe80::1]:", "host name", "host/evil", "a:b:c",
+                          // Brackets hold IPv6 (found by target_address_fuzzer)
+                          "[fd1%e2h0]:3261,2", "[10.0.0.1]", "[%eth0]"}) {
     EXPECT_FALSE(ParseTargetAddress(bad).ok()) << "accepted \"" << bad << "\"";
   }
 }

@@ -111,11 +111,18 @@ TEST(DecodeTextTest, ValueLengthLimit) {
               HasSubstr("value of 5 bytes, over the limit of 4"));
 }
 
-TEST(DecodeTextTest, PairCountLimit) {
-  TextLimits limits;
-  limits.max_pairs = 2;
-  EXPECT_EQ(DecodeError("a=1\0b=2\0"s, limits), "ok");
-  EXPECT_EQ(DecodeError("a=1\0b=2\0c=3\0"s, limits), "more than 2 text pairs");
+// Bytes bound an exchange, not a count of pairs: 2100 targets' names and
+// addresses (4200 pairs) decode.
+TEST(DecodeTextTest, NoLimitOnTheNumberOfPairs) {
+  TextPairs pairs;
+  for (int i = 0; i < 2100; ++i) {
+    pairs.push_back(
+        {"TargetName", "iqn.2024-01.com.example:t" + std::to_string(i)});
+    pairs.push_back({"TargetAddress", "192.0.2.1:3260,1"});
+  }
+  auto decoded = DecodeText(EncodeText(pairs));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->size(), 4200u);
 }
 
 TEST(DecodeTextTest, TotalLengthLimit) {
@@ -227,6 +234,85 @@ TEST(TextAssemblerTest, DecodeErrorsSurfaceFromTake) {
   EXPECT_THAT(std::string(assembler.Take().status().message()),
               HasSubstr("no '=' between key and value"));
   EXPECT_FALSE(assembler.complete());
+}
+
+// Decodes `pieces` through a TextStreamDecoder.
+absl::StatusOr<TextPairs> DecodeStream(const std::vector<std::string>& pieces,
+                                       const TextLimits& limits = {}) {
+  TextStreamDecoder decoder(limits);
+  for (const std::string& piece : pieces) {
+    absl::Status appended = decoder.Append(Bytes(piece));
+    if (!appended.ok()) return appended;
+  }
+  return decoder.Finish();
+}
+
+TEST(TextStreamDecoderTest, PairsCutAnywhereAcrossPieces) {
+  TextPairs pairs;
+  for (int i = 0; i < 40; ++i) {
+    pairs.push_back(
+        {"TargetName", "iqn.2024-01.com.example:target" + std::to_string(i)});
+    pairs.push_back({"TargetAddress", "192.0.2.1:3260,1"});
+  }
+  const std::vector<uint8_t> encoded = EncodeText(pairs);
+  // Every piece size from 1 byte up, so every cut point is tried: inside a
+  // key, on '=', inside a value, right before and right after a NUL.
+  for (size_t size = 1; size < 90; ++size) {
+    std::vector<std::string> pieces;
+    for (const auto& segment : SplitTextSegments(encoded, size))
+      pieces.emplace_back(segment.begin(), segment.end());
+    auto decoded = DecodeStream(pieces);
+    ASSERT_TRUE(decoded.ok()) << size << ": " << decoded.status();
+    EXPECT_EQ(*decoded, pairs) << size;
+  }
+}
+
+TEST(TextStreamDecoderTest, TgtdStyleCutInTheMiddleOfAName) {
+  auto decoded =
+      DecodeStream({"TargetName=iqn.2024-01.org"s,
+                    ".example:a\0TargetAddress=10.0.0.1:3260,1\0Target"s,
+                    "Name=iqn.2024-01.org.example:b\0"s});
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_THAT(*decoded,
+              ElementsAre(TextPair{"TargetName", "iqn.2024-01.org.example:a"},
+                          TextPair{"TargetAddress", "10.0.0.1:3260,1"},
+                          TextPair{"TargetName", "iqn.2024-01.org.example:b"}));
+}
+
+TEST(TextStreamDecoderTest, PaddingEndsAPieceButAStrayNulIsAnError) {
+  auto padded = DecodeStream({"a=1\0\0\0"s, "b=2\0"s});
+  ASSERT_TRUE(padded.ok()) << padded.status();
+  EXPECT_THAT(*padded, ElementsAre(TextPair{"a", "1"}, TextPair{"b", "2"}));
+  EXPECT_THAT(std::string(DecodeStream({"a=1\0\0b=2\0"s}).status().message()),
+              HasSubstr("stray NUL byte"));
+}
+
+TEST(TextStreamDecoderTest, UnterminatedPairAtTheEndIsNamed) {
+  auto decoded = DecodeStream({"a=1\0TargetN"s, "ame=iqn"s});
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_THAT(std::string(decoded.status().message()),
+              HasSubstr("\"TargetName=iqn\": not terminated by a NUL byte"));
+}
+
+TEST(TextStreamDecoderTest, LimitsHold) {
+  TextLimits limits;
+  limits.max_total_length = 10;
+  EXPECT_EQ(DecodeStream({"a=1\0b=2\0"s, "c=3\0"s}, limits).status().message(),
+            "text exchange of at least 12 bytes, over the limit of 10");
+  limits = {};
+  limits.max_key_length = 1;
+  limits.max_value_length = 8;
+  // A partial pair cannot grow past what a key and value may hold.
+  EXPECT_THAT(
+      std::string(
+          DecodeStream({"k=123", "456789", "0123"}, limits).status().message()),
+      HasSubstr("longer than the key and value limits"));
+  EXPECT_THAT(
+      std::string(
+          DecodeStream({"k=12", "3456789\0"s}, limits).status().message()),
+      HasSubstr("value of 9 bytes"));
+  EXPECT_THAT(std::string(DecodeStream({"no", "equals\0"s}).status().message()),
+              HasSubstr("\"noequals\": no '='"));
 }
 
 }  // namespace
