@@ -20,8 +20,11 @@
 // step, keeping the exit code of the cause (24 authorization, 19 not found,
 // 8 timeout, 4 connection failure, ...).
 //
-// The ISID is 00 02 3D followed by the sid's low 24 bits: stable per session,
-// distinct for the first 16M sessions.
+// SessionSetup composes the phases and owns only their order, the one
+// failure line and the result: the login through the kernel (KernelLogin,
+// kernel_login.h, which connects through TcpConnector, transport/
+// tcp_connect.h, and makes the ISID), then the devices (DeviceWait,
+// device_wait.h). It must not talk to the kernel, a socket or sysfs itself.
 //
 // Reinstating an existing session (SessionSpec::existing, after a connection
 // error; see session_recovery.h) skips CREATE_SESSION and CREATE_CONN:
@@ -50,31 +53,19 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "netlink/iscsi_kernel.h"
-#include "src/base/blocking_call.h"
-#include "src/base/dir_watch.h"
 #include "src/base/event_loop.h"
 #include "src/base/unique_fd.h"
 #include "src/login/login_machine.h"
 #include "src/protocol/pdu.h"
+#include "src/session/device_wait.h"
 #include "src/session/kernel_event_router.h"
+#include "src/session/kernel_login.h"
 #include "src/session/session_spec.h"
 #include "src/session/sysfs_sessions.h"
 #include "src/session/sysfs_writer.h"
 #include "src/transport/portal.h"
-#include "src/transport/tcp_connect.h"
 
 namespace kiscsi {
-
-// ScanScsiHost on a thread of its own; `done` gets its outcome on `loop`
-// unless the returned call is destroyed first.
-absl::StatusOr<std::unique_ptr<BlockingCall>> StartHostScan(
-    EventLoop& loop, const std::string& sysfs_root, uint32_t host_no,
-    absl::AnyInvocable<void(absl::Status)> done);
-
-// 00 02 3D and the low 24 bits of `sid`.
-Isid IsidForSid(uint32_t sid);
-// The ISID as SET_PARAM carries it: 12 lowercase hex digits.
-std::string IsidHex(const Isid& isid);
 
 class SessionSetup {
  public:
@@ -94,70 +85,31 @@ class SessionSetup {
   // A host name is being resolved or a TCP connect is in flight (both
   // complete in real time, whatever the loop's clock says).
   bool connecting() const {
-    return state_ == State::kConnecting && connector_ != nullptr &&
-           connector_->in_flight();
+    return state_ == State::kLogin && login_ != nullptr && login_->connecting();
   }
   // "session 3 (iqn.2026-11.test:t1, 10.0.0.1:3260)"; no sid before
   // CREATE_SESSION.
   std::string name() const;
 
  private:
-  enum class State { kIdle, kConnecting, kLogin, kDevices, kFinished };
+  enum class State { kIdle, kLogin, kDevices, kFinished };
 
-  void Connect(const Portal& portal);
-  void OnConnected(absl::StatusOr<UniqueFd> socket);
-  void CreateKernelObjects();
-  void BindAndLogin();
-  absl::Status SetIdentityParams();
-  absl::Status SetNegotiatedParams();
-  absl::Status SetParam(IscsiParam param, const std::string& value);
-  absl::Status SendLoginRequest(const LoginRequest& request);
-  void SendNextLoginRequest(LoginRequest request, int retries);
-  void OnKernelEvent(const KernelEvent& event);
-  void OnLoginPdu(const std::vector<uint8_t>& bytes);
-  void OnRedirect(const Redirect& redirect);
-  void OnLoggedIn(const LoginResult& result);
-  void OnScanned(absl::Status scanned);
-  void ReviveDevices(std::vector<SysfsDevice>& revived);
-  void WatchDeviceNodes();
-  void PollDevices();
+  void OnLoggedIn(absl::Status status);
+  void OnDevices(absl::StatusOr<DeviceWaitResult> devices);
   void Fail(absl::Status status);
   void Teardown();
   void Finish(absl::StatusOr<SessionResult> outcome);
 
   KernelEventRouter& router_;
   EventLoop& loop_;
-  IscsiKernel& kernel_;
-  SessionSpec spec_;
+  const SessionSpec spec_;
   const SessionPaths paths_;
   Done done_;
 
   State state_ = State::kIdle;
-  std::string step_ = "start";
-  Portal current_portal_;
-  std::vector<Portal> redirects_;
-  std::unique_ptr<TcpConnector> connector_;  // while connecting
-  UniqueFd socket_;
-
-  std::optional<uint32_t> sid_;
-  bool session_created_ = false;  // until DESTROY_SESSION
-  uint32_t host_no_ = 0;
-  std::optional<uint32_t> cid_;
-  bool bound_ = false;  // bound once: STOP_CONN(TERM) before DESTROY_CONN
-  bool subscribed_ = false;
-  std::unique_ptr<LoginMachine> machine_;
-  LoginResult login_result_;
-  std::vector<SysfsDevice> revived_;
-  std::unique_ptr<BlockingCall> scan_;  // while the host scan runs
-  // While waiting for device nodes: wakes PollDevices when /dev changes.
-  std::unique_ptr<DirWatch> dev_watch_;
-  bool dev_watch_tried_ = false;
-
-  std::optional<EventLoop::TimerId> login_timer_;
-  std::optional<EventLoop::TimerId> resend_timer_;
-  std::optional<EventLoop::TimerId> device_timer_;
+  std::unique_ptr<KernelLogin> login_;   // from Start() until finished
+  std::unique_ptr<DeviceWait> devices_;  // after START_CONN
   std::optional<EventLoop::TimerId> finish_timer_;
-  absl::Time device_deadline_;
   std::optional<absl::StatusOr<SessionResult>> outcome_;
 };
 
