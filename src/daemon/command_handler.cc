@@ -24,12 +24,6 @@ struct Dispatcher {
   void operator()(const ipc::LoginAllRequest& r) {
     handler.LoginAll(r, std::move(progress), std::move(done));
   }
-  void operator()(const ipc::ListSessionsRequest& r) {
-    handler.ListSessions(r, std::move(done));
-  }
-  void operator()(const ipc::RescanRequest& r) {
-    handler.Rescan(r, std::move(done));
-  }
   void operator()(const ipc::StatsRequest& r) {
     handler.Stats(r, std::move(done));
   }

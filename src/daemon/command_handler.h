@@ -38,10 +38,6 @@ class CommandHandler {
                          ReplyCallback done) = 0;
   virtual void LoginAll(const ipc::LoginAllRequest& request,
                         ProgressCallback progress, ReplyCallback done) = 0;
-  virtual void ListSessions(const ipc::ListSessionsRequest& request,
-                            ReplyCallback done) = 0;
-  virtual void Rescan(const ipc::RescanRequest& request,
-                      ReplyCallback done) = 0;
   virtual void Stats(const ipc::StatsRequest& request, ReplyCallback done) = 0;
   // Re-reads the configuration; also what SIGHUP does.
   virtual void Reload(ReplyCallback done) = 0;

@@ -1,5 +1,7 @@
 #include "src/daemon/session_manager.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -125,9 +127,10 @@ conf::NodeFilter FilterOf(const ipc::NodeSelector& nodes) {
 SessionManager::SessionManager(EventLoop& loop, KernelFactory kernel_factory,
                                std::string sysconf_dir, SessionPaths paths,
                                std::string conf_path, conf::IscsidConf conf)
-    : BasicCommandHandler(std::move(conf_path), std::move(conf)),
-      loop_(loop),
+    : loop_(loop),
       kernel_factory_(std::move(kernel_factory)),
+      conf_path_(std::move(conf_path)),
+      conf_(std::move(conf)),
       sysconf_dir_(std::move(sysconf_dir)),
       paths_(std::move(paths)) {}
 
@@ -138,6 +141,38 @@ SessionManager::~SessionManager() {
   logouts_.clear();
   recoveries_.clear();
   router_.reset();
+}
+
+void SessionManager::Ping(ReplyCallback done) {
+  ipc::Reply reply;
+  reply.out_lines.push_back(absl::StrCat("kiscsid ", KISCSI_VERSION, ", pid ",
+                                         ::getpid(), ", protocol ",
+                                         ipc::kProtocolVersion));
+  done(std::move(reply));
+}
+
+void SessionManager::Reload(ReplyCallback done) {
+  absl::StatusOr<conf::LoadedIscsidConf> loaded =
+      conf::LoadIscsidConf(conf_path_);
+  if (!loaded.ok()) {
+    KISCSI_LOG(kError) << "reload: " << loaded.status().message()
+                       << " (keeping the previous settings)";
+    done(ipc::ReplyFromStatus(WithExitCode(
+        absl::Status(loaded.status().code(),
+                     absl::StrCat(loaded.status().message(),
+                                  " (keeping the previous settings)")),
+        ExitCodeOf(loaded.status()))));
+    return;
+  }
+  ipc::Reply reply;
+  for (const conf::Diagnostic& diagnostic : loaded->diagnostics) {
+    KISCSI_LOG(kWarning) << diagnostic.message;
+    reply.err_lines.push_back(absl::StrCat("warning: ", diagnostic.message));
+  }
+  conf_ = std::move(loaded->conf);
+  KISCSI_LOG(kInfo) << "reloaded " << conf_path_;
+  reply.out_lines.push_back(absl::StrCat("reloaded ", conf_path_));
+  done(std::move(reply));
 }
 
 absl::StatusOr<KernelEventRouter*> SessionManager::Router() {
@@ -809,44 +844,6 @@ void SessionManager::LogoutAll(const ipc::LogoutAllRequest& request,
     if (StartupMatches(request.filter, startup)) selected.push_back(session);
   }
   LogoutSessions(selected, std::move(done));
-}
-
-void SessionManager::ListSessions(const ipc::ListSessionsRequest& request,
-                                  ReplyCallback done) {
-  auto sessions = ReadSysfsSessions(paths_.sysfs_root);
-  if (!sessions.ok()) return done(ipc::ReplyFromStatus(sessions.status()));
-  std::vector<SysfsSession> selected;
-  for (SysfsSession& session : *sessions) {
-    if (!request.sid.has_value() || session.sid == *request.sid) {
-      selected.push_back(std::move(session));
-    }
-  }
-  if (selected.empty()) {
-    return done(ipc::ReplyFromStatus(
-        WithExitCode(absl::NotFoundError("No active sessions."),
-                     ExitCode::kNoObjectsFound)));
-  }
-  SessionListOptions options;
-  options.print_level = static_cast<int>(request.print_level);
-  for (const SysfsSession& session : selected) {
-    // iscsiadm's vocabulary: REOPEN while a reconnection is under way.
-    const SessionRecovery* recovering = recovery(session.sid);
-    if (recovering != nullptr &&
-        (recovering->state() == SessionRecovery::State::kWaiting ||
-         recovering->state() == SessionRecovery::State::kAttempting)) {
-      options.internal_states[session.sid] = "REOPEN";
-    }
-  }
-  ipc::Reply reply;
-  std::string text = FormatSessionList(selected, options);
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    reply.out_lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  done(std::move(reply));
 }
 
 }  // namespace kiscsi::daemon

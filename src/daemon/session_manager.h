@@ -33,11 +33,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "conf/iscsid_conf.h"
 #include "conf/node_db.h"
 #include "netlink/iscsi_kernel.h"
 #include "src/base/event_loop.h"
 #include "src/base/unique_fd.h"
-#include "src/daemon/basic_command_handler.h"
+#include "src/daemon/command_handler.h"
 #include "src/node/login_settings.h"
 #include "src/session/kernel_event_router.h"
 #include "src/session/recovery_group.h"
@@ -49,7 +50,7 @@
 
 namespace kiscsi::daemon {
 
-class SessionManager : public BasicCommandHandler {
+class SessionManager : public CommandHandler {
  public:
   // Opens the kernel's iSCSI transport when first needed.
   using KernelFactory =
@@ -60,6 +61,14 @@ class SessionManager : public BasicCommandHandler {
                  std::string conf_path, conf::IscsidConf conf);
   ~SessionManager() override;
 
+  const conf::IscsidConf& conf() const { return conf_; }
+
+  // "kiscsid VERSION, pid N, protocol P" as an output line.
+  void Ping(ReplyCallback done) override;
+  // Re-reads iscsid.conf; keeps the previous settings when the file is
+  // invalid; warnings become error lines of the reply (and log lines).
+  void Reload(ReplyCallback done) override;
+
   void Login(const ipc::LoginRequest& request, ProgressCallback progress,
              ReplyCallback done) override;
   void Logout(const ipc::LogoutRequest& request, ReplyCallback done) override;
@@ -67,8 +76,6 @@ class SessionManager : public BasicCommandHandler {
                 ReplyCallback done) override;
   void LogoutAll(const ipc::LogoutAllRequest& request,
                  ReplyCallback done) override;
-  void ListSessions(const ipc::ListSessionsRequest& request,
-                    ReplyCallback done) override;
   // `-m session -s`: GET_STATS of each selected session's connection
   // (defined in session_stats.cc).
   void Stats(const ipc::StatsRequest& request, ReplyCallback done) override;
@@ -139,6 +146,8 @@ class SessionManager : public BasicCommandHandler {
 
   EventLoop& loop_;
   KernelFactory kernel_factory_;
+  std::string conf_path_;  // iscsid.conf, which Reload reads again
+  conf::IscsidConf conf_;
   std::string sysconf_dir_;
   SessionPaths paths_;
   std::unique_ptr<IscsiKernel> kernel_;

@@ -334,13 +334,6 @@ void PutFields(MessageWriter& writer, const LoginAllRequest& request) {
   writer.U32(FieldTag::kFilter, static_cast<uint32_t>(request.filter));
   PutProgress(writer, request.progress);
 }
-void PutFields(MessageWriter& writer, const ListSessionsRequest& request) {
-  PutOptionalSid(writer, request.sid);
-  writer.U32(FieldTag::kPrintLevel, request.print_level);
-}
-void PutFields(MessageWriter& writer, const RescanRequest& request) {
-  PutOptionalSid(writer, request.sid);
-}
 void PutFields(MessageWriter& writer, const StatsRequest& request) {
   PutOptionalSid(writer, request.sid);
 }
@@ -441,10 +434,6 @@ absl::string_view MessageTypeName(MessageType type) {
       return "LogoutAll";
     case MessageType::kLoginAll:
       return "LoginAll";
-    case MessageType::kListSessions:
-      return "ListSessions";
-    case MessageType::kRescan:
-      return "Rescan";
     case MessageType::kStats:
       return "Stats";
     case MessageType::kReload:
@@ -569,17 +558,6 @@ absl::StatusOr<Request> DecodeRequest(const Header& header,
       ASSIGN_OR_RETURN(StartupFilter filter, FilterField(fields));
       ASSIGN_OR_RETURN(bool progress, ProgressField(fields));
       return LoginAllRequest{filter, progress};
-    }
-    case MessageType::kListSessions: {
-      ListSessionsRequest request;
-      ASSIGN_OR_RETURN(request.sid, fields.OptionalU32(FieldTag::kSid));
-      ASSIGN_OR_RETURN(request.print_level, fields.U32(FieldTag::kPrintLevel));
-      return request;
-    }
-    case MessageType::kRescan: {
-      ASSIGN_OR_RETURN(std::optional<uint32_t> sid,
-                       fields.OptionalU32(FieldTag::kSid));
-      return RescanRequest{sid};
     }
     case MessageType::kStats: {
       ASSIGN_OR_RETURN(std::optional<uint32_t> sid,

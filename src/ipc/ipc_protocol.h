@@ -82,8 +82,8 @@ enum class MessageType : uint16_t {
   kLogout = 3,
   kLogoutAll = 4,
   kLoginAll = 5,
-  kListSessions = 6,
-  kRescan = 7,
+  // 6 and 7 were ListSessions and Rescan, which nothing sent: kiscsiadm
+  // lists and rescans sessions itself, from sysfs.
   kStats = 8,
   kReload = 9,
   kReply = 128,
@@ -175,18 +175,6 @@ struct LoginAllRequest {
   bool progress = false;  // send the "Logging in to" lines as Progress
   bool operator==(const LoginAllRequest&) const = default;
 };
-// iscsiadm -m session [-r SID] [-P LEVEL].
-struct ListSessionsRequest {
-  static constexpr MessageType kType = MessageType::kListSessions;
-  std::optional<uint32_t> sid;  // all sessions when absent
-  uint32_t print_level = 0;
-  bool operator==(const ListSessionsRequest&) const = default;
-};
-struct RescanRequest {
-  static constexpr MessageType kType = MessageType::kRescan;
-  std::optional<uint32_t> sid;  // all sessions when absent
-  bool operator==(const RescanRequest&) const = default;
-};
 struct StatsRequest {
   static constexpr MessageType kType = MessageType::kStats;
   std::optional<uint32_t> sid;  // all sessions when absent
@@ -200,8 +188,7 @@ struct ReloadRequest {
 
 using Request =
     std::variant<PingRequest, LoginRequest, LogoutRequest, LogoutAllRequest,
-                 LoginAllRequest, ListSessionsRequest, RescanRequest,
-                 StatsRequest, ReloadRequest>;
+                 LoginAllRequest, StatsRequest, ReloadRequest>;
 
 MessageType TypeOf(const Request& request);
 // "Ping", "Login", ... for log lines.

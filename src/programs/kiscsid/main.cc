@@ -26,7 +26,6 @@
 #include "src/base/log.h"
 #include "src/base/paths.h"
 #include "src/base/status_macros.h"
-#include "src/daemon/basic_command_handler.h"
 #include "src/daemon/daemon.h"
 #include "src/daemon/ipc_server.h"
 #include "src/daemon/session_manager.h"

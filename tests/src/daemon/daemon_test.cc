@@ -45,13 +45,6 @@ class CountingHandler : public CommandHandler {
                 ReplyCallback done) override {
     Unused(std::move(done));
   }
-  void ListSessions(const ipc::ListSessionsRequest&,
-                    ReplyCallback done) override {
-    Unused(std::move(done));
-  }
-  void Rescan(const ipc::RescanRequest&, ReplyCallback done) override {
-    Unused(std::move(done));
-  }
   void Stats(const ipc::StatsRequest&, ReplyCallback done) override {
     Unused(std::move(done));
   }

@@ -42,9 +42,9 @@ ipc::Reply Lines(std::vector<std::string> lines) {
 //   Logout:       answers every held Login, then itself.
 //   LogoutAll:    drops its callback without answering.
 //   LoginAll:     answers twice.
-//   ListSessions: answers with more than a message can hold.
-//   Rescan:       answers from a timer 20 ms later.
-//   Stats:        answers with an error.
+//   Stats:        without a sid: answers from a timer 20 ms later; sid 0:
+//                 answers with more than a message can hold; else answers
+//                 with an error.
 //   Reload:       answers "held N", the number of held logins.
 class FakeHandler : public CommandHandler {
  public:
@@ -69,17 +69,17 @@ class FakeHandler : public CommandHandler {
     done(Lines({"first"}));
     done(Lines({"second"}));
   }
-  void ListSessions(const ipc::ListSessionsRequest&,
-                    ReplyCallback done) override {
-    done(Lines(std::vector<std::string>(ipc::kMaxPayloadLength / 1000,
-                                        std::string(1000, 's'))));
-  }
-  void Rescan(const ipc::RescanRequest&, ReplyCallback done) override {
-    auto shared = std::make_shared<ReplyCallback>(std::move(done));
-    loop_.AddTimer(absl::Milliseconds(20),
-                   [shared] { (*shared)(Lines({"rescanned"})); });
-  }
   void Stats(const ipc::StatsRequest& request, ReplyCallback done) override {
+    if (!request.sid.has_value()) {
+      auto shared = std::make_shared<ReplyCallback>(std::move(done));
+      loop_.AddTimer(absl::Milliseconds(20),
+                     [shared] { (*shared)(Lines({"counted"})); });
+      return;
+    }
+    if (*request.sid == 0) {
+      return done(Lines(std::vector<std::string>(ipc::kMaxPayloadLength / 1000,
+                                                 std::string(1000, 's'))));
+    }
     done(ipc::ReplyFromStatus(WithExitCode(
         absl::NotFoundError("no session " + std::to_string(*request.sid)),
         ExitCode::kSessionNotFound)));
@@ -287,14 +287,14 @@ TEST_F(IpcServerTest, ClientHandsProgressLinesOverBeforeTheReply) {
 TEST_F(IpcServerTest, AsynchronousReplyFromATimer) {
   Start();
   ipc::IpcClient client = Connect();
-  EXPECT_EQ(Call(client, ipc::RescanRequest{}).out_lines,
-            std::vector<std::string>{"rescanned"});
+  EXPECT_EQ(Call(client, ipc::StatsRequest{}).out_lines,
+            std::vector<std::string>{"counted"});
 }
 
 TEST_F(IpcServerTest, PipelinedRequestsAreAnsweredInCompletionOrder) {
   Start();
   RawConnection connection(path_);
-  std::vector<uint8_t> bytes = Encode(1, ipc::RescanRequest{});
+  std::vector<uint8_t> bytes = Encode(1, ipc::StatsRequest{});
   std::vector<uint8_t> ping = Encode(2, ipc::PingRequest{});
   bytes.insert(bytes.end(), ping.begin(), ping.end());
   connection.Send(bytes);
@@ -303,7 +303,7 @@ TEST_F(IpcServerTest, PipelinedRequestsAreAnsweredInCompletionOrder) {
   ASSERT_TRUE(first.has_value() && second.has_value());
   EXPECT_EQ(first->header.request_id, 2u);
   EXPECT_EQ(second->header.request_id, 1u);
-  EXPECT_EQ(ReplyIn(*second).out_lines, std::vector<std::string>{"rescanned"});
+  EXPECT_EQ(ReplyIn(*second).out_lines, std::vector<std::string>{"counted"});
 }
 
 // More slow requests than the server works on at once, through one client:
@@ -313,12 +313,12 @@ TEST_F(IpcServerTest, CallAllBeyondTheInFlightLimit) {
   ipc::IpcClient client = Connect();
   constexpr size_t kRequests = ipc::kMaxRequestsInFlight + 4;
   absl::StatusOr<std::vector<ipc::Reply>> replies =
-      client.CallAll(std::vector<ipc::Request>(kRequests, ipc::RescanRequest{}),
+      client.CallAll(std::vector<ipc::Request>(kRequests, ipc::StatsRequest{}),
                      absl::Seconds(10));
   ASSERT_TRUE(replies.ok()) << replies.status();
   ASSERT_EQ(replies->size(), kRequests);
   for (const ipc::Reply& reply : *replies) {
-    EXPECT_EQ(reply.out_lines, std::vector<std::string>{"rescanned"});
+    EXPECT_EQ(reply.out_lines, std::vector<std::string>{"counted"});
   }
 }
 
@@ -652,8 +652,7 @@ TEST_F(IpcServerTest, SecondAnswerIsDropped) {
 TEST_F(IpcServerTest, ReplyTooLargeBecomesAnError) {
   Start();
   ipc::IpcClient client = Connect();
-  absl::Status status =
-      ipc::ReplyStatus(Call(client, ipc::ListSessionsRequest{}));
+  absl::Status status = ipc::ReplyStatus(Call(client, ipc::StatsRequest{0}));
   EXPECT_EQ(ExitCodeOf(status), ExitCode::kInternal);
   EXPECT_THAT(status.message(), HasSubstr("could not send its reply"));
 }
@@ -690,11 +689,11 @@ TEST_F(IpcServerTest, ReplyAfterTheServerIsGoneIsDropped) {
 TEST_F(IpcServerTest, HalfClosedClientStillGetsItsReply) {
   Start();
   RawConnection connection(path_);
-  connection.Send(Encode(1, ipc::RescanRequest{}));
+  connection.Send(Encode(1, ipc::StatsRequest{}));
   ASSERT_EQ(::shutdown(connection.fd(), SHUT_WR), 0);
   std::optional<ipc::Message> message = connection.Read();
   ASSERT_TRUE(message.has_value());
-  EXPECT_EQ(ReplyIn(*message).out_lines, std::vector<std::string>{"rescanned"});
+  EXPECT_EQ(ReplyIn(*message).out_lines, std::vector<std::string>{"counted"});
   EXPECT_TRUE(connection.ClosedWithin(absl::Seconds(5)));
 }
 

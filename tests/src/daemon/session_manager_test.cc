@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -243,31 +244,6 @@ TEST_F(SessionManagerTest, FailedSessionIsRecoveredAtOnceWithSysfsCredentials) {
   EXPECT_EQ(kernel_->GetParam(1, 0, IscsiParam::kUsername), "user1");
   EXPECT_EQ(kernel_->GetParam(1, 0, IscsiParam::kTargetName), kTarget);
   EXPECT_EQ(kernel_->GetParam(1, 0, IscsiParam::kIsid), "00023d000001");
-}
-
-TEST_F(SessionManagerTest, SessionListShowsReopenWhileRecovering) {
-  WriteSysfsSession("FAILED", "failed", "user1", "sysfs-secret-1");
-  manager_->AdoptSessions();
-  ASSERT_NE(manager_->recovery(1), nullptr);
-  auto internal_state = [&] {
-    std::string line;
-    ipc::ListSessionsRequest request;
-    request.print_level = 1;
-    manager_->ListSessions(request, [&](ipc::Reply reply) {
-      for (const std::string& out : reply.out_lines) {
-        if (absl::StrContains(out, "Internal iscsid Session State")) {
-          line = out;
-        }
-      }
-    });
-    return line;
-  };
-  // No target answers yet: the recovery is under way.
-  ASSERT_TRUE(loop_->RunOnce(absl::Milliseconds(20)).ok());
-  EXPECT_EQ(internal_state(), "\t\tInternal iscsid Session State: REOPEN");
-  UseTarget("user1", "sysfs-secret-1");
-  ASSERT_TRUE(RunUntilUp());
-  EXPECT_EQ(internal_state(), "\t\tInternal iscsid Session State: NO CHANGE");
 }
 
 TEST_F(SessionManagerTest, BackoffCapComesFromIscsidConf) {
@@ -672,6 +648,46 @@ TEST_F(SessionLogoutTest, UnknownSidIsSessionNotFound) {
   EXPECT_EQ(reply.message,
             "Could not get session info for sid 9: no such session");
   EXPECT_TRUE(kernel_->SessionExists(1));
+}
+
+// The daemon's own commands: Ping and Reload answer before returning.
+TEST_F(SessionManagerTest, PingNamesTheDaemon) {
+  std::optional<ipc::Reply> reply;
+  manager_->Ping([&reply](ipc::Reply r) { reply = std::move(r); });
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_TRUE(ipc::ReplyStatus(*reply).ok());
+  EXPECT_THAT(reply->out_lines,
+              ElementsAre(::testing::AllOf(
+                  ::testing::StartsWith("kiscsid "),
+                  ::testing::HasSubstr(", pid " + std::to_string(::getpid())),
+                  ::testing::HasSubstr(", protocol 1"))));
+}
+
+TEST_F(SessionManagerTest, ReloadReadsTheFileAgainAndKeepsValidSettings) {
+  const std::string path = root_ + "/iscsid.conf";
+  auto reload = [&] {
+    std::optional<ipc::Reply> reply;
+    manager_->Reload([&reply](ipc::Reply r) { reply = std::move(r); });
+    EXPECT_TRUE(reply.has_value());
+    return reply.value_or(ipc::Reply{});
+  };
+  WriteFile(path, "node.session.cmds_max = 64\nnode.sesion.queue_depth = 8\n");
+  ipc::Reply reply = reload();
+  EXPECT_TRUE(ipc::ReplyStatus(reply).ok()) << reply.message;
+  EXPECT_THAT(reply.out_lines, ElementsAre("reloaded " + path));
+  // The typo is reported as a warning line.
+  ASSERT_EQ(reply.err_lines.size(), 1u);
+  EXPECT_THAT(reply.err_lines[0],
+              ::testing::StartsWith("warning: " + path + ":2:"));
+  EXPECT_EQ(manager_->conf().GetInt("node.session.cmds_max"), 64);
+
+  WriteFile(path, "node.session.cmds_max = abc\n");
+  reply = reload();
+  EXPECT_EQ(reply.exit_code, ExitCode::kInvalid);
+  EXPECT_THAT(reply.message, ::testing::HasSubstr(":1: invalid value 'abc'"));
+  EXPECT_THAT(reply.message,
+              ::testing::HasSubstr("(keeping the previous settings)"));
+  EXPECT_EQ(manager_->conf().GetInt("node.session.cmds_max"), 64);
 }
 
 }  // namespace

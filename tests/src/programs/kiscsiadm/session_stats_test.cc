@@ -17,7 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/base/exit_code.h"
-#include "src/daemon/basic_command_handler.h"
+#include "src/daemon/command_handler.h"
 #include "src/daemon/ipc_server.h"
 #include "src/programs/kiscsiadm/session_commands.h"
 #include "tests/src/daemon/loop_thread.h"
@@ -106,9 +106,28 @@ TEST(FormatSessionStatsTest, LargeCountersAndNoExtendedOnes) {
 
 // kiscsid as far as Stats goes: answers from `answers` by sid, "no session
 // with sid N" (exit 2) otherwise.
-class StatsDaemon : public daemon::BasicCommandHandler {
+class StatsDaemon : public daemon::CommandHandler {
  public:
-  StatsDaemon() : BasicCommandHandler("", conf::IscsidConf()) {}
+  void Ping(daemon::ReplyCallback done) override { Refuse(std::move(done)); }
+  void Login(const ipc::LoginRequest&, daemon::ProgressCallback,
+             daemon::ReplyCallback done) override {
+    Refuse(std::move(done));
+  }
+  void Logout(const ipc::LogoutRequest&, daemon::ReplyCallback done) override {
+    Refuse(std::move(done));
+  }
+  void LogoutAll(const ipc::LogoutAllRequest&,
+                 daemon::ReplyCallback done) override {
+    Refuse(std::move(done));
+  }
+  void LoginAll(const ipc::LoginAllRequest&, daemon::ProgressCallback,
+                daemon::ReplyCallback done) override {
+    Refuse(std::move(done));
+  }
+  void Reload(daemon::ReplyCallback done) override { Refuse(std::move(done)); }
+  static void Refuse(daemon::ReplyCallback done) {
+    done(ipc::ReplyFromStatus(absl::UnimplementedError("not in this test")));
+  }
   void Stats(const ipc::StatsRequest& request,
              daemon::ReplyCallback done) override {
     auto it = answers.find(request.sid.value_or(0));
