@@ -9,6 +9,7 @@
 #define KISCSI_SRC_BASE_PATHS_H_
 
 #include <string>
+#include <string_view>
 
 namespace kiscsi {
 
@@ -17,6 +18,9 @@ std::string RunDir();
 std::string DbLockDir();
 std::string IscsidConfPath();     // SysconfDir()/iscsid.conf
 std::string InitiatorNamePath();  // SysconfDir()/initiatorname.iscsi
+// The initiator name file of another configuration directory (a program's
+// --sysconfdir, a test tree): <sysconf_dir>/initiatorname.iscsi.
+std::string InitiatorNamePath(std::string_view sysconf_dir);
 
 }  // namespace kiscsi
 

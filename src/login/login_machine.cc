@@ -191,7 +191,7 @@ class LoginMachine::Impl {
       ChallengeRegistry::Get().Remove(our_challenge_);
   }
 
-  absl::StatusOr<LoginRequest> Start();
+  absl::StatusOr<LoginRequestPdu> Start();
   absl::StatusOr<LoginStep> OnResponse(const LoginResponse& response);
 
  private:
@@ -216,7 +216,7 @@ class LoginMachine::Impl {
                                     TextPairs replies);
   absl::StatusOr<LoginStep> Finish(const LoginResponse& response);
 
-  LoginRequest NewRequest() const;
+  LoginRequestPdu NewRequest() const;
   // Queues `pairs` as the next request (split into continuation PDUs when
   // needed) and returns the first PDU.
   LoginStep Send(TextPairs pairs, bool transit, LoginStage nsg);
@@ -263,8 +263,8 @@ absl::Status LoginMachine::Impl::Fail(absl::StatusCode code, ExitCode exit_code,
       exit_code);
 }
 
-LoginRequest LoginMachine::Impl::NewRequest() const {
-  LoginRequest request;
+LoginRequestPdu LoginMachine::Impl::NewRequest() const {
+  LoginRequestPdu request;
   request.csg = csg_;
   request.version_max = 0;
   request.version_min = 0;
@@ -307,7 +307,7 @@ LoginStep LoginMachine::Impl::SendNextSegment() {
   return step;
 }
 
-absl::StatusOr<LoginRequest> LoginMachine::Impl::Start() {
+absl::StatusOr<LoginRequestPdu> LoginMachine::Impl::Start() {
   if (phase_ != Phase::kIdle) {
     return absl::FailedPreconditionError("LoginMachine::Start called twice");
   }
@@ -831,7 +831,7 @@ absl::StatusOr<T> NameKeysFor(SessionType type, absl::StatusOr<T> result) {
 
 }  // namespace
 
-absl::StatusOr<LoginRequest> LoginMachine::Start() {
+absl::StatusOr<LoginRequestPdu> LoginMachine::Start() {
   return NameKeysFor(config_session_type_, impl_->Start());
 }
 

@@ -10,7 +10,7 @@
 // driver loop looks like:
 //
 //   LoginMachine machine(config);
-//   ASSIGN_OR_RETURN(LoginRequest request, machine.Start());
+//   ASSIGN_OR_RETURN(LoginRequestPdu request, machine.Start());
 //   for (;;) {
 //     send(Encode(request)); LoginResponse response = receive();
 //     ASSIGN_OR_RETURN(LoginStep step, machine.OnResponse(response));
@@ -141,9 +141,9 @@ struct Redirect {
 struct LoginStep {
   enum Kind { kSend, kDone, kRedirect };
   Kind kind = kSend;
-  LoginRequest request;  // kSend
-  LoginResult result;    // kDone
-  Redirect redirect;     // kRedirect
+  LoginRequestPdu request;  // kSend
+  LoginResult result;       // kDone
+  Redirect redirect;        // kRedirect
 };
 
 class LoginMachine {
@@ -155,7 +155,7 @@ class LoginMachine {
 
   // The first Login Request. Fails only on an unusable config (e.g. CHAP
   // without a username).
-  absl::StatusOr<LoginRequest> Start();
+  absl::StatusOr<LoginRequestPdu> Start();
   // Consumes the target's answer to the last request.
   absl::StatusOr<LoginStep> OnResponse(const LoginResponse& response);
 

@@ -228,7 +228,7 @@ void Pdu::UpdateLengths() {
 
 // ---- Login (RFC 7143 11.12, 11.13) ----
 
-Pdu Encode(const LoginRequest& r) {
+Pdu Encode(const LoginRequestPdu& r) {
   Pdu pdu = NewPdu(Opcode::kLoginRequest, /*immediate=*/true, r.data);
   EncodeLoginFlags(pdu.bhs, r.transit, r.cont, r.csg, r.nsg);
   pdu.bhs[2] = r.version_max;
@@ -242,10 +242,10 @@ Pdu Encode(const LoginRequest& r) {
   return pdu;
 }
 
-absl::StatusOr<LoginRequest> DecodeLoginRequest(const Pdu& pdu) {
+absl::StatusOr<LoginRequestPdu> DecodeLoginRequest(const Pdu& pdu) {
   RETURN_IF_ERROR(CheckPdu(pdu, Opcode::kLoginRequest));
   ASSIGN_OR_RETURN(LoginFlags flags, DecodeLoginFlags(pdu));
-  LoginRequest r;
+  LoginRequestPdu r;
   r.transit = flags.transit;
   r.cont = flags.cont;
   r.csg = flags.csg;

@@ -4,7 +4,7 @@
 //
 // Three layers:
 //   - Pdu: a PDU as bytes (BHS, AHS, data segment without padding).
-//   - Typed structs (LoginRequest, TextResponse, ...): Encode() builds a Pdu
+//   - Typed structs (LoginRequestPdu, TextResponse, ...): Encode() builds a Pdu
 //   from one;
 //     Decode*() checks the opcode and fields of a Pdu and fills one in.
 //   - Framing: SerializePdu() writes a Pdu as it travels on the wire (padding
@@ -92,7 +92,7 @@ enum class LoginStage : uint8_t {
   kFullFeaturePhase = 3,
 };
 
-struct LoginRequest {
+struct LoginRequestPdu {
   bool transit = false;
   bool cont = false;
   LoginStage csg = LoginStage::kSecurityNegotiation;
@@ -265,7 +265,7 @@ struct Reject {
 // A short reason for a Reject, e.g. "protocol error" or "reason 0x42".
 std::string RejectReasonName(uint8_t reason);
 
-Pdu Encode(const LoginRequest& pdu);
+Pdu Encode(const LoginRequestPdu& pdu);
 Pdu Encode(const LoginResponse& pdu);  // for fake targets in tests
 Pdu Encode(const TextRequest& pdu);
 Pdu Encode(const TextResponse& pdu);
@@ -280,7 +280,7 @@ Pdu Encode(const Reject& pdu);
 
 // Each Decode checks the opcode (InvalidArgument naming the expected and actual
 // opcode) and that reserved structure is sane; it never reads past the Pdu.
-absl::StatusOr<LoginRequest> DecodeLoginRequest(const Pdu& pdu);
+absl::StatusOr<LoginRequestPdu> DecodeLoginRequest(const Pdu& pdu);
 absl::StatusOr<LoginResponse> DecodeLoginResponse(const Pdu& pdu);
 absl::StatusOr<TextRequest> DecodeTextRequest(const Pdu& pdu);
 absl::StatusOr<TextResponse> DecodeTextResponse(const Pdu& pdu);

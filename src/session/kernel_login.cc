@@ -169,7 +169,7 @@ void KernelLogin::BindAndLogin() {
   step_ = "login";
   state_ = State::kLogin;
   machine_ = std::make_unique<LoginMachine>(spec_.login);
-  absl::StatusOr<LoginRequest> request = machine_->Start();
+  absl::StatusOr<LoginRequestPdu> request = machine_->Start();
   if (!request.ok()) {
     Report(request.status());
     return;
@@ -235,7 +235,7 @@ absl::Status KernelLogin::SetNegotiatedParams(const LoginResult& result) {
   return SetParam(IscsiParam::kTpgt, absl::StrCat(p.target_portal_group_tag));
 }
 
-absl::Status KernelLogin::SendLoginRequest(const LoginRequest& request) {
+absl::Status KernelLogin::SendLoginRequest(const LoginRequestPdu& request) {
   return SendPduThroughKernel(kernel_, *sid_, *cid_, Encode(request));
 }
 
@@ -244,7 +244,7 @@ absl::Status KernelLogin::SendLoginRequest(const LoginRequest& request) {
 // ("Login/Text in progress. Cannot start new task."): on a busy machine the
 // next request can get there first. It is sent again a millisecond later, a
 // bounded number of times (the login timeout bounds them too).
-void KernelLogin::SendNextLoginRequest(LoginRequest request, int retries) {
+void KernelLogin::SendNextLoginRequest(LoginRequestPdu request, int retries) {
   constexpr int kMaxRetries = 50;
   absl::Status sent = SendLoginRequest(request);
   if (sent.code() == absl::StatusCode::kPermissionDenied &&

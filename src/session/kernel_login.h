@@ -101,8 +101,8 @@ class KernelLogin {
   absl::Status SetIdentityParams();
   absl::Status SetNegotiatedParams(const LoginResult& result);
   absl::Status SetParam(IscsiParam param, const std::string& value);
-  absl::Status SendLoginRequest(const LoginRequest& request);
-  void SendNextLoginRequest(LoginRequest request, int retries);
+  absl::Status SendLoginRequest(const LoginRequestPdu& request);
+  void SendNextLoginRequest(LoginRequestPdu request, int retries);
   void OnKernelEvent(const KernelEvent& event);
   void OnLoginPdu(const std::vector<uint8_t>& bytes);
   void OnRedirect(const Redirect& redirect);

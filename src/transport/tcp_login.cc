@@ -52,7 +52,7 @@ absl::StatusOr<LoginStep> RunLogin(TcpPduChannel& channel,
                                    absl::Time deadline,
                                    absl::Duration login_timeout) {
   LoginMachine machine(config);
-  ASSIGN_OR_RETURN(LoginRequest request, machine.Start());
+  ASSIGN_OR_RETURN(LoginRequestPdu request, machine.Start());
   for (;;) {
     channel.SetSendTimeout(Remaining(deadline));
     absl::Status sent = channel.Send(Encode(request));

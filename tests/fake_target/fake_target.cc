@@ -182,7 +182,7 @@ class FakeTarget::Connection {
     return Delay() && WriteBytes(SerializePdu(std::move(pdu), digests_));
   }
 
-  LoginResponse ResponseTo(const LoginRequest& request) {
+  LoginResponse ResponseTo(const LoginRequestPdu& request) {
     LoginResponse response;
     response.csg = request.csg;
     response.isid = request.isid;
@@ -193,7 +193,7 @@ class FakeTarget::Connection {
     return response;
   }
 
-  bool FailLogin(const LoginRequest& request, uint8_t status_class,
+  bool FailLogin(const LoginRequestPdu& request, uint8_t status_class,
                  uint8_t status_detail, TextPairs pairs = {}) {
     LoginResponse response = ResponseTo(request);
     response.status_class = status_class;
@@ -205,7 +205,7 @@ class FakeTarget::Connection {
 
   // Faults and checks on the first Login Request. nullopt: carry on; otherwise
   // the login ends.
-  std::optional<bool> FirstRequest(const LoginRequest& request,
+  std::optional<bool> FirstRequest(const LoginRequestPdu& request,
                                    const TextPairs& pairs) {
     if (config_.close_during_login) return false;
     if (config_.malformed_login_response != FakeMalformedReply::kNone) {
@@ -415,7 +415,7 @@ class FakeTarget::Connection {
           pdu.opcode() != static_cast<uint8_t>(Opcode::kLoginRequest)) {
         return false;
       }
-      absl::StatusOr<LoginRequest> request = DecodeLoginRequest(pdu);
+      absl::StatusOr<LoginRequestPdu> request = DecodeLoginRequest(pdu);
       if (!request.ok()) return false;
       if (!text.Append(request->data, request->cont).ok()) {
         return FailLogin(*request, kInitiatorError, kMiscError);

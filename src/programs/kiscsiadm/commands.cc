@@ -11,6 +11,7 @@
 #include "conf/iscsid_conf.h"
 #include "conf/node_db.h"
 #include "src/base/exit_code.h"
+#include "src/base/paths.h"
 #include "src/base/status_macros.h"
 #include "src/discovery/probe.h"
 #include "src/discovery/sendtargets.h"
@@ -35,7 +36,7 @@ absl::Status NoRecords() {
 
 absl::StatusOr<Identity> LoadIdentity(CommandContext& context) {
   auto file =
-      conf::ReadInitiatorNameFile(context.sysconf_dir + "/initiatorname.iscsi");
+      conf::ReadInitiatorNameFile(InitiatorNamePath(context.sysconf_dir));
   if (!file.ok()) {
     // A login without an initiator name cannot succeed anywhere (the message
     // says how to make one).

@@ -80,7 +80,7 @@ TextPairs DefaultOffer() {
           {"MaxConnections", "1"}};
 }
 
-TextPairs Keys(const LoginRequest& request) {
+TextPairs Keys(const LoginRequestPdu& request) {
   auto pairs = DecodeText(request.data);
   EXPECT_TRUE(pairs.ok()) << pairs.status();
   return pairs.ok() ? *pairs : TextPairs{};
@@ -122,7 +122,7 @@ class Target {
   explicit Target(LoginConfig config) : machine_(config), config_(config) {}
 
   LoginMachine& machine() { return machine_; }
-  const LoginRequest& last() const { return last_; }
+  const LoginRequestPdu& last() const { return last_; }
 
   void Start() {
     auto request = machine_.Start();
@@ -175,7 +175,7 @@ class Target {
  private:
   LoginMachine machine_;
   LoginConfig config_;
-  LoginRequest last_;
+  LoginRequestPdu last_;
   uint32_t statsn_ = 100;
 };
 
@@ -201,7 +201,7 @@ bool HasKey(const TextPairs& pairs, absl::string_view key) {
 TEST(LoginMachineTest, NoAuthLoginTakesOneRoundTrip) {
   Target target(BaseConfig());
   target.Start();
-  const LoginRequest& first = target.last();
+  const LoginRequestPdu& first = target.last();
   EXPECT_EQ(first.csg, LoginStage::kOperationalNegotiation);
   EXPECT_TRUE(first.transit);
   EXPECT_FALSE(first.cont);
@@ -277,7 +277,7 @@ TEST(LoginMachineTest, NoAuthTargetAsksForAnotherOperationalRound) {
       {{"MaxRecvDataSegmentLength", "65536"}, {"MaxBurstLength", "131072"}});
   ASSERT_TRUE(step.ok()) << step.status();
   ASSERT_EQ(step->kind, LoginStep::kSend);
-  const LoginRequest& second = target.last();
+  const LoginRequestPdu& second = target.last();
   EXPECT_EQ(second.csg, LoginStage::kOperationalNegotiation);
   EXPECT_TRUE(second.transit);
   EXPECT_FALSE(second.cont);

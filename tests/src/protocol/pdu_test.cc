@@ -36,8 +36,8 @@ const Bhs kLoginRequestBhs = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
 
-LoginRequest SampleLoginRequest() {
-  LoginRequest r;
+LoginRequestPdu SampleLoginRequest() {
+  LoginRequestPdu r;
   r.transit = true;
   r.csg = LoginStage::kOperationalNegotiation;
   r.nsg = LoginStage::kFullFeaturePhase;
@@ -79,12 +79,12 @@ TEST(LoginRequestTest, DecodesGoldenBytes) {
 }
 
 TEST(LoginRequestTest, ImmediateBitIsAlwaysSet) {
-  LoginRequest r;
+  LoginRequestPdu r;
   EXPECT_EQ(Encode(r).bhs[0], 0x43);
 }
 
 TEST(LoginRequestTest, NsgIsNotWrittenWithoutTransit) {
-  LoginRequest r;
+  LoginRequestPdu r;
   r.csg = LoginStage::kSecurityNegotiation;
   r.nsg = LoginStage::kFullFeaturePhase;
   r.cont = true;

@@ -51,7 +51,7 @@ std::vector<std::vector<uint8_t>> ScriptedTarget::Respond(
     response.statsn = conn.statsn++;
     return {Bytes(Encode(response))};
   }
-  absl::StatusOr<LoginRequest> request = DecodeLoginRequest(*pdu);
+  absl::StatusOr<LoginRequestPdu> request = DecodeLoginRequest(*pdu);
   if (!request.ok()) return {};
   absl::StatusOr<TextPairs> pairs = DecodeText(request->data);
   if (!pairs.ok()) return {};

@@ -51,7 +51,7 @@ std::string ReadFile(const std::string& path) {
 bool IsFirstLoginRequest(const std::vector<uint8_t>& bytes) {
   absl::StatusOr<Pdu> pdu = PduFromKernel(bytes);
   if (!pdu.ok()) return false;
-  absl::StatusOr<LoginRequest> request = DecodeLoginRequest(*pdu);
+  absl::StatusOr<LoginRequestPdu> request = DecodeLoginRequest(*pdu);
   if (!request.ok()) return false;
   absl::StatusOr<TextPairs> pairs = DecodeText(request->data);
   return pairs.ok() && FindTextValue(*pairs, "InitiatorName") != nullptr;
@@ -277,7 +277,7 @@ TEST_F(SessionRecoveryTest, StopsFirstWaitsTime2WaitAndReinstatesSameSession) {
   std::vector<std::vector<uint8_t>> pdus = kernel_.sent_pdus();
   ASSERT_GT(pdus.size(), pdus_before_);
   for (size_t i = pdus_before_; i < pdus.size(); ++i) {
-    absl::StatusOr<LoginRequest> request =
+    absl::StatusOr<LoginRequestPdu> request =
         DecodeLoginRequest(*PduFromKernel(pdus[i]));
     ASSERT_TRUE(request.ok());
     EXPECT_EQ(IsidHex(request->isid), "00023d000001");

@@ -230,7 +230,7 @@ TEST_F(SessionSetupTest, FullLoginSequence) {
   EXPECT_EQ(kernel_.ConnState(1, 0), "up");
   EXPECT_EQ(kernel_.GetParam(1, 0, IscsiParam::kIsid), "00023d000001");
   // The login carried the sid-derived ISID and the cid.
-  absl::StatusOr<LoginRequest> first =
+  absl::StatusOr<LoginRequestPdu> first =
       DecodeLoginRequest(*PduFromKernel(kernel_.sent_pdus().front()));
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(IsidHex(first->isid), "00023d000001");
