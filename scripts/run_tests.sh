@@ -5,7 +5,9 @@
 #      and adoption benchmarks next to open-iscsi in the VM (scripts/bench_vm.sh), benchmark
 #      smoke.
 #   2. clang build with ASan+UBSan and libFuzzer instrumentation: unit and host suites again,
-#      then every fuzz target for KISCSI_FUZZ_SECONDS (default 20) over its seed corpus.
+#      the vm suite's daemon scenarios with this build's kiscsid (the g++ build's other programs;
+#      a sanitizer report fails the scenario; about 5 minutes), then every fuzz target for
+#      KISCSI_FUZZ_SECONDS (default 20) over its seed corpus.
 # Build trees go to build-ci-gcc/ and build-ci-clang/ (override with KISCSI_BUILD_ROOT).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,5 +47,15 @@ cmake --build "$root/build-ci-clang" -j"$jobs"
 echo "== unit and host tests (clang, sanitizers)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$root/build-ci-clang" -L 'unit|host' -j"$jobs" --output-on-failure
+# kiscsid against the real kernel under ASan+UBSan: daemon_login (the IPC, logins, logout, stats),
+# many_sessions (32 overlapping logins), adopt (adoption, recovery from an outage, a SIGKILL and
+# restart). About 110, 120 and 80 s under TCG.
+echo "== vm: daemon scenarios with kiscsid from the clang build (ASan+UBSan)"
+mkdir -p "$root/build-ci-clang/Testing/vm"
+for scenario in ${KISCSI_VM_SANITIZER_SCENARIOS:-daemon_login many_sessions adopt}; do
+  KISCSI_VM_QUIET=1 bash tests/vm/run.sh --build "$root/build-ci-gcc" \
+    --log "$root/build-ci-clang/Testing/vm/$scenario.log" \
+    --kiscsid "$root/build-ci-clang/bin/kiscsid" "$scenario"
+done
 echo "== fuzz targets (${KISCSI_FUZZ_SECONDS:-20} s each)"
 ctest --test-dir "$root/build-ci-clang" -L fuzz --output-on-failure

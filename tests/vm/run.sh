@@ -2,11 +2,14 @@
 # Boots one kiscsi test VM (Debian's kernel under qemu/TCG, the host's root read-only over 9p with
 # a tmpfs overlay) and runs one scenario script inside it; exits with the scenario's exit code.
 #
-#   tests/vm/run.sh [--build DIR] [--timeout SECONDS] [--log FILE] SCENARIO [ARGS...]
+#   tests/vm/run.sh [--build DIR] [--timeout SECONDS] [--log FILE] [--kiscsid FILE] SCENARIO [ARGS...]
 #
 # SCENARIO is a path, or a name from tests/vm/scenarios/ (with or without .sh). ARGS are passed
 # to it. Inside the guest the scenario runs as root in /tmp with KISCSI_BUILD (the build tree),
 # KISCSI_VM_DIR (tests/vm) and KISCSI_VM_GUEST (tests/vm/guest) set.
+# --kiscsid FILE: a sanitizer build's kiscsid (ASan+UBSan) runs wherever the scenario starts
+# $KISCSI_BUILD/bin/kiscsid, its reports written to files; a report, or a scenario that never
+# started it, fails the run (guest/stage2.sh).
 # Setup (packages, kernel, initramfs) happens on the first run and is cached: see setup.sh.
 #
 # A scenario's header comment (the comment lines at its top) may hold:
@@ -35,11 +38,13 @@ die() { echo "vm: error: $*" >&2; exit 125; }
 build=${KISCSI_BUILD:-$repo/build}
 timeout_s=${KISCSI_VM_TIMEOUT:-300}
 log=""
+kiscsid=""
 while (($#)); do
   case $1 in
     --build) build=${2:?--build needs a directory}; shift 2 ;;
     --timeout) timeout_s=${2:?--timeout needs seconds}; shift 2 ;;
     --log) log=${2:?--log needs a file}; shift 2 ;;
+    --kiscsid) kiscsid=${2:?--kiscsid needs a file}; shift 2 ;;
     -h|--help) usage ;;
     --) shift; break ;;
     -*) echo "vm: unknown option $1" >&2; usage ;;
@@ -59,7 +64,11 @@ scenario=$(realpath "$scenario")
 build=$(realpath "$build")
 [[ $timeout_s =~ ^[0-9]+$ ]] || die "timeout must be whole seconds, got '$timeout_s'"
 name=$(basename "$scenario" .sh)
-for p in "$scenario" "$build" "$vm_dir"; do
+if [ -n "$kiscsid" ]; then
+  if [ ! -f "$kiscsid" ] || [ ! -x "$kiscsid" ]; then die "--kiscsid $kiscsid is not an executable file"; fi
+  kiscsid=$(realpath "$kiscsid")
+fi
+for p in "$scenario" "$build" "$vm_dir" "$kiscsid"; do
   [[ $p != *[[:space:]]* ]] || die "paths with blanks cannot go on the kernel command line: $p"
 done
 
@@ -97,6 +106,7 @@ result=$rundir/result
 
 append="console=ttyS0 quiet panic=-1 kiscsi.init=$vm_dir/guest/stage2.sh"
 append+=" kiscsi.scenario=$scenario kiscsi.build=$build kiscsi.rundir=$rundir"
+if [ -n "$kiscsid" ]; then append+=" kiscsi.kiscsid=$kiscsid"; fi
 # shellcheck disable=SC2054  # commas inside qemu option values
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "${KISCSI_VM_MEM:-2048}"
       -smp "${KISCSI_VM_SMP:-2}" -nodefaults -no-user-config -display none -monitor none
@@ -138,7 +148,7 @@ if [ -n "${KISCSI_VM_QEMU_ARGS:-}" ]; then
   qemu+=("${extra[@]}")
 fi
 
-echo "vm: $name on $kver (timeout ${timeout_s}s, log $log)"
+echo "vm: $name on $kver (timeout ${timeout_s}s, log $log${kiscsid:+, kiscsid $kiscsid})"
 boot_started=$(date +%s.%N)
 timeout --kill-after=5 "$timeout_s" "${qemu[@]}" </dev/null >>"$log" 2>&1 &
 qemu_pid=$!
