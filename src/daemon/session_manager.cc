@@ -11,13 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "conf/boot_firmware.h"
 #include "conf/initiator_name.h"
-#include "netlink/conn_error.h"
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
 #include "src/base/status_macros.h"
 #include "src/node/node_selector.h"
 #include "src/node/session_names.h"
 #include "src/node/session_settings.h"
+#include "src/node/sysfs_session_spec.h"
 #include "src/session/sysfs_sessions.h"
 #include "src/transport/portal.h"
 
@@ -96,20 +96,6 @@ bool StartupMatches(ipc::StartupFilter filter, const std::string& startup) {
   return false;
 }
 
-// The boot firmware table's entry for a target and portal, or nullptr.
-const conf::FirmwareBootEntry* FirmwareEntryFor(
-    const std::vector<conf::FirmwareBootEntry>& entries,
-    const std::string& target_name, const Portal& portal) {
-  for (const conf::FirmwareBootEntry& entry : entries) {
-    if (entry.target.target_name == target_name &&
-        entry.target.ip_address == portal.address &&
-        entry.target.port == portal.port) {
-      return &entry;
-    }
-  }
-  return nullptr;
-}
-
 // The daemon's side of the IPC's node selector, matched by the rule of
 // src/node/node_selector.h.
 conf::NodeFilter FilterOf(const ipc::NodeSelector& nodes) {
@@ -128,19 +114,18 @@ SessionManager::SessionManager(EventLoop& loop, KernelFactory kernel_factory,
                                std::string sysconf_dir, SessionPaths paths,
                                std::string conf_path, conf::IscsidConf conf)
     : loop_(loop),
-      kernel_factory_(std::move(kernel_factory)),
+      sysconf_dir_(sysconf_dir),
+      paths_(paths),
       conf_path_(std::move(conf_path)),
       conf_(std::move(conf)),
-      sysconf_dir_(std::move(sysconf_dir)),
-      paths_(std::move(paths)) {}
+      keeper_(loop, std::move(kernel_factory), std::move(sysconf_dir),
+              std::move(paths), conf_) {}
 
 SessionManager::~SessionManager() {
   // Unfinished operations undo themselves; finished sessions stay in the
   // kernel.
   setups_.clear();
   logouts_.clear();
-  recoveries_.clear();
-  router_.reset();
 }
 
 void SessionManager::Ping(ReplyCallback done) {
@@ -173,285 +158,6 @@ void SessionManager::Reload(ReplyCallback done) {
   KISCSI_LOG(kInfo) << "reloaded " << conf_path_;
   reply.out_lines.push_back(absl::StrCat("reloaded ", conf_path_));
   done(std::move(reply));
-}
-
-absl::StatusOr<KernelEventRouter*> SessionManager::Router() {
-  if (router_ != nullptr) return router_.get();
-  ASSIGN_OR_RETURN(kernel_, kernel_factory_());
-  auto router = std::make_unique<KernelEventRouter>(loop_, *kernel_);
-  RETURN_IF_ERROR(router->Start());
-  router->SetDefaultHandler(
-      [this](const KernelEvent& event) { OnUnroutedEvent(event); });
-  router_ = std::move(router);
-  return router_.get();
-}
-
-RecoveryPolicy SessionManager::PolicyFor(const conf::Record* record) const {
-  RecoveryPolicy policy;
-  policy.max_backoff = absl::Milliseconds(
-      conf().GetInt("kiscsid.reopen_backoff_max_ms").value_or(500));
-  policy.initial_backoff = std::min(policy.initial_backoff, policy.max_backoff);
-  if (record != nullptr) {
-    policy.reopen_max =
-        static_cast<int>(record->GetInt("node.session.reopen_max").value_or(0));
-  }
-  return policy;
-}
-
-const SessionRecovery* SessionManager::recovery(uint32_t sid) const {
-  auto it = recoveries_.find(sid);
-  return it == recoveries_.end() ? nullptr : it->second.get();
-}
-
-void SessionManager::OnUnroutedEvent(const KernelEvent& event) {
-  if (const auto* error = std::get_if<ConnErrorEvent>(&event)) {
-    absl::StatusOr<SessionRecovery*> recovery = AdoptSid(error->sid);
-    if (!recovery.ok()) {
-      const std::string hint = ConnErrorHint(error->error);
-      KISCSI_LOG(kWarning) << "session " << error->sid << ": connection "
-                           << error->cid << " error "
-                           << ConnErrorName(error->error)
-                           << (hint.empty() ? "" : ": ") << hint
-                           << "; cannot recover it: "
-                           << recovery.status().message();
-      return;
-    }
-    (*recovery)->OnConnError(error->error);
-    return;
-  }
-  if (const auto* pdu = std::get_if<RecvPduEvent>(&event)) {
-    absl::StatusOr<SessionRecovery*> recovery = AdoptSid(pdu->sid);
-    if (recovery.ok()) {
-      (*recovery)->OnPdu(pdu->pdu);
-    } else {
-      KISCSI_LOG(kDebug) << "session " << pdu->sid
-                         << ": PDU from the kernel ignored: "
-                         << recovery.status().message();
-    }
-    return;
-  }
-  if (const auto* destroyed = std::get_if<DestroySessionEvent>(&event)) {
-    if (recoveries_.erase(destroyed->sid) > 0) {
-      KISCSI_LOG(kInfo) << "session " << destroyed->sid
-                        << ": destroyed; no longer in charge of it";
-    }
-    return;
-  }
-  if (std::holds_alternative<EventsLostEvent>(event)) {
-    // Connection errors may be among the lost events: sysfs says which
-    // connections failed.
-    KISCSI_LOG(kWarning) << "kernel events were lost; re-reading sessions";
-    auto sessions = ReadSysfsSessions(paths_.sysfs_root);
-    if (!sessions.ok()) return;
-    for (const SysfsSession& session : *sessions) {
-      if (session.connection.has_value() &&
-          session.connection->state == "failed") {
-        absl::StatusOr<SessionRecovery*> recovery = AdoptSid(session.sid);
-        if (recovery.ok()) {
-          (*recovery)->RecoverNow("connection failed (events were lost)");
-        }
-      }
-    }
-  }
-}
-
-absl::StatusOr<SessionRecovery*> SessionManager::AdoptSid(uint32_t sid) {
-  if (auto it = recoveries_.find(sid); it != recoveries_.end()) {
-    return it->second.get();
-  }
-  ReadSysfsOptions options;
-  options.include_passwords = true;
-  ASSIGN_OR_RETURN(SysfsSession session,
-                   ReadSysfsSession(paths_.sysfs_root, sid, options));
-  return Adopt(session);
-}
-
-std::optional<conf::Record> SessionManager::FindNodeRecord(
-    const std::string& target_name, const Portal& portal) const {
-  conf::NodeDb db(sysconf_dir_);
-  conf::NodeFilter filter;
-  filter.target_name = target_name;
-  filter.address = portal.address;
-  filter.port = portal.port;
-  auto keys = db.FindNodes(filter);
-  if (!keys.ok() || keys->empty()) return std::nullopt;
-  auto record = db.ReadNode(keys->front());
-  if (!record.ok()) return std::nullopt;
-  return *std::move(record);
-}
-
-void SessionManager::ApplyLiveSettings(const SysfsSession& session) {
-  if (!session.connection.has_value() || kernel_ == nullptr) return;
-  const SysfsConnection& connection = *session.connection;
-  const Portal portal{
-      connection.persistent_address.empty() ? connection.address
-                                            : connection.persistent_address,
-      connection.persistent_port.value_or(connection.port.value_or(3260))};
-  std::optional<conf::Record> record =
-      FindNodeRecord(session.target_name, portal);
-  if (!record.has_value()) return;
-  auto spec =
-      SessionSpecFromNode(*record, Identity{session.initiator_name, ""});
-  if (!spec.ok()) return;
-  const SessionTimeouts& t = spec->timeouts;
-  const struct {
-    IscsiParam param;
-    int value;
-  } settings[] = {
-      {IscsiParam::kSessRecoveryTmo, t.recovery_tmo},
-      {IscsiParam::kAbortTmo, t.abort_tmo},
-      {IscsiParam::kLuResetTmo, t.lu_reset_tmo},
-      {IscsiParam::kTgtResetTmo, t.tgt_reset_tmo},
-      {IscsiParam::kPingTmo, t.noop_out_timeout},
-      {IscsiParam::kRecvTmo, t.noop_out_interval},
-  };
-  for (const auto& setting : settings) {
-    absl::Status status =
-        kernel_->SetParam(session.sid, connection.cid, setting.param,
-                          absl::StrCat(setting.value));
-    if (!status.ok()) {
-      KISCSI_LOG(kWarning) << "session " << session.sid
-                           << ": cannot apply the node record's setting: "
-                           << status.message();
-    }
-  }
-  KISCSI_LOG(kInfo) << "session " << session.sid
-                    << ": node record settings applied without a re-login "
-                       "(replacement_timeout "
-                    << t.recovery_tmo << ", NOP-Out interval "
-                    << t.noop_out_interval << ", timeout " << t.noop_out_timeout
-                    << ")";
-}
-
-absl::StatusOr<SessionRecovery*> SessionManager::Adopt(
-    const SysfsSession& session) {
-  if (auto it = recoveries_.find(session.sid); it != recoveries_.end()) {
-    return it->second.get();
-  }
-  if (!session.connection.has_value() || !session.host_no.has_value()) {
-    return absl::FailedPreconditionError("no connection or SCSI host in sysfs");
-  }
-  if (session.transport != "tcp") {
-    return absl::FailedPreconditionError(
-        absl::StrCat("transport ", session.transport, " is not iscsi_tcp"));
-  }
-  const SysfsConnection& connection = *session.connection;
-  const Portal portal{
-      connection.persistent_address.empty() ? connection.address
-                                            : connection.persistent_address,
-      connection.persistent_port.value_or(connection.port.value_or(3260))};
-  std::string initiator_name = session.initiator_name;
-  if (initiator_name.empty()) {
-    auto name =
-        conf::ReadInitiatorNameFile(sysconf_dir_ + "/initiatorname.iscsi");
-    if (!name.ok()) return name.status();
-    initiator_name = name->name;
-  }
-  // The node record when one matches, else what sysfs holds.
-  std::optional<SessionSpec> spec;
-  std::optional<conf::Record> record =
-      FindNodeRecord(session.target_name, portal);
-  if (!record.has_value()) record = FirmwareRecord(session.target_name, portal);
-  if (record.has_value()) {
-    auto from_node = SessionSpecFromNode(*record, Identity{initiator_name, ""});
-    if (from_node.ok()) {
-      spec = *std::move(from_node);
-    } else {
-      record.reset();
-    }
-  }
-  const bool from_record = spec.has_value();
-  if (!spec.has_value()) {
-    spec.emplace();
-    LoginConfig& login = spec->login;
-    login.initiator_name = initiator_name;
-    login.target_name = session.target_name;
-    if (!session.username.empty()) {
-      login.auth.chap = true;
-      login.auth.username = session.username;
-      login.auth.password = session.password;
-      login.auth.username_in = session.username_in;
-      login.auth.password_in = session.password_in;
-      // sysfs does not say which digest was used: offer all, strongest
-      // first.
-      login.auth.algorithms = {ChapAlgorithm::kSha3_256, ChapAlgorithm::kSha256,
-                               ChapAlgorithm::kSha1, ChapAlgorithm::kMd5};
-    }
-    OperationalConfig& op = login.operational;
-    if (session.first_burst_len)
-      op.first_burst_length = *session.first_burst_len;
-    if (session.max_burst_len) op.max_burst_length = *session.max_burst_len;
-    if (session.immediate_data) op.immediate_data = *session.immediate_data;
-    if (session.initial_r2t) op.initial_r2t = *session.initial_r2t;
-    if (connection.max_recv_dlength) {
-      op.max_recv_data_segment_length = *connection.max_recv_dlength;
-    }
-    if (connection.header_digest.value_or(false)) {
-      op.header_digest = DigestPreference::kCrc32c;
-    }
-    if (connection.data_digest.value_or(false)) {
-      op.data_digest = DigestPreference::kCrc32c;
-    }
-    spec->portal = portal;
-    if (!session.iface_name.empty()) spec->iface_name = session.iface_name;
-    SessionTimeouts& t = spec->timeouts;
-    t.recovery_tmo = static_cast<int>(session.recovery_tmo.value_or(120));
-    t.abort_tmo = static_cast<int>(session.abort_tmo.value_or(15));
-    t.lu_reset_tmo = static_cast<int>(session.lu_reset_tmo.value_or(30));
-    t.tgt_reset_tmo = static_cast<int>(session.tgt_reset_tmo.value_or(30));
-    t.noop_out_interval = static_cast<int>(connection.recv_tmo.value_or(5));
-    t.noop_out_timeout = static_cast<int>(connection.ping_tmo.value_or(5));
-  }
-  spec->existing =
-      SessionSpec::Existing{session.sid, connection.cid, *session.host_no};
-  const uint32_t time2wait = spec->login.operational.default_time2wait;
-  auto recovery = std::make_unique<SessionRecovery>(
-      *router_, *std::move(spec), time2wait,
-      PolicyFor(record.has_value() ? &*record : nullptr), paths_);
-  recovery->set_groups(&recovery_groups_);
-  SessionRecovery* adopted = recovery.get();
-  recoveries_[session.sid] = std::move(recovery);
-  KISCSI_LOG(kInfo) << adopted->name() << ": adopted (connection "
-                    << connection.state << ", "
-                    << (from_record ? "node record" : "identity from sysfs")
-                    << ")";
-  return adopted;
-}
-
-void SessionManager::AdoptSessions() {
-  ReadSysfsOptions options;
-  options.include_passwords = true;
-  auto sessions = ReadSysfsSessions(paths_.sysfs_root, options);
-  if (!sessions.ok()) {
-    KISCSI_LOG(kWarning) << "cannot read sessions to adopt: "
-                         << sessions.status().message();
-    return;
-  }
-  if (sessions->empty()) return;
-  if (auto router = Router(); !router.ok()) {
-    KISCSI_LOG(kWarning) << "cannot adopt " << sessions->size()
-                         << " session(s): " << router.status().message();
-    return;
-  }
-  for (const SysfsSession& session : *sessions) {
-    absl::StatusOr<SessionRecovery*> recovery = Adopt(session);
-    if (!recovery.ok()) {
-      KISCSI_LOG(kWarning) << "session " << session.sid
-                           << ": cannot adopt: " << recovery.status().message();
-      continue;
-    }
-    const bool failed =
-        session.state == "FAILED" || (session.connection.has_value() &&
-                                      session.connection->state == "failed");
-    if (failed) {
-      (*recovery)->RecoverNow(
-          absl::StrCat("session ", session.state, ", connection ",
-                       session.connection->state, " at daemon start"));
-    } else {
-      // Timeouts and NOP settings take effect on the live connection.
-      ApplyLiveSettings(session);
-    }
-  }
 }
 
 absl::StatusOr<int> SessionManager::MissingSessions(
@@ -510,7 +216,7 @@ int SessionManager::StartLoginsFor(const conf::NodeKey& key,
   if (!missing.ok()) return fail(missing.status());
   auto spec = SessionSpecFromNode(node, identity);
   if (!spec.ok()) return fail(spec.status());
-  auto router = Router();
+  auto router = keeper_.Router();
   if (!router.ok()) return fail(router.status());
 
   logging_in_[NodeId(key)] = LoginsInFlight{*missing, key.tpgt};
@@ -518,24 +224,10 @@ int SessionManager::StartLoginsFor(const conf::NodeKey& key,
                     << (*missing == 1
                             ? ""
                             : absl::StrCat(" (", *missing, " sessions)"));
-  const RecoveryPolicy policy = PolicyFor(&node);
-  for (int i = 0; i < *missing; ++i) StartSession(key, *spec, policy, done);
+  const RecoveryPolicy policy = keeper_.PolicyFor(&node);
+  for (int i = 0; i < *missing; ++i)
+    StartSession(**router, key, *spec, policy, done);
   return *missing;
-}
-
-std::optional<conf::Record> SessionManager::FirmwareRecord(
-    const std::string& target_name, const Portal& portal) const {
-  auto entries = conf::ReadBootFirmware(paths_.sysfs_root);
-  if (!entries.ok()) return std::nullopt;
-  const conf::FirmwareBootEntry* entry =
-      FirmwareEntryFor(*entries, target_name, portal);
-  if (entry == nullptr) return std::nullopt;
-  auto record = conf::NodeRecordFromFirmware(*entry, conf().NewNodeRecord());
-  if (!record.ok()) return std::nullopt;
-  // The root disk's settings, as kiscsistart -b makes the session.
-  record->Set("node.conn[0].timeo.noop_out_interval", "0");
-  record->Set("node.conn[0].timeo.noop_out_timeout", "0");
-  return *std::move(record);
 }
 
 void SessionManager::LoginFirmware(ProgressCallback progress,
@@ -566,13 +258,14 @@ void SessionManager::LoginFirmware(ProgressCallback progress,
                std::move(done));
 }
 
-void SessionManager::StartSession(const conf::NodeKey& key,
+void SessionManager::StartSession(KernelEventRouter& router,
+                                  const conf::NodeKey& key,
                                   const SessionSpec& spec,
                                   const RecoveryPolicy& policy,
                                   LoginDone done) {
   const uint64_t operation = next_operation_++;
   auto setup = std::make_unique<SessionSetup>(
-      *router_, spec, paths_,
+      router, spec, paths_,
       [this, operation, key, done, spec = spec,
        policy](absl::StatusOr<SessionResult> result) mutable {
         if (auto it = logging_in_.find(NodeId(key));
@@ -583,19 +276,13 @@ void SessionManager::StartSession(const conf::NodeKey& key,
         if (result.ok()) {
           KISCSI_LOG(kInfo)
               << "session " << result->sid << ": logged in to " << NodeTag(key);
-          if (recoveries_.contains(result->sid)) {
+          spec.existing =
+              SessionSpec::Existing{result->sid, result->cid, result->host_no};
+          if (!keeper_.TakeCharge(spec, result->login.params.default_time2wait,
+                                  policy, std::move(result->socket))) {
             // An error right after the login adopted it already.
             KISCSI_LOG(kInfo)
                 << "session " << result->sid << ": already in recovery";
-          } else {
-            spec.existing = SessionSpec::Existing{result->sid, result->cid,
-                                                  result->host_no};
-            auto recovery = std::make_unique<SessionRecovery>(
-                *router_, std::move(spec),
-                result->login.params.default_time2wait, policy, paths_,
-                std::move(result->socket));
-            recovery->set_groups(&recovery_groups_);
-            recoveries_[result->sid] = std::move(recovery);
           }
         } else {
           KISCSI_LOG(kWarning)
@@ -697,7 +384,7 @@ void SessionManager::StartBatch(
 void SessionManager::StartLogout(const SysfsSession& session,
                                  std::function<void(absl::Status)> done) {
   const uint32_t sid = session.sid;
-  auto router = Router();
+  auto router = keeper_.Router();
   if (!router.ok()) {
     absl::Status status = router.status();
     loop_.AddTimer(absl::ZeroDuration(), [done, status] { done(status); });
@@ -712,13 +399,7 @@ void SessionManager::StartLogout(const SysfsSession& session,
     spec.portal = Portal{session.connection->persistent_address,
                          session.connection->persistent_port.value_or(3260)};
   }
-  if (auto it = recoveries_.find(sid); it != recoveries_.end()) {
-    if (it->second->state() != SessionRecovery::State::kUp) {
-      KISCSI_LOG(kInfo) << it->second->name()
-                        << ": recovery abandoned for the logout";
-    }
-    recoveries_.erase(it);
-  }
+  keeper_.Release(sid);
   const uint64_t operation = next_operation_++;
   auto logout = std::make_unique<SessionLogout>(
       **router, spec, [this, operation, sid, done](absl::Status status) {

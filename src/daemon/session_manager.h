@@ -1,26 +1,26 @@
-// kiscsid's session commands: logins and logouts through the kernel
-// (src/session/), driven from the daemon's event loop so that any number
-// overlap, with iscsiadm's rules: a login to a node makes the sessions it
+// kiscsid's answers to what the user asked for: the IPC requests
+// (CommandHandler). It selects node records for -l/-L and sessions for
+// -u/-U by one rule (src/node/node_selector.h), runs logins and logouts
+// through the kernel (src/session/) from the daemon's event loop so that any
+// number overlap, and answers each request with one batched reply.
+//
+// Logins follow iscsiadm's rules: a login to a node makes the sessions it
 // lacks (node.session.nr_sessions, default 1, minus those present), all at
 // once, each its own session with its own ISID; with all of them present, or
 // a login to the node still running, it fails with exit 15. A session whose
 // login fails is undone on its own; the node's other sessions stay, and a
-// later login makes the missing one.
+// later login makes the missing one. Logouts of every selected session start
+// at once; -U never selects a root disk's session (node.startup onboot, or
+// named by the boot firmware table). What sessions exist is always read from
+// sysfs, so sessions made by others (the initramfs, an earlier daemon) count
+// too.
 //
-// The kernel is opened on first use, so the daemon starts and serves on a
-// machine whose kernel has no iSCSI transport; such logins fail with ExitCode
-// kTransportNotFound (12). What sessions exist is always read from sysfs, so
-// sessions made by others (the initramfs, an earlier daemon) count too.
-//
-// Every session the daemon logged in, and every session it adopted, has a
-// SessionRecovery (src/session/session_recovery.h) that answers its
-// connection errors and Async Messages. Adoption: AdoptSessions() at start
-// takes charge of every session in sysfs whoever made it, without touching a
-// connection that is up (no re-login) and recovering at once one found
-// failed; a connection error of a session nobody adopted yet (e.g. made by
-// kiscsistart while the daemon runs) adopts it first. An adopted session's
-// re-login uses its node record when one matches (target, portal), else what
-// sysfs holds (identity, timeouts, CHAP credentials, readable by root).
+// It must not keep sessions alive: the kernel, the event router, recoveries,
+// adoption and live settings are SessionKeeper's (session_keeper.h), which
+// it tells when a login made a session and when a logout gives one up. The
+// kernel is opened on first use, so the daemon starts and serves on a
+// machine whose kernel has no iSCSI transport; such logins fail with
+// ExitCode kTransportNotFound (12).
 #ifndef KISCSI_SRC_DAEMON_SESSION_MANAGER_H_
 #define KISCSI_SRC_DAEMON_SESSION_MANAGER_H_
 
@@ -39,9 +39,9 @@
 #include "src/base/event_loop.h"
 #include "src/base/unique_fd.h"
 #include "src/daemon/command_handler.h"
+#include "src/daemon/session_keeper.h"
 #include "src/node/login_settings.h"
 #include "src/session/kernel_event_router.h"
-#include "src/session/recovery_group.h"
 #include "src/session/session_logout.h"
 #include "src/session/session_recovery.h"
 #include "src/session/session_setup.h"
@@ -53,8 +53,7 @@ namespace kiscsi::daemon {
 class SessionManager : public CommandHandler {
  public:
   // Opens the kernel's iSCSI transport when first needed.
-  using KernelFactory =
-      std::function<absl::StatusOr<std::unique_ptr<IscsiKernel>>()>;
+  using KernelFactory = SessionKeeper::KernelFactory;
 
   SessionManager(EventLoop& loop, KernelFactory kernel_factory,
                  std::string sysconf_dir, SessionPaths paths,
@@ -80,11 +79,12 @@ class SessionManager : public CommandHandler {
   // (defined in session_stats.cc).
   void Stats(const ipc::StatsRequest& request, ReplyCallback done) override;
 
-  // Takes charge of the sessions in sysfs (call before READY=1). Opens the
-  // kernel only when there is a session.
-  void AdoptSessions();
-  // The recovery in charge of `sid`, or nullptr (for tests and listings).
-  const SessionRecovery* recovery(uint32_t sid) const;
+  // Takes charge of the sessions in sysfs (call before READY=1).
+  void AdoptSessions() { keeper_.AdoptSessions(); }
+  // The recovery in charge of `sid`, or nullptr (for tests).
+  const SessionRecovery* recovery(uint32_t sid) const {
+    return keeper_.recovery(sid);
+  }
 
  private:
   struct LoginOutcome {
@@ -93,13 +93,6 @@ class SessionManager : public CommandHandler {
   };
   using LoginDone = std::function<void(LoginOutcome)>;
 
-  absl::StatusOr<KernelEventRouter*> Router();
-  // The node record of a target/portal, if the database has one.
-  std::optional<conf::Record> FindNodeRecord(const std::string& target_name,
-                                             const Portal& portal) const;
-  // Sets what the kernel accepts on a live connection (timeouts, NOP-Out
-  // interval and timeout) from the session's node record, if it has one.
-  void ApplyLiveSettings(const SysfsSession& session);
   // Starts the sessions the node lacks, all at once. `done` runs from the
   // loop once per session started, or once with the reason when none was.
   // Returns the number started.
@@ -110,10 +103,6 @@ class SessionManager : public CommandHandler {
                      const Identity& identity, LoginDone done);
   // iscsiadm -m fw -l: the boot-selected targets of the firmware table.
   void LoginFirmware(ProgressCallback progress, ReplyCallback done);
-  // The record the boot firmware table gives a session's target and portal
-  // (its CHAP credentials, root-disk settings), if the table names it.
-  std::optional<conf::Record> FirmwareRecord(const std::string& target_name,
-                                             const Portal& portal) const;
   // Login and LoginAll once the nodes are chosen: starts every session they
   // lack, shows a "Logging in to" line for each through `progress`, answers
   // `done` with every outcome.
@@ -127,8 +116,9 @@ class SessionManager : public CommandHandler {
   void LoginRecords(
       const std::vector<std::pair<conf::NodeKey, conf::Record>>& records,
       const Identity& identity, ProgressCallback progress, ReplyCallback done);
-  void StartSession(const conf::NodeKey& key, const SessionSpec& spec,
-                    const RecoveryPolicy& policy, LoginDone done);
+  void StartSession(KernelEventRouter& router, const conf::NodeKey& key,
+                    const SessionSpec& spec, const RecoveryPolicy& policy,
+                    LoginDone done);
   // How many sessions the node lacks; ExitCode kSessionExists for none.
   absl::StatusOr<int> MissingSessions(const conf::NodeKey& key,
                                       const conf::Record& record);
@@ -138,20 +128,15 @@ class SessionManager : public CommandHandler {
   // with the lines LogoutRequest describes (src/ipc/ipc_protocol.h).
   void LogoutSessions(const std::vector<SysfsSession>& sessions,
                       ReplyCallback done);
-  void OnUnroutedEvent(const KernelEvent& event);
-  // A SessionRecovery for a session found in sysfs.
-  absl::StatusOr<SessionRecovery*> Adopt(const SysfsSession& session);
-  absl::StatusOr<SessionRecovery*> AdoptSid(uint32_t sid);
-  RecoveryPolicy PolicyFor(const conf::Record* record) const;
 
   EventLoop& loop_;
-  KernelFactory kernel_factory_;
-  std::string conf_path_;  // iscsid.conf, which Reload reads again
-  conf::IscsidConf conf_;
   std::string sysconf_dir_;
   SessionPaths paths_;
-  std::unique_ptr<IscsiKernel> kernel_;
-  std::unique_ptr<KernelEventRouter> router_;
+  std::string conf_path_;  // iscsid.conf, which Reload reads again
+  conf::IscsidConf conf_;
+  // After conf_, which it reads; before the operations, which use its router
+  // and go first.
+  SessionKeeper keeper_;
   uint64_t next_operation_ = 1;
   // Nodes with logins in flight: how many of their sessions are unfinished.
   struct LoginsInFlight {
@@ -161,10 +146,6 @@ class SessionManager : public CommandHandler {
   absl::flat_hash_map<std::string, LoginsInFlight> logging_in_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<SessionSetup>> setups_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<SessionLogout>> logouts_;
-  // Before recoveries_: they leave their groups when destroyed.
-  RecoveryGroups recovery_groups_;
-  // The sessions in the daemon's charge, by sid (each holds its socket).
-  absl::flat_hash_map<uint32_t, std::unique_ptr<SessionRecovery>> recoveries_;
 };
 
 }  // namespace kiscsi::daemon

@@ -98,10 +98,11 @@ void SessionManager::Stats(const ipc::StatsRequest& request,
     sessions = *std::move(all);
   }
   // The kernel is opened on first use, as for a login.
-  if (absl::StatusOr<KernelEventRouter*> router = Router(); !router.ok()) {
+  if (absl::StatusOr<KernelEventRouter*> router = keeper_.Router();
+      !router.ok()) {
     return done(ipc::ReplyFromStatus(router.status()));
   }
-  done(CollectSessionStats(*kernel_, sessions));
+  done(CollectSessionStats(*keeper_.kernel(), sessions));
 }
 
 }  // namespace kiscsi::daemon
