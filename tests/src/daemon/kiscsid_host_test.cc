@@ -10,8 +10,11 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -223,6 +226,104 @@ TEST_F(KiscsidTest, HelpVersionAndBadOptions) {
   testing::ProcessResult level = testing::RunProcess({KISCSID_PATH, "-d", "9"});
   EXPECT_EQ(level.exit_code, static_cast<int>(ExitCode::kInvalid));
   EXPECT_THAT(level.err, HasSubstr("invalid debug level '9'"));
+}
+
+// What a hostile or careless client did to the real daemon (issue 13).
+
+std::vector<uint8_t> Encoded(uint32_t id, const ipc::Request& request) {
+  absl::StatusOr<std::vector<uint8_t>> bytes = ipc::EncodeRequest(id, request);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.ok() ? *bytes : std::vector<uint8_t>{};
+}
+
+// kiscsid's resident memory in KiB (VmRSS), or -1.
+long RssKib(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+TEST_F(KiscsidTest, IdleConnectionsDoNotLockOthersOut) {
+  // 64 idle connections (the limit) used to lock every other client out
+  // for up to 60 s: "Connection reset by peer", exit 18.
+  Start();
+  std::vector<std::unique_ptr<ipc::testing::RawConnection>> idle;
+  for (int i = 0; i < 64; ++i) {
+    idle.push_back(std::make_unique<ipc::testing::RawConnection>(socket_));
+    ASSERT_TRUE(idle.back()->connected());
+  }
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<ipc::Reply> pong = Call(ipc::PingRequest{});
+    ASSERT_TRUE(pong.ok()) << pong.status();
+    EXPECT_EQ(pong->exit_code, ExitCode::kSuccess);
+  }
+}
+
+TEST_F(KiscsidTest, PipeliningWithoutReadingDoesNotGrowTheDaemon) {
+  // 500k pings sent without reading a reply took kiscsid from 5 MB to 32 MB
+  // and more, never given back.
+  Start();
+  ASSERT_TRUE(Call(ipc::PingRequest{}).ok());
+  const long before = RssKib(pid_);
+  ASSERT_GT(before, 0);
+  ipc::testing::RawConnection connection(socket_);
+  constexpr uint32_t kPings = 500000;
+  std::vector<uint8_t> bytes;
+  for (uint32_t i = 1; i <= kPings; ++i) {
+    std::vector<uint8_t> ping = Encoded(i, ipc::PingRequest{});
+    bytes.insert(bytes.end(), ping.begin(), ping.end());
+  }
+  std::thread sender([&connection, &bytes] { connection.Send(bytes); });
+  // Until the daemon stops growing (it stops reading this client).
+  long rss = before;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    ::usleep(200 * 1000);
+    const long now = RssKib(pid_);
+    if (now == rss) break;
+    rss = now;
+  }
+  RecordProperty("rss_kib_before", std::to_string(before));
+  RecordProperty("rss_kib_unread", std::to_string(rss));
+  EXPECT_LT(rss - before, 4096)
+      << "kiscsid grew from " << before << " to " << rss << " KiB";
+  for (uint32_t i = 1; i <= kPings; ++i) {
+    std::optional<ipc::Message> reply = connection.Read();
+    ASSERT_TRUE(reply.has_value()) << i;
+    ASSERT_EQ(reply->header.request_id, i);
+  }
+  sender.join();
+}
+
+TEST_F(KiscsidTest, MalformedRequestFloodLogsAFewLines) {
+  // Every malformed request logged a warning: 821k lines in 15 s.
+  Start();
+  ipc::testing::RawConnection connection(socket_);
+  // Pings whose payload is 3 bytes of garbage.
+  std::vector<uint8_t> bytes;
+  constexpr uint32_t kRequests = 20000;
+  for (uint32_t i = 1; i <= kRequests; ++i) {
+    std::vector<uint8_t> bad = Encoded(i, ipc::PingRequest{});
+    bad[15] = 3;
+    bad.insert(bad.end(), {1, 2, 3});
+    bytes.insert(bytes.end(), bad.begin(), bad.end());
+  }
+  std::thread sender([&connection, &bytes] { connection.Send(bytes); });
+  for (uint32_t i = 1; i <= kRequests; ++i) {
+    std::optional<ipc::Message> reply = connection.Read();
+    ASSERT_TRUE(reply.has_value()) << i;
+    ASSERT_EQ(ipc::testing::ReplyIn(*reply).exit_code, ExitCode::kDaemonComm);
+  }
+  sender.join();
+  size_t warnings = 0;
+  std::istringstream log(Log());
+  for (std::string line; std::getline(log, line);) {
+    warnings += line.find("warning: ") != std::string::npos;
+  }
+  RecordProperty("warning_lines", std::to_string(warnings));
+  EXPECT_LE(warnings, 50u) << Log().substr(0, 2000);
 }
 
 }  // namespace
