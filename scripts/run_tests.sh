@@ -49,7 +49,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir "$root/build-ci-clang" -L 'unit|host' -j"$jobs" --output-on-failure
 # kiscsid against the real kernel under ASan+UBSan: daemon_login (the IPC, logins, logout, stats),
 # many_sessions (32 overlapping logins), adopt (adoption, recovery from an outage, a SIGKILL and
-# restart). About 110, 120 and 80 s under TCG.
+# restart). About 115, 155 and 80 s under TCG (tried: all three clean, starts=1, 1 and 2).
 echo "== vm: daemon scenarios with kiscsid from the clang build (ASan+UBSan)"
 mkdir -p "$root/build-ci-clang/Testing/vm"
 for scenario in ${KISCSI_VM_SANITIZER_SCENARIOS:-daemon_login many_sessions adopt}; do
