@@ -241,6 +241,25 @@ absl::StatusOr<EntryType> TypeOfPath(const std::string& path) {
   return TypeOf(st.st_mode);
 }
 
+// nodes/ holds folders and files, never links: open-iscsi and kiscsi make
+// none, and a link there would let records be written to (or read from) a
+// place outside the database. Writers and readers refuse them alike.
+absl::Status LinkRefused(const std::string& path) {
+  return WithExitCode(
+      absl::FailedPreconditionError(absl::StrCat(
+          path,
+          " is a symbolic link: the node database does not follow links in "
+          "nodes/ (replace it with the folder itself)")),
+      ExitCode::kDatabase);
+}
+
+// OK when `path` does not exist or is not a symbolic link.
+absl::Status CheckNotLink(const std::string& path) {
+  ASSIGN_OR_RETURN(EntryType type, TypeOfPath(path));
+  if (type == EntryType::kSymlink) return LinkRefused(path);
+  return absl::OkStatus();
+}
+
 absl::Status MakeDir(const std::string& path) {
   if (::mkdir(path.c_str(), kDirMode) == 0 || errno == EEXIST) {
     return absl::OkStatus();
@@ -256,6 +275,20 @@ absl::Status RemoveDirIfEmpty(const std::string& path) {
     return absl::OkStatus();
   }
   return DatabaseError(errno, absl::StrCat("remove directory ", path));
+}
+
+// MakeDir for the folders inside nodes/: an existing link is refused.
+absl::Status MakeNodeDir(const std::string& path) {
+  RETURN_IF_ERROR(CheckNotLink(path));
+  return MakeDir(path);
+}
+
+// Removes the folder `path` when nothing but temporary files of killed writers
+// is left in it. The caller holds the database lock, so no write is in
+// progress there.
+absl::Status RemoveDirIfUnused(const std::string& path) {
+  RETURN_IF_ERROR(RemoveStaleTemporaryFiles(path, std::chrono::seconds(0)));
+  return RemoveDirIfEmpty(path);
 }
 
 absl::Status Unlink(const std::string& path) {
@@ -336,8 +369,10 @@ absl::StatusOr<std::string> NodeDb::LegacyIface(const std::string& path) const {
 absl::StatusOr<std::optional<NodeDb::Location>> NodeDb::Locate(
     const NodeKey& key) const {
   RETURN_IF_ERROR(CheckExistingKey(key));
+  RETURN_IF_ERROR(CheckNotLink(absl::StrCat(NodesDir(), "/", key.target_name)));
   std::string portal = PortalPath(key);
   ASSIGN_OR_RETURN(EntryType portal_type, TypeOfPath(portal));
+  if (portal_type == EntryType::kSymlink) return LinkRefused(portal);
   if (portal_type == EntryType::kFile) {
     ASSIGN_OR_RETURN(std::string iface, LegacyIface(portal));
     if (iface != key.iface) return std::nullopt;
@@ -346,6 +381,7 @@ absl::StatusOr<std::optional<NodeDb::Location>> NodeDb::Locate(
   if (portal_type != EntryType::kDirectory) return std::nullopt;
   std::string path = absl::StrCat(portal, "/", key.iface);
   ASSIGN_OR_RETURN(EntryType type, TypeOfPath(path));
+  if (type == EntryType::kSymlink) return LinkRefused(path);
   if (type != EntryType::kFile) return std::nullopt;
   return Location{path, false};
 }
@@ -354,8 +390,9 @@ absl::StatusOr<std::vector<NodeKey>> NodeDb::ListNodes() const {
   std::vector<NodeKey> keys;
   ASSIGN_OR_RETURN(std::vector<DirEntry> targets, ListDir(NodesDir()));
   for (const DirEntry& target : targets) {
-    if (target.type != EntryType::kDirectory) continue;
     std::string target_dir = absl::StrCat(NodesDir(), "/", target.name);
+    if (target.type == EntryType::kSymlink) return LinkRefused(target_dir);
+    if (target.type != EntryType::kDirectory) continue;
     ASSIGN_OR_RETURN(std::vector<DirEntry> portals, ListDir(target_dir));
     for (const DirEntry& portal : portals) {
       NodeKey key;
@@ -366,6 +403,7 @@ absl::StatusOr<std::vector<NodeKey>> NodeDb::ListNodes() const {
         continue;
       }
       std::string portal_path = absl::StrCat(target_dir, "/", portal.name);
+      if (portal.type == EntryType::kSymlink) return LinkRefused(portal_path);
       if (portal.type == EntryType::kFile) {
         absl::StatusOr<std::string> iface = LegacyIface(portal_path);
         if (!iface.ok()) {
@@ -379,6 +417,9 @@ absl::StatusOr<std::vector<NodeKey>> NodeDb::ListNodes() const {
       if (portal.type != EntryType::kDirectory) continue;
       ASSIGN_OR_RETURN(std::vector<DirEntry> ifaces, ListDir(portal_path));
       for (const DirEntry& iface : ifaces) {
+        if (iface.type == EntryType::kSymlink) {
+          return LinkRefused(absl::StrCat(portal_path, "/", iface.name));
+        }
         if (iface.type != EntryType::kFile) continue;
         key.iface = iface.name;
         keys.push_back(key);
@@ -405,7 +446,26 @@ absl::StatusOr<bool> NodeDb::NodeExists(const NodeKey& key) const {
 absl::StatusOr<Record> NodeDb::ReadNode(const NodeKey& key) const {
   ASSIGN_OR_RETURN(std::optional<Location> location, Locate(key));
   if (!location.has_value()) return NoRecords(key);
-  return ReadRecordFile(location->path, RecordKind::kNode);
+  ASSIGN_OR_RETURN(Record record,
+                   ReadRecordFile(location->path, RecordKind::kNode));
+  // A record is named by its path: discovery, login, probe, listings and
+  // deletion all go by it. A node.name inside that says otherwise (a file
+  // edited or copied by hand) would log in to one target and be listed as
+  // another, so it is an error naming the file rather than a silent choice.
+  // Names compare case-insensitively (RFC 3722); an empty node.name is
+  // taken from the path.
+  const std::string name = record.Get("node.name");
+  if (!name.empty() &&
+      NormalizeIscsiName(name) != NormalizeIscsiName(key.target_name)) {
+    return WithExitCode(
+        absl::InvalidArgumentError(absl::StrCat(
+            location->path, ": node.name '", Printable(name),
+            "' differs from the record's folder '", Printable(key.target_name),
+            "' (fix node.name or move the record)")),
+        ExitCode::kDatabase);
+  }
+  record.Set("node.name", key.target_name);
+  return record;
 }
 
 absl::Status NodeDb::WriteNode(const NodeKey& key, const Record& record) {
@@ -420,8 +480,10 @@ absl::Status NodeDb::WriteNode(const NodeKey& key, const Record& record) {
   RETURN_IF_ERROR(ValidateValues(full, RecordKind::kNode));
   std::string content = FormatRecordFile(full, RecordKind::kNode);
 
+  RETURN_IF_ERROR(CheckNotLink(absl::StrCat(NodesDir(), "/", key.target_name)));
   std::string portal = PortalPath(key);
   ASSIGN_OR_RETURN(EntryType portal_type, TypeOfPath(portal));
+  if (portal_type == EntryType::kSymlink) return LinkRefused(portal);
   if (portal_type == EntryType::kFile) {
     ASSIGN_OR_RETURN(std::string legacy_iface, LegacyIface(portal));
     if (legacy_iface == key.iface) {
@@ -442,10 +504,11 @@ absl::Status NodeDb::WriteNode(const NodeKey& key, const Record& record) {
   }
   RETURN_IF_ERROR(MakeDir(root_));
   RETURN_IF_ERROR(MakeDir(NodesDir()));
-  RETURN_IF_ERROR(MakeDir(absl::StrCat(NodesDir(), "/", key.target_name)));
-  RETURN_IF_ERROR(MakeDir(portal));
-  return WriteFileAtomically(absl::StrCat(portal, "/", key.iface), content,
-                             kRecordMode);
+  RETURN_IF_ERROR(MakeNodeDir(absl::StrCat(NodesDir(), "/", key.target_name)));
+  RETURN_IF_ERROR(MakeNodeDir(portal));
+  const std::string path = absl::StrCat(portal, "/", key.iface);
+  RETURN_IF_ERROR(CheckNotLink(path));
+  return WriteFileAtomically(path, content, kRecordMode);
 }
 
 absl::Status NodeDb::UpdateNode(
@@ -481,9 +544,9 @@ absl::Status NodeDb::RemoveNodeFiles(const NodeKey& key) {
   ASSIGN_OR_RETURN(std::optional<Location> location, Locate(key));
   if (location.has_value()) {
     RETURN_IF_ERROR(Unlink(location->path));
-    if (!location->legacy) RETURN_IF_ERROR(RemoveDirIfEmpty(PortalPath(key)));
+    if (!location->legacy) RETURN_IF_ERROR(RemoveDirIfUnused(PortalPath(key)));
     RETURN_IF_ERROR(
-        RemoveDirIfEmpty(absl::StrCat(NodesDir(), "/", key.target_name)));
+        RemoveDirIfUnused(absl::StrCat(NodesDir(), "/", key.target_name)));
   }
   ASSIGN_OR_RETURN(std::vector<DiscoveryPortal> portals,
                    ListDiscoveryPortals());
@@ -508,7 +571,7 @@ absl::Status NodeDb::DeleteDiscoveryRecord(const DiscoveryPortal& portal) {
   for (const NodeKey& key : linked) RETURN_IF_ERROR(RemoveNodeFiles(key));
   const std::string dir = DiscoveryDir(portal);
   RETURN_IF_ERROR(Unlink(absl::StrCat(dir, "/", kStConfig)));
-  return RemoveDirIfEmpty(dir);
+  return RemoveDirIfUnused(dir);
 }
 
 absl::Status NodeDb::WriteDiscoveryRecord(const Record& record) {

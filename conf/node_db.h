@@ -28,8 +28,14 @@
 // '/', no "..", at most 223 bytes); addresses, ports, tpgts and iface names are
 // checked too. Nothing is ever written outside ROOT.
 //
-// The database takes no locks; callers serialize writers (the daemon owns the
-// database).
+// Inside nodes/ there are folders and files only: a symbolic link there (a
+// target or portal folder, a record) is refused by writers and readers alike
+// (FailedPrecondition naming the path, ExitCode kDatabase). A record is named
+// by its path: a node.name inside that names another target is an error naming
+// the file. Deleting a record also removes temporary files that killed writers
+// left beside it, and then its empty folders.
+//
+// Writers take the database lock (DbLock).
 #ifndef KISCSI_CONF_NODE_DB_H_
 #define KISCSI_CONF_NODE_DB_H_
 
@@ -119,7 +125,9 @@ class NodeDb {
 
   // The record: built-in defaults overlaid with the file. NotFound (ExitCode
   // kNoObjectsFound) when there is none; InvalidArgument "PATH:LINE: ..." when
-  // the file is malformed. Unknown keys are kept (and logged as warnings).
+  // the file is malformed, InvalidArgument "PATH: node.name '...' differs from
+  // the record's folder" when node.name names another target (letter case
+  // aside). Unknown keys are kept (and logged as warnings).
   absl::StatusOr<Record> ReadNode(const NodeKey& key) const;
 
   // Creates or replaces the record of `key`. The identity keys (node.name,

@@ -305,6 +305,16 @@ size_t EditDistance(std::string_view a, std::string_view b, size_t bound) {
 }
 
 absl::Status InvalidValue(const KeySpec& spec, std::string_view value) {
+  if (spec.secret) {
+    // Never the value of a secret, not even an invalid one (it is most likely
+    // the real secret with a typo) or a part of it.
+    return WithExitCode(
+        absl::InvalidArgumentError(absl::StrCat(
+            "invalid value for ", ToAbsl(spec.name), " (", value.size(),
+            " bytes, not shown: it is a secret): expected ",
+            ExpectedValueText(spec))),
+        ExitCode::kInvalid);
+  }
   return WithExitCode(
       absl::InvalidArgumentError(absl::StrCat(
           "invalid value '", Printable(value), "' for ", ToAbsl(spec.name),
@@ -568,8 +578,17 @@ absl::StatusOr<ParsedRecord> ParseRecordText(std::string_view text,
     if (line.empty() || line.front() == '#') continue;
     size_t equals = line.find('=');
     if (equals == absl::string_view::npos) {
-      errors.push_back(absl::StrCat(where, "expected 'key = value', got '",
-                                    Printable(ToStd(line)), "'"));
+      // A line that might hold a secret is not shown.
+      const std::string lower = absl::AsciiStrToLower(line);
+      const bool secret = absl::StrContains(lower, "password") ||
+                          absl::StrContains(lower, "secret");
+      errors.push_back(
+          secret
+              ? absl::StrCat(where,
+                             "expected 'key = value' (the line is not shown: "
+                             "it may hold a secret)")
+              : absl::StrCat(where, "expected 'key = value', got '",
+                             Printable(ToStd(line)), "'"));
       continue;
     }
     std::string_view key =

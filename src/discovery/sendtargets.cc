@@ -36,6 +36,13 @@ absl::Status AnswerError(std::string message) {
                       ExitCode::kTransport);
 }
 
+// The target answered, but with something unusable: InvalidArgument (see the
+// header), exit code kTransport all the same.
+absl::Status UnusableAnswer(std::string message) {
+  return WithExitCode(absl::InvalidArgumentError(std::move(message)),
+                      ExitCode::kTransport);
+}
+
 TextLimits AnswerLimits() {
   TextLimits limits;
   limits.max_total_length = kMaxAnswerBytes;
@@ -56,18 +63,18 @@ absl::StatusOr<Isid> RandomIsid() {
 // that could step outside it or hide in a listing.
 absl::Status ValidateTargetName(absl::string_view name) {
   if (name.empty())
-    return AnswerError("SendTargets answer has an empty TargetName");
+    return UnusableAnswer("SendTargets answer has an empty TargetName");
   if (name.size() > kMaxTargetNameLength) {
-    return AnswerError(absl::StrCat("SendTargets answer has a TargetName of ",
-                                    name.size(), " bytes (the limit is ",
-                                    kMaxTargetNameLength, ")"));
+    return UnusableAnswer(
+        absl::StrCat("SendTargets answer has a TargetName of ", name.size(),
+                     " bytes (the limit is ", kMaxTargetNameLength, ")"));
   }
   const bool bad_character = std::any_of(name.begin(), name.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
     return c == '/' || u <= 0x20 || u == 0x7f;
   });
   if (bad_character || name.front() == '.') {
-    return AnswerError(
+    return UnusableAnswer(
         absl::StrCat("SendTargets answer has an unusable TargetName '",
                      absl::CHexEscape(name), "'"));
   }
@@ -235,20 +242,21 @@ absl::StatusOr<std::vector<DiscoveredPortal>> ParseSendTargetsAnswer(
       target_has_address = false;
     } else if (pair.key == "TargetAddress") {
       if (!target.has_value()) {
-        return AnswerError(absl::StrCat("SendTargets answer has TargetAddress=",
-                                        pair.value, " before any TargetName"));
+        return UnusableAnswer(
+            absl::StrCat("SendTargets answer has TargetAddress=", pair.value,
+                         " before any TargetName"));
       }
       absl::StatusOr<ParsedTargetAddress> parsed =
           ParseTargetAddress(pair.value);
       if (!parsed.ok()) {
-        return AnswerError(absl::StrCat(
+        return UnusableAnswer(absl::StrCat(
             "SendTargets answer for ", *target,
             " has a bad TargetAddress: ", parsed.status().message()));
       }
       if (!parsed->portal_group_tag.has_value()) {
-        return AnswerError(absl::StrCat("SendTargets answer for ", *target,
-                                        " has TargetAddress=", pair.value,
-                                        " without a portal group tag"));
+        return UnusableAnswer(absl::StrCat("SendTargets answer for ", *target,
+                                           " has TargetAddress=", pair.value,
+                                           " without a portal group tag"));
       }
       found.push_back({*target, std::move(parsed->address), parsed->port,
                        *parsed->portal_group_tag});

@@ -85,6 +85,9 @@ class SendTargetsExchange {
 absl::StatusOr<std::vector<DiscoveredPortal>> DiscoverSendTargets(
     const Portal& portal, const DiscoveryOptions& options);
 
+// An answer with an unusable TargetName or TargetAddress is InvalidArgument
+// (the portal answered; what it said is refused), other failures are not.
+//
 // Turns the pairs of a SendTargets answer into entries. A target without
 // TargetAddress is reachable at `discovery_portal` with portal group tag 1. A
 // TargetAddress before any TargetName, a malformed TargetAddress or an unusable

@@ -1,5 +1,11 @@
 #include "conf/iscsid_conf.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -42,6 +48,46 @@ node.conn[0].iscsi.DataDigest = None
 node.session.scan = manual
 node.session.conn_reopen_log_freq = 10
 )";
+
+// A FIFO (or any special file) where iscsid.conf should be is refused at once,
+// not waited on for a writer.
+TEST(IscsidConfTest, FifoIsRefusedWithoutBlocking) {
+  TempDir dir;
+  const std::string path = dir.path() + "/iscsid.conf";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto loading =
+      std::async(std::launch::async, [&path] { return LoadIscsidConf(path); });
+  if (loading.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    // Unblock the reader so that the test can end.
+    int writer = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);
+    if (writer >= 0) ::close(writer);
+    FAIL() << "LoadIscsidConf blocked on a FIFO for 5 s";
+  }
+  absl::StatusOr<LoadedIscsidConf> loaded = loading.get();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().message(), path + ": not a regular file");
+}
+
+// An invalid secret is named by its key, never shown.
+TEST(IscsidConfTest, InvalidSecretIsNeverPrinted) {
+  for (const char* text :
+       {"node.session.auth.password = Leaky\x01Secret77\n",
+        "discovery.sendtargets.auth.password_in = Leaky\x01Secret77\n"}) {
+    absl::StatusOr<LoadedIscsidConf> loaded =
+        ParseIscsidConf(text, "/etc/iscsi/iscsid.conf");
+    ASSERT_FALSE(loaded.ok());
+    const std::string message(loaded.status().message());
+    EXPECT_THAT(message, ::testing::HasSubstr("/etc/iscsi/iscsid.conf:1:"));
+    EXPECT_THAT(message, ::testing::HasSubstr(".password"));
+    EXPECT_THAT(message, ::testing::Not(::testing::HasSubstr("Leaky")));
+    EXPECT_THAT(message, ::testing::Not(::testing::HasSubstr("Secret77")));
+  }
+  IscsidConf conf;
+  absl::Status set =
+      conf.Set("node.session.auth.password", "Leaky\x01Secret77");
+  ASSERT_FALSE(set.ok());
+  EXPECT_THAT(set.message(), ::testing::Not(::testing::HasSubstr("Secret77")));
+}
 
 TEST(IscsidConfTest, MissingFileMeansDefaults) {
   TempDir dir;

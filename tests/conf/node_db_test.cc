@@ -1,10 +1,15 @@
 #include "conf/node_db.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -23,6 +28,7 @@ using ::kiscsi::conf::testing::WriteWholeFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 constexpr char kFmt1[] = "iqn.2026-11.test:fmt1";
 constexpr char kFmt2[] = "iqn.2026-11.test:fmt2";
@@ -418,6 +424,138 @@ TEST_F(NodeDbTest, MalformedRecordNamesPathAndLine) {
             path +
                 ":3: invalid value 'deep' for node.session.queue_depth: "
                 "expected an integer from 1 to 1024");
+}
+
+// Temporary files of writes that were killed (they may hold CHAP secrets):
+// a later write of the record clears the stale ones, and deleting the record
+// leaves neither them nor its folders behind.
+TEST_F(NodeDbTest, InterruptedWritesLeaveNothingBehind) {
+  ASSERT_TRUE(db_.WriteNode(Key(kFmt1), conf_.NewNodeRecord()).ok());
+  const std::string portal =
+      Path("nodes/iqn.2026-11.test:fmt1/127.0.0.1,3260,1");
+  const std::string stale = portal + "/.default.tmp.AbC123";
+  WriteWholeFile(stale, "node.session.auth.password = Secret1234567\n");
+  // A minute old: no write in progress takes that long.
+  struct timespec times[2] = {{::time(nullptr) - 60, 0},
+                              {::time(nullptr) - 60, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, stale.c_str(), times, 0), 0);
+  const std::string fresh = portal + "/.default.tmp.XyZ789";
+  WriteWholeFile(fresh, "being written\n");
+
+  ASSERT_TRUE(db_.UpdateNode(Key(kFmt1), "node.startup", "automatic").ok());
+  EXPECT_FALSE(Exists(stale));
+  EXPECT_TRUE(Exists(fresh));  // might be another writer's, still at work
+
+  WriteWholeFile(stale, "node.session.auth.password = Secret1234567\n");
+  ASSERT_TRUE(db_.DeleteNode(Key(kFmt1)).ok());
+  EXPECT_THAT(Tree(dir_.path()), ElementsAre("nodes"));
+}
+
+// The same with real kills: a child updates the record in a loop and is
+// SIGKILLed at random moments.
+TEST_F(NodeDbTest, KilledUpdatesLeaveNoTemporaryFileAfterDelete) {
+  // A killed writer also leaves the lock taken: a lock folder of our own,
+  // cleared after each kill.
+  TempDir lock_dir;
+  const char* saved = std::getenv("KISCSI_LOCKDIR");
+  const std::string previous = saved != nullptr ? saved : "";
+  ::setenv("KISCSI_LOCKDIR", lock_dir.path().c_str(), 1);
+  ASSERT_TRUE(db_.WriteNode(Key(kFmt1), conf_.NewNodeRecord()).ok());
+  for (int round = 0; round < 40; ++round) {
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      for (int i = 0;; ++i) {
+        (void)db_.UpdateNode(Key(kFmt1), "node.session.auth.password",
+                             "Secret" + std::to_string(100000 + i));
+      }
+    }
+    ::usleep(200 + (round * 7919) % 3000);
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    ::unlink((lock_dir.path() + "/lock.write").c_str());
+  }
+  std::vector<std::string> left = Tree(dir_.path());
+  const auto temporary =
+      std::count_if(left.begin(), left.end(), [](const std::string& path) {
+        return path.find("/.default.tmp.") != std::string::npos;
+      });
+  std::cout << "temporary files left by 40 killed updates: " << temporary
+            << "\n";
+  ASSERT_TRUE(db_.DeleteNode(Key(kFmt1)).ok());
+  EXPECT_THAT(Tree(dir_.path()), ElementsAre("nodes"));
+  if (saved != nullptr) {
+    ::setenv("KISCSI_LOCKDIR", previous.c_str(), 1);
+  } else {
+    ::unsetenv("KISCSI_LOCKDIR");
+  }
+}
+
+// nodes/ holds folders, never links to them: a link is refused on write and on
+// read alike, naming the path.
+TEST_F(NodeDbTest, SymlinkedFolderInNodesIsRefusedOnWriteAndRead) {
+  TempDir elsewhere;
+  ASSERT_EQ(::mkdir(Path("nodes").c_str(), 0700), 0);
+  const std::string link = Path("nodes/iqn.2026-11.test:fmt1");
+  ASSERT_EQ(::symlink(elsewhere.path().c_str(), link.c_str()), 0);
+
+  absl::Status written = db_.WriteNode(Key(kFmt1), conf_.NewNodeRecord());
+  ASSERT_FALSE(written.ok());
+  EXPECT_THAT(written.message(), HasSubstr(link));
+  EXPECT_THAT(written.message(), HasSubstr("symbolic link"));
+  EXPECT_THAT(Tree(elsewhere.path()), IsEmpty());
+
+  // A record someone put there through the link is not read either.
+  ASSERT_EQ(::mkdir((elsewhere.path() + "/127.0.0.1,3260,1").c_str(), 0700), 0);
+  WriteWholeFile(elsewhere.path() + "/127.0.0.1,3260,1/default",
+                 "node.name = " + std::string(kFmt1) + "\n");
+  absl::StatusOr<Record> read = db_.ReadNode(Key(kFmt1));
+  ASSERT_FALSE(read.ok());
+  EXPECT_THAT(read.status().message(), HasSubstr(link));
+  absl::StatusOr<std::vector<NodeKey>> listed = db_.ListNodes();
+  ASSERT_FALSE(listed.ok());
+  EXPECT_THAT(listed.status().message(), HasSubstr(link));
+  EXPECT_THAT(listed.status().message(), HasSubstr("symbolic link"));
+}
+
+// A record is named by its path; a node.name inside that says otherwise is an
+// error naming the file (rather than logging in with one name and probing
+// with the other).
+TEST_F(NodeDbTest, NodeNameThatDiffersFromTheFolderIsAnError) {
+  ASSERT_TRUE(db_.WriteNode(Key(kFmt1), conf_.NewNodeRecord()).ok());
+  const std::string path =
+      Path("nodes/iqn.2026-11.test:fmt1/127.0.0.1,3260,1/default");
+  WriteWholeFile(path, "node.name = " + std::string(kFmt2) + "\n");
+  absl::StatusOr<Record> record = db_.ReadNode(Key(kFmt1));
+  ASSERT_FALSE(record.ok());
+  EXPECT_THAT(record.status().message(), HasSubstr(path));
+  EXPECT_THAT(record.status().message(), HasSubstr(kFmt2));
+  // Letter case aside (names compare case-insensitively).
+  WriteWholeFile(path, "node.name = IQN.2026-11.TEST:FMT1\n");
+  EXPECT_TRUE(db_.ReadNode(Key(kFmt1)).ok());
+}
+
+// An invalid secret is never shown, not even in part.
+TEST_F(NodeDbTest, InvalidSecretIsNeverPrinted) {
+  ASSERT_TRUE(db_.WriteNode(Key(kFmt1), conf_.NewNodeRecord()).ok());
+  absl::Status updated = db_.UpdateNode(
+      Key(kFmt1), "node.session.auth.password", "Leaky\x01Secret77");
+  ASSERT_FALSE(updated.ok());
+  EXPECT_THAT(updated.message(), HasSubstr("node.session.auth.password"));
+  EXPECT_THAT(updated.message(), Not(HasSubstr("Leaky")));
+  EXPECT_THAT(updated.message(), Not(HasSubstr("Secret77")));
+
+  const std::string path =
+      Path("nodes/iqn.2026-11.test:fmt1/127.0.0.1,3260,1/default");
+  for (const char* line : {"node.session.auth.password_in = Leaky\x01Secret77",
+                           "node.session.auth.password Leaky Secret77"}) {
+    WriteWholeFile(path, std::string(line) + "\n");
+    absl::StatusOr<Record> record = db_.ReadNode(Key(kFmt1));
+    ASSERT_FALSE(record.ok()) << line;
+    EXPECT_THAT(record.status().message(), HasSubstr(path + ":1:"));
+    EXPECT_THAT(record.status().message(), Not(HasSubstr("Leaky")));
+    EXPECT_THAT(record.status().message(), Not(HasSubstr("Secret77")));
+  }
 }
 
 TEST_F(NodeDbTest, DeleteMissingIsNoRecordsFound) {

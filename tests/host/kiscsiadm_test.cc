@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -616,6 +617,61 @@ TEST_F(KiscsiadmTest, DiscoveryOfAThousandTargetsFromTgtd) {
   EXPECT_EQ(r.out, expected);
   EXPECT_TRUE(std::filesystem::exists(NodePath(name(1))));
   EXPECT_TRUE(std::filesystem::exists(NodePath(name(kTargets))));
+}
+
+// An invalid secret is refused without being shown, from -o update and from
+// iscsid.conf alike.
+TEST_F(KiscsiadmTest, InvalidSecretIsNeverPrinted) {
+  tgtd_->AddTarget(1, "iqn.2026-11.test:fmt1");
+  ASSERT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", Portal()}).exit_code, 0);
+  ProcessResult update =
+      Adm({"-m", "node", "-T", "iqn.2026-11.test:fmt1", "-p", Portal(), "-o",
+           "update", "-n", "node.session.auth.password", "-v",
+           "Leaky\x01Secret77"});
+  EXPECT_NE(update.exit_code, 0);
+  EXPECT_THAT(update.err, HasSubstr("node.session.auth.password"));
+  EXPECT_THAT(update.err + update.out, Not(HasSubstr("Secret77")));
+
+  std::ofstream(etc_ + "/iscsid.conf")
+      << "node.session.auth.password_in = Leaky\x01Secret77\n";
+  ProcessResult conf = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
+  EXPECT_EQ(conf.exit_code, 7);
+  EXPECT_THAT(conf.err, HasSubstr("iscsid.conf:1:"));
+  EXPECT_THAT(conf.err + conf.out, Not(HasSubstr("Secret77")));
+}
+
+// A FIFO where iscsid.conf should be is refused at once.
+TEST_F(KiscsiadmTest, FifoAsIscsidConfIsRefusedAtOnce) {
+  const std::string conf = etc_ + "/iscsid.conf";
+  ASSERT_EQ(mkfifo(conf.c_str(), 0600), 0);
+  const auto start = std::chrono::steady_clock::now();
+  ProcessResult r = RunProcess(
+      {"timeout", "10", KISCSIADM_PATH, "-m", "discovery", "-t", "st", "-p",
+       Portal()},
+      {"KISCSI_SYSCONFDIR=" + etc_, "KISCSI_RUNDIR=" + work_ + "/run"});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_NE(r.exit_code, 124) << "kiscsiadm hung on the FIFO";
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr(conf + ": not a regular file"));
+}
+
+// A portal whose answer is refused (a target name that is no iSCSI name)
+// leaves no discovery record behind when this discovery made it; one that
+// does not answer keeps it, as iscsiadm's does.
+TEST_F(KiscsiadmTest, RefusedAnswerLeavesNoNewDiscoveryRecord) {
+  tgtd_->AddTarget(1, "not-an-iscsi-name");
+  ProcessResult r = Adm({"-m", "discovery", "-t", "st", "-p", Portal()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("not-an-iscsi-name"));
+  EXPECT_FALSE(std::filesystem::exists(etc_ + "/send_targets/127.0.0.1," +
+                                       Port() + "/st_config"));
+  EXPECT_FALSE(std::filesystem::exists(etc_ + "/nodes"));
+
+  const std::string closed = "127.0.0.1:" + std::to_string(PickFreePort());
+  EXPECT_EQ(Adm({"-m", "discovery", "-t", "st", "-p", closed}).exit_code, 4);
+  EXPECT_TRUE(std::filesystem::exists(
+      etc_ + "/send_targets/" + absl::StrReplaceAll(closed, {{":", ","}}) +
+      "/st_config"));
 }
 
 }  // namespace

@@ -69,17 +69,33 @@ absl::Status SendTargetsDiscovery(const Options& options,
   // A discovery record the user already edited (e.g. discovery CHAP) wins over
   // iscsid.conf.
   auto record = db.ReadDiscoveryRecord(where);
+  const bool new_record = absl::IsNotFound(record.status());
   if (!record.ok()) {
-    if (!absl::IsNotFound(record.status())) return record.status();
+    if (!new_record) return record.status();
     record = conf.NewDiscoveryRecord(where.address, where.port);
   }
   ASSIGN_OR_RETURN(DiscoveryOptions discovery_options,
                    DiscoveryOptionsFromRecord(*record, identity));
   // As iscsiadm: the discovery record is written before the attempt, so it
-  // stays (with its settings) when the portal does not answer.
+  // stays (with its settings) when the portal does not answer. One rule for a
+  // portal that answers with something unusable (a target name that is no
+  // iSCSI name, a malformed TargetAddress: InvalidArgument from discovery or
+  // from the node database): nothing of that answer is kept, so a discovery
+  // record this run made is removed again; one that existed stays as it was.
   if (persistent) RETURN_IF_ERROR(db.WriteDiscoveryRecord(*record));
-  ASSIGN_OR_RETURN(std::vector<DiscoveredPortal> found,
-                   DiscoverSendTargets(spec.portal, discovery_options));
+  const auto refused = [&](absl::Status status) {
+    if (persistent && new_record && absl::IsInvalidArgument(status)) {
+      absl::Status removed = db.DeleteDiscoveryRecord(where);
+      if (!removed.ok()) {
+        context.err << context.prefix << removed.message() << "\n";
+      }
+    }
+    return status;
+  };
+  absl::StatusOr<std::vector<DiscoveredPortal>> discovered =
+      DiscoverSendTargets(spec.portal, discovery_options);
+  if (!discovered.ok()) return refused(discovered.status());
+  std::vector<DiscoveredPortal> found = *std::move(discovered);
   // Without -I the nodes are bound to every iface of the ifaces folder, or to
   // default when there is none, as iscsiadm binds them.
   std::vector<std::string> ifaces;
@@ -100,8 +116,9 @@ absl::Status SendTargetsDiscovery(const Options& options,
           {portal.target_name, portal.address, portal.port, portal.tpgt});
     }
     for (const std::string& iface : ifaces) {
-      RETURN_IF_ERROR(
-          db.ApplyDiscoveryResult(where, targets, conf, iface).status());
+      absl::Status applied =
+          db.ApplyDiscoveryResult(where, targets, conf, iface).status();
+      if (!applied.ok()) return refused(applied);
     }
     if (!options.iface.has_value() && ifaces.front() != "default") {
       // The records this portal bound to default before the ifaces existed.
