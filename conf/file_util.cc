@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <vector>
 
@@ -147,21 +148,25 @@ std::string RandomSuffix() {
 
 }  // namespace
 
-absl::Status WriteFileAtomically(const std::string& path,
-                                 std::string_view content, mode_t mode) {
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  // A dot name: directory listings of the database skip it.
-  const std::string prefix = absl::StrCat(dir, "/.", base, ".tmp.");
+namespace {
 
-  // The content is written to an unnamed file (O_TMPFILE) and gets a name only
-  // for the rename, so a writer killed while writing or syncing leaves nothing
-  // behind. Filesystems without O_TMPFILE get a named temporary file.
+// Writes `content` to a new file named `prefix` + six characters and returns
+// the name. With `unnamed`, the file is made with O_TMPFILE and linked in only
+// once it is complete and synced; NotFound-like failures of that path (no
+// O_TMPFILE support, no /proc) are Unimplemented so that the caller can fall
+// back to a named file.
+absl::StatusOr<std::string> WriteTemporaryFile(const std::string& dir,
+                                               const std::string& prefix,
+                                               std::string_view content,
+                                               mode_t mode, bool unnamed) {
   std::string temp;
-  UniqueFd fd(::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode));
-  const bool unnamed = fd.valid();
-  if (!unnamed) {
+  UniqueFd fd;
+  if (unnamed) {
+    fd = UniqueFd(::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode));
+    if (!fd.valid()) {
+      return absl::UnimplementedError(absl::StrCat("O_TMPFILE in ", dir));
+    }
+  } else {
     temp = prefix + "XXXXXX";
     fd = UniqueFd(::mkostemp(temp.data(), O_CLOEXEC));
     if (!fd.valid()) {
@@ -192,22 +197,46 @@ absl::Status WriteFileAtomically(const std::string& path,
         break;
       }
       if (errno != EEXIST || attempt == 100) {
-        const int error = errno;
-        temp.clear();
-        return DatabaseError(error, absl::StrCat("link a new file into ", dir));
+        return absl::UnimplementedError(
+            absl::StrCat("link a new file into ", dir, ": ", strerror(errno)));
       }
     }
   }
   if (::close(fd.Release()) != 0) {
     return fail(DatabaseError(errno, absl::StrCat("close ", temp)));
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    return fail(
-        DatabaseError(errno, absl::StrCat("rename ", temp, " to ", path)));
+  return temp;
+}
+
+}  // namespace
+
+absl::Status WriteFileAtomically(const std::string& path,
+                                 std::string_view content, mode_t mode) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  // A dot name: directory listings of the database skip it.
+  const std::string prefix = absl::StrCat(dir, "/.", base, ".tmp.");
+
+  // The content is written to an unnamed file (O_TMPFILE) that gets a name
+  // only for the rename, so a writer killed while writing or syncing leaves
+  // nothing behind. Without O_TMPFILE (or /proc) a named file is written.
+  absl::StatusOr<std::string> temp =
+      WriteTemporaryFile(dir, prefix, content, mode, /*unnamed=*/true);
+  if (absl::IsUnimplemented(temp.status())) {
+    KISCSI_LOG(kDebug) << temp.status().message()
+                       << ": writing a named temporary file";
+    temp = WriteTemporaryFile(dir, prefix, content, mode, /*unnamed=*/false);
   }
-  // Temporary files of writers killed before their rename (by a kiscsi
-  // without O_TMPFILE, or between link and rename) may hold CHAP secrets.
-  // Anything older than kStaleTemporaryFileAge is no write in progress.
+  if (!temp.ok()) return temp.status();
+  if (::rename(temp->c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(temp->c_str());
+    return DatabaseError(error, absl::StrCat("rename ", *temp, " to ", path));
+  }
+  // Temporary files of writers killed before their rename (a named one, or
+  // between link and rename) may hold CHAP secrets. Anything older than
+  // kStaleTemporaryFileAge is no write in progress.
   absl::Status cleaned = RemoveStaleTemporaryFiles(dir, kStaleTemporaryFileAge);
   if (!cleaned.ok()) {
     KISCSI_LOG(kWarning) << cleaned.message();
