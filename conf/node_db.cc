@@ -533,8 +533,9 @@ absl::Status NodeDb::UpdateNode(
   }
   ASSIGN_OR_RETURN(std::optional<Location> location, Locate(key));
   if (!location.has_value()) return NoRecords(key);
-  ASSIGN_OR_RETURN(Record record,
-                   ReadRecordFile(location->path, RecordKind::kNode));
+  // Through ReadNode: a node.name that differs from the folder is refused
+  // here too.
+  ASSIGN_OR_RETURN(Record record, ReadNode(key));
   for (const auto& [name, value] : checked) record.Set(name, value);
   return WriteFileAtomically(
       location->path, FormatRecordFile(record, RecordKind::kNode), kRecordMode);

@@ -530,6 +530,9 @@ TEST_F(NodeDbTest, NodeNameThatDiffersFromTheFolderIsAnError) {
   ASSERT_FALSE(record.ok());
   EXPECT_THAT(record.status().message(), HasSubstr(path));
   EXPECT_THAT(record.status().message(), HasSubstr(kFmt2));
+  // Updating it is refused the same way.
+  absl::Status updated = db_.UpdateNode(Key(kFmt1), "node.startup", "manual");
+  EXPECT_THAT(updated.message(), HasSubstr(path));
   // Letter case aside (names compare case-insensitively).
   WriteWholeFile(path, "node.name = IQN.2026-11.TEST:FMT1\n");
   EXPECT_TRUE(db_.ReadNode(Key(kFmt1)).ok());
