@@ -216,8 +216,8 @@ TEST_F(IpcServerTest, SlowRequestDoesNotBlockOthers) {
   ipc::Reply login_reply;
   std::thread slow([this, &login_reply] {
     ipc::IpcClient client = Connect();
-    login_reply = Call(client, ipc::LoginRequest{"iqn.slow", "192.0.2.1", 3260,
-                                                 std::nullopt, "default"});
+    login_reply = Call(client, ipc::LoginRequest{{"iqn.slow", "192.0.2.1", 3260,
+                                                  std::nullopt, "default"}});
   });
   // The login is held; a Ping from another client is answered meanwhile.
   ipc::IpcClient other = Connect();
@@ -523,10 +523,10 @@ TEST_F(IpcServerTest, TooManyRequestsInFlight) {
   RawConnection connection(path_);
   std::vector<uint8_t> bytes = Encode(
       1,
-      ipc::LoginRequest{"iqn.a", "192.0.2.1", 3260, std::nullopt, "default"});
+      ipc::LoginRequest{{"iqn.a", "192.0.2.1", 3260, std::nullopt, "default"}});
   std::vector<uint8_t> second = Encode(
       2,
-      ipc::LoginRequest{"iqn.b", "192.0.2.1", 3260, std::nullopt, "default"});
+      ipc::LoginRequest{{"iqn.b", "192.0.2.1", 3260, std::nullopt, "default"}});
   bytes.insert(bytes.end(), second.begin(), second.end());
   connection.Send(bytes);
   std::optional<ipc::Message> message = connection.Read();
@@ -619,8 +619,8 @@ TEST_F(IpcServerTest, ConnectionWithARequestInFlightIsNotIdle) {
   options.idle_timeout = absl::Milliseconds(50);
   Start(options);
   RawConnection connection(path_);
-  connection.Send(Encode(1, ipc::LoginRequest{"iqn.a", "192.0.2.1", 3260,
-                                              std::nullopt, "default"}));
+  connection.Send(Encode(1, ipc::LoginRequest{{"iqn.a", "192.0.2.1", 3260,
+                                               std::nullopt, "default"}}));
   WaitUntilHeld(1);
   EXPECT_FALSE(connection.ClosedWithin(absl::Milliseconds(200)));
   ipc::IpcClient other = Connect();
@@ -661,8 +661,8 @@ TEST_F(IpcServerTest, ClientGoneBeforeTheReply) {
   Start();
   {
     RawConnection connection(path_);
-    connection.Send(Encode(1, ipc::LoginRequest{"iqn.a", "192.0.2.1", 3260,
-                                                std::nullopt, "default"}));
+    connection.Send(Encode(1, ipc::LoginRequest{{"iqn.a", "192.0.2.1", 3260,
+                                                 std::nullopt, "default"}}));
     WaitUntilHeld(1);
   }
   // The login's reply goes nowhere; the daemon carries on.
@@ -674,8 +674,8 @@ TEST_F(IpcServerTest, ClientGoneBeforeTheReply) {
 TEST_F(IpcServerTest, ReplyAfterTheServerIsGoneIsDropped) {
   Start();
   RawConnection connection(path_);
-  connection.Send(Encode(1, ipc::LoginRequest{"iqn.a", "192.0.2.1", 3260,
-                                              std::nullopt, "default"}));
+  connection.Send(Encode(1, ipc::LoginRequest{{"iqn.a", "192.0.2.1", 3260,
+                                               std::nullopt, "default"}}));
   WaitUntilHeld(1);
   Stop();
   server_.reset();

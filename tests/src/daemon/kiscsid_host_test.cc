@@ -124,7 +124,7 @@ TEST_F(KiscsidTest, ServesReloadsAndStopsOnSigterm) {
                                              ", pid ", pid_, ", protocol 1"));
 
   absl::StatusOr<ipc::Reply> login = Call(
-      ipc::LoginRequest{"iqn.x", "192.0.2.1", 3260, std::nullopt, "default"});
+      ipc::LoginRequest{{"iqn.x", "192.0.2.1", 3260, std::nullopt, "default"}});
   ASSERT_TRUE(login.ok()) << login.status();
   // No node record for it in this daemon's database.
   EXPECT_EQ(login->exit_code, ExitCode::kNoObjectsFound);
@@ -278,14 +278,16 @@ TEST_F(KiscsidTest, IdleConnectionsDoNotLockOthersOut) {
 }
 
 TEST_F(KiscsidTest, PipeliningWithoutReadingDoesNotGrowTheDaemon) {
-  // 500k pings sent without reading a reply took kiscsid from 5 MB to 32 MB
-  // and more, never given back.
+  // Pings sent without reading a reply: kiscsid read them all and kept
+  // every reply (500k took it from 4.8 to 46 MB RSS, never given back).
+  // 100k are several times what the socket buffers and kiscsid's bound
+  // hold, and keep the test short under ASan.
   Start();
   ASSERT_TRUE(Call(ipc::PingRequest{}).ok());
   const long before = RssKib(pid_);
   ASSERT_GT(before, 0);
   ipc::testing::RawConnection connection(socket_);
-  constexpr uint32_t kPings = 500000;
+  constexpr uint32_t kPings = 100000;
   std::vector<uint8_t> bytes;
   for (uint32_t i = 1; i <= kPings; ++i) {
     std::vector<uint8_t> ping = Encoded(i, ipc::PingRequest{});
