@@ -185,8 +185,8 @@ class SessionManagerTest : public ::testing::Test {
   void StartLogin(std::optional<ipc::Reply>& reply,
                   std::optional<ipc::LoginRequest> request = std::nullopt) {
     manager_->Login(
-        request.value_or(ipc::LoginRequest{kTarget, "127.0.0.1", port_,
-                                           std::nullopt, "default"}),
+        request.value_or(ipc::LoginRequest{
+            {kTarget, "127.0.0.1", port_, std::nullopt, "default"}}),
         [this](std::vector<std::string> lines) {
           progress_.insert(progress_.end(), lines.begin(), lines.end());
         },
@@ -393,13 +393,11 @@ TEST_F(SessionManagerTest, LoginMatchingNoRecordIsNoRecordsFound) {
   WriteNode(1);
   UseOpenTarget();
   for (ipc::LoginRequest request :
-       {ipc::LoginRequest{"iqn.2026-11.test:other", std::nullopt, std::nullopt,
-                          std::nullopt, std::nullopt},
-        ipc::LoginRequest{kTarget, "127.0.0.2", std::nullopt, std::nullopt,
-                          std::nullopt},
-        ipc::LoginRequest{kTarget, "127.0.0.1", port_, 7, std::nullopt},
-        ipc::LoginRequest{kTarget, std::nullopt, std::nullopt, std::nullopt,
-                          "eth9"}}) {
+       {ipc::LoginRequest{{"iqn.2026-11.test:other"}},
+        ipc::LoginRequest{{kTarget, "127.0.0.2"}},
+        ipc::LoginRequest{{kTarget, "127.0.0.1", port_, 7}},
+        ipc::LoginRequest{
+            {kTarget, std::nullopt, std::nullopt, std::nullopt, "eth9"}}}) {
     const ipc::Reply reply = Login(request);
     EXPECT_EQ(reply.exit_code, ExitCode::kNoObjectsFound);
     EXPECT_EQ(reply.message, "No records found");

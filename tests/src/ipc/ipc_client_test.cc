@@ -121,7 +121,8 @@ TEST_F(IpcClientTest, CallReturnsTheReply) {
   absl::StatusOr<IpcClient> client =
       IpcClient::Connect(path_, absl::Seconds(5));
   ASSERT_TRUE(client.ok()) << client.status();
-  const LoginRequest login{"iqn.x", "192.0.2.1", 3260, std::nullopt, "default"};
+  const LoginRequest login{
+      {"iqn.x", "192.0.2.1", 3260, std::nullopt, "default"}};
   absl::StatusOr<Reply> reply = client->Call(login, absl::Seconds(5));
   ASSERT_TRUE(reply.ok()) << reply.status();
   EXPECT_EQ(*reply, answer);

@@ -55,7 +55,7 @@ TEST(IpcProtocolTest, PingGoldenBytes) {
 }
 
 TEST(IpcProtocolTest, LoginGoldenBytes) {
-  LoginRequest login{"iqn.x", "10.0.0.1", 3260, std::nullopt, "default"};
+  LoginRequest login{{"iqn.x", "10.0.0.1", 3260, std::nullopt, "default"}};
   absl::StatusOr<std::vector<uint8_t>> bytes = EncodeRequest(7, login);
   ASSERT_TRUE(bytes.ok());
   std::vector<uint8_t> expected = HeaderBytes(1, 2, 7, 48);
@@ -151,15 +151,16 @@ TEST(IpcProtocolTest, BadLoginFiltersAreRefused) {
 TEST(IpcProtocolTest, EveryRequestRoundTrips) {
   const std::vector<Request> requests = {
       PingRequest{},
-      LoginRequest{"iqn.2001-04.com.example:disk", "fe80::1", 65535,
-                   std::nullopt, "eth0"},
-      LoginRequest{"iqn.x", "10.0.0.1", 3260, 1, "default", true},
-      LoginRequest{"iqn.x", std::nullopt, std::nullopt, std::nullopt,
-                   std::nullopt, true},
-      LoginRequest{std::nullopt, "10.0.0.1", std::nullopt, 65535, std::nullopt},
+      LoginRequest{{"iqn.2001-04.com.example:disk", "fe80::1", 65535,
+                    std::nullopt, "eth0"}},
+      LoginRequest{{"iqn.x", "10.0.0.1", 3260, 1, "default"}, true},
+      LoginRequest{
+          {"iqn.x", std::nullopt, std::nullopt, std::nullopt, std::nullopt},
+          true},
+      LoginRequest{
+          {std::nullopt, "10.0.0.1", std::nullopt, 65535, std::nullopt}},
       LoginRequest{},
-      LoginRequest{std::nullopt, std::nullopt, std::nullopt, std::nullopt,
-                   std::nullopt, true, /*firmware=*/true},
+      LoginRequest{{}, true, /*firmware=*/true},
       LogoutRequest{42},
       LogoutRequest{},
       LogoutRequest{std::nullopt,
@@ -430,8 +431,8 @@ TEST(IpcProtocolTest, MalformedRepliesAreRejected) {
 }
 
 TEST(IpcProtocolTest, OversizedMessagesAreNotEncoded) {
-  LoginRequest login{std::string(kMaxPayloadLength, 'x'), "a", 1, std::nullopt,
-                     "default"};
+  LoginRequest login{
+      {std::string(kMaxPayloadLength, 'x'), "a", 1, std::nullopt, "default"}};
   absl::StatusOr<std::vector<uint8_t>> request = EncodeRequest(1, login);
   ASSERT_FALSE(request.ok());
   EXPECT_THAT(request.status().message(), HasSubstr("exceeds the limit"));
