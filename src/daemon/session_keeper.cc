@@ -12,9 +12,11 @@
 #include "conf/node_db.h"
 #include "netlink/conn_error.h"
 #include "src/base/log.h"
+#include "src/base/paths.h"
 #include "src/base/status_macros.h"
 #include "src/node/session_settings.h"
 #include "src/node/sysfs_session_spec.h"
+#include "src/session/live_params.h"
 
 namespace kiscsi::daemon {
 
@@ -171,26 +173,13 @@ void SessionKeeper::ApplyLiveSettings(const SysfsSession& session) {
       SessionSpecFromNode(*record, Identity{session.initiator_name, ""});
   if (!spec.ok()) return;
   const SessionTimeouts& t = spec->timeouts;
-  const struct {
-    IscsiParam param;
-    int value;
-  } settings[] = {
-      {IscsiParam::kSessRecoveryTmo, t.recovery_tmo},
-      {IscsiParam::kAbortTmo, t.abort_tmo},
-      {IscsiParam::kLuResetTmo, t.lu_reset_tmo},
-      {IscsiParam::kTgtResetTmo, t.tgt_reset_tmo},
-      {IscsiParam::kPingTmo, t.noop_out_timeout},
-      {IscsiParam::kRecvTmo, t.noop_out_interval},
-  };
-  for (const auto& setting : settings) {
-    absl::Status status =
-        kernel_->SetParam(session.sid, connection.cid, setting.param,
-                          absl::StrCat(setting.value));
-    if (!status.ok()) {
-      KISCSI_LOG(kWarning) << "session " << session.sid
-                           << ": cannot apply the node record's setting: "
-                           << status.message();
-    }
+  absl::Status applied =
+      ApplyTimeoutParams(*kernel_, session.sid, connection.cid, t);
+  if (!applied.ok()) {
+    KISCSI_LOG(kWarning) << "session " << session.sid
+                         << ": cannot apply the node record's settings: "
+                         << applied.message();
+    return;
   }
   KISCSI_LOG(kInfo) << "session " << session.sid
                     << ": node record settings applied without a re-login "
@@ -216,8 +205,7 @@ absl::StatusOr<SessionRecovery*> SessionKeeper::Adopt(
   const Portal portal = RecoveryPortal(connection);
   std::string initiator_name = session.initiator_name;
   if (initiator_name.empty()) {
-    auto name =
-        conf::ReadInitiatorNameFile(sysconf_dir_ + "/initiatorname.iscsi");
+    auto name = conf::ReadInitiatorNameFile(InitiatorNamePath(sysconf_dir_));
     if (!name.ok()) return name.status();
     initiator_name = name->name;
   }

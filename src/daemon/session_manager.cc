@@ -13,6 +13,7 @@
 #include "conf/initiator_name.h"
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
+#include "src/base/paths.h"
 #include "src/base/status_macros.h"
 #include "src/node/node_selector.h"
 #include "src/node/session_names.h"
@@ -190,8 +191,7 @@ int SessionManager::StartLogins(const conf::NodeKey& key, LoginDone done) {
   conf::NodeDb db(sysconf_dir_);
   auto record = db.ReadNode(key);
   if (!record.ok()) return fail(record.status());
-  auto name =
-      conf::ReadInitiatorNameFile(sysconf_dir_ + "/initiatorname.iscsi");
+  auto name = conf::ReadInitiatorNameFile(InitiatorNamePath(sysconf_dir_));
   if (!name.ok()) return fail(WithExitCode(name.status(), ExitCode::kInvalid));
   return StartLoginsFor(key, *record, Identity{name->name, name->alias},
                         std::move(done));
@@ -246,8 +246,7 @@ void SessionManager::LoginFirmware(ProgressCallback progress,
     records.emplace_back(std::move(key), *std::move(record));
   }
   if (initiator_name.empty()) {
-    auto name =
-        conf::ReadInitiatorNameFile(sysconf_dir_ + "/initiatorname.iscsi");
+    auto name = conf::ReadInitiatorNameFile(InitiatorNamePath(sysconf_dir_));
     if (!name.ok()) {
       return done(ipc::ReplyFromStatus(
           WithExitCode(name.status(), ExitCode::kInvalid)));

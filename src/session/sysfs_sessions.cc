@@ -368,11 +368,8 @@ void AppendTree(std::string& out, const SysfsSession& s,
   absl::StrAppend(&out, "\t\tiSCSI Connection State: ", ConnectionState(s),
                   "\n");
   absl::StrAppend(&out, "\t\tiSCSI Session State: ", OrEmpty(s.state), "\n");
-  auto internal = options.internal_states.find(s.sid);
-  absl::StrAppend(&out, "\t\tInternal iscsid Session State: ",
-                  internal == options.internal_states.end() ? "NO CHANGE"
-                                                            : internal->second,
-                  "\n");
+  // iscsid's word for a session with no operation of its own in flight.
+  absl::StrAppend(&out, "\t\tInternal iscsid Session State: NO CHANGE\n");
   if (options.print_level < 2) return;
 
   AppendBanner(out, "Timeouts:", 9);

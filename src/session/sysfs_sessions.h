@@ -127,8 +127,6 @@ std::string FormatHostList(const std::vector<SysfsHost>& hosts,
 struct SessionListOptions {
   int print_level = 0;        // iscsiadm -P 0..3
   bool show_secrets = false;  // iscsiadm -S: passwords instead of ********
-  // "Internal iscsid Session State" per sid; "NO CHANGE" when absent.
-  absl::flat_hash_map<uint32_t, std::string> internal_states;
 };
 
 // iscsiadm's `-m session [-P N]` text, one line per session at level 0

@@ -15,6 +15,7 @@
 #include "src/node/session_names.h"
 #include "src/programs/kiscsiadm/session_stats.h"
 #include "src/session/sysfs_sessions.h"
+#include "src/session/sysfs_writer.h"
 #include "src/transport/portal.h"
 
 namespace kiscsi {
@@ -188,16 +189,7 @@ absl::Status Rescan(const std::vector<SysfsSession>& sessions,
   for (const SysfsSession& session : sessions) {
     context.out << "Rescanning session " << SessionTag(session) << "\n";
     if (!session.host_no.has_value()) continue;
-    std::string scan = absl::StrCat(context.sysfs_dir, "/class/scsi_host/host",
-                                    *session.host_no, "/scan");
-    std::ofstream file(scan);
-    file << "- - -";
-    file.close();
-    if (!file) {
-      return WithExitCode(
-          absl::InternalError(absl::StrCat("could not write ", scan)),
-          ExitCode::kSysfsLookup);
-    }
+    RETURN_IF_ERROR(ScanScsiHost(context.sysfs_dir, *session.host_no));
   }
   return absl::OkStatus();
 }
