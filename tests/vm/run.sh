@@ -16,6 +16,8 @@
 #   # vm-qemu-args: ARGS...   extra qemu arguments for this scenario (several lines add up)
 #   # vm-ibft: [OPTIONS...]   an iBFT made by tests/vm/ibft_gen.py OPTIONS (defaults when none)
 #                             into the run folder, passed as -acpitable file=...
+#   # vm-retry-if-oops-after: STEP-REGEX   one more run when the run failed after a guest
+#                             kernel oops whose last step line ("== [...] ...") matches STEP-REGEX
 # Both are split into words as xargs does (quotes group, no variables or globs). The harness's
 # own PCI devices sit in slots 0x1e/0x1f, so a scenario's devices may take fixed low addresses.
 #
@@ -34,6 +36,7 @@ usage() {
   exit 2
 }
 die() { echo "vm: error: $*" >&2; exit 125; }
+original_args=("$@")
 
 build=${KISCSI_BUILD:-$repo/build}
 timeout_s=${KISCSI_VM_TIMEOUT:-300}
@@ -123,12 +126,17 @@ split_words() { # TEXT: sets `words` to TEXT split as xargs does (quotes group w
 }
 ibft_requested=0
 ibft_opts=()
+retry_oops_after=""
 while IFS= read -r line; do
   [[ $line == \#* ]] || break
   case $line in
     "# vm-qemu-args:"*)
       split_words "${line#"# vm-qemu-args:"}"
       qemu+=("${words[@]}")
+      ;;
+    "# vm-retry-if-oops-after:"*)
+      retry_oops_after=${line#"# vm-retry-if-oops-after:"}
+      retry_oops_after=${retry_oops_after# }
       ;;
     "# vm-ibft:"*)
       ibft_requested=1
@@ -198,4 +206,19 @@ if [ -n "$start_up" ]; then
 fi
 summary+=", qemu $(secs "$boot_started" "$ended")s)"
 echo "$summary"
+# A kernel oops while another initiator (open-iscsi) drove the kernel is that kernel's bug, not
+# kiscsi's: with the scenario's "# vm-retry-if-oops-after: STEP-PATTERN" header, a failed run
+# whose first oops came after a step line ("== [...] ...") matching the pattern runs once more.
+# The first console is kept beside the log; an oops in any other step fails as usual.
+if [ "$rc" -ne 0 ] && [ -n "$retry_oops_after" ] && [ -z "${KISCSI_VM_RETRIED:-}" ]; then
+  oops_step=$(tr -d '\r' <"$log" | awk '
+    /^== \[/ { step = $0 }
+    /(BUG: |Oops: )/ { print step; exit }')
+  if [ -n "$oops_step" ] && grep -qE -- "$retry_oops_after" <<<"$oops_step"; then
+    cp "$log" "$log.oops"
+    echo "vm: $name: the guest kernel oopsed during '$oops_step' (console kept in $log.oops);" \
+      "that step is not kiscsi's, so the scenario runs once more" >&2
+    KISCSI_VM_RETRIED=1 exec bash "$0" "${original_args[@]}"
+  fi
+fi
 exit "$rc"

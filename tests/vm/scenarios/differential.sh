@@ -8,6 +8,10 @@
 # ids, SCSI host numbers, sd names); see tests/vm/differential/README.md for the rules.
 # A difference fails the scenario unless tests/vm/differential/KNOWN_DIFFERENCES lists it, and an
 # entry there that matches no difference fails it too.
+# Debian's 6.1 iscsi_tcp can oops while iscsid cleans up after a refused CHAP login (a NULL
+# dereference in iscsi_sw_tcp_release_conn from the conn cleanup work, seen once in CI): a run
+# whose oops comes during open-iscsi's half runs once more.
+# vm-retry-if-oops-after: \] \(a\) 
 # shellcheck source=tests/vm/guest/lib.sh
 . "$KISCSI_VM_GUEST/lib.sh"
 shopt -s nullglob
