@@ -71,8 +71,10 @@ check_tree() {
     file -b "$sbin/$p" | grep -q ', stripped' || fail "file(1) does not call $p stripped"
   done
   "$sbin/kiscsiadm" --version >/dev/null 2>&1 || fail "the installed kiscsiadm --version fails"
-  # What an initramfs or udev runs carries no shared library (a static build, the default).
-  if grep -q '^KISCSI_LINK_STATIC:BOOL=ON$' "$build/CMakeCache.txt"; then
+  # What an initramfs or udev runs carries no shared library (a static build, the default;
+  # sanitizer and fuzzer builds link dynamically).
+  if grep -q '^KISCSI_LINK_STATIC:BOOL=ON$' "$build/CMakeCache.txt" &&
+    ! grep -qE '^KISCSI_(SANITIZE|FUZZ):BOOL=ON$' "$build/CMakeCache.txt"; then
     for p in kiscsistart kiscsi-udev kiscsiadm kiscsi-iname; do
       [[ -x $sbin/$p ]] || continue
       if readelf --dynamic "$sbin/$p" | grep -q '(NEEDED)'; then
