@@ -52,17 +52,6 @@ std::string IsidHex(const Isid& isid);
 // CREATE_SESSION.
 std::string SessionName(const SessionSpec& spec, std::optional<uint32_t> sid);
 
-// What a finished login made.
-struct KernelLoginResult {
-  uint32_t sid = 0;
-  uint32_t cid = 0;
-  uint32_t host_no = 0;
-  Isid isid{};
-  Portal portal;                  // where the login ended (after redirects)
-  std::vector<Portal> redirects;  // each redirect followed, in order
-  LoginResult login;              // negotiated values, final StatSN
-};
-
 class KernelLogin {
  public:
   // OK once the connection is started (result() then); an error otherwise.

@@ -59,13 +59,7 @@ void SessionSetup::OnDevices(absl::StatusOr<DeviceWaitResult> devices) {
   }
   const KernelLoginResult& login = login_->result();
   SessionResult result;
-  result.sid = login.sid;
-  result.cid = login.cid;
-  result.host_no = login.host_no;
-  result.isid = login.isid;
-  result.portal = login.portal;
-  result.redirects = login.redirects;
-  result.login = login.login;
+  static_cast<KernelLoginResult&>(result) = login;
   result.devices = std::move(devices->devices);
   result.revived = std::move(devices->revived);
   result.devices_ready = devices->devices_ready;

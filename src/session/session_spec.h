@@ -75,7 +75,8 @@ struct SessionPaths {
   absl::Duration device_poll_interval = absl::Milliseconds(100);
 };
 
-struct SessionResult {
+// What the login through the kernel made (KernelLogin's result).
+struct KernelLoginResult {
   uint32_t sid = 0;
   uint32_t cid = 0;
   uint32_t host_no = 0;
@@ -83,6 +84,10 @@ struct SessionResult {
   Portal portal;                  // where the login ended (after redirects)
   std::vector<Portal> redirects;  // each redirect followed, in order
   LoginResult login;              // negotiated values, final StatSN
+};
+
+// A whole session setup's result: the login's, then the devices'.
+struct SessionResult : KernelLoginResult {
   std::vector<SysfsDevice> devices;
   // Reinstatement only: devices that were set back to running.
   std::vector<SysfsDevice> revived;
