@@ -61,6 +61,18 @@ function(kiscsi_install_configured source dir name)
   set(CMAKE_INSTALL_MANIFEST_FILES "${CMAKE_INSTALL_MANIFEST_FILES}" PARENT_SCOPE)
 endfunction()
 
+# As kiscsi_install_configured, for scripts: mode 0755 (initramfs hooks that name the programs'
+# directory, e.g. @KISCSI_SBINDIR@/kiscsistart).
+function(kiscsi_install_configured_script source dir name)
+  kiscsi_install_path(dir "${dir}")
+  message(STATUS "Installing: $ENV{DESTDIR}${dir}/${name}")
+  configure_file("${source}" "$ENV{DESTDIR}${dir}/${name}" @ONLY
+                 FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+                                  WORLD_READ WORLD_EXECUTE)
+  kiscsi_install_manifest("${dir}/${name}")
+  set(CMAKE_INSTALL_MANIFEST_FILES "${CMAKE_INSTALL_MANIFEST_FILES}" PARENT_SCOPE)
+endfunction()
+
 # Makes `dir`/`name` a symbolic link to `target` (relative to `dir`, e.g. a file beside it).
 # A file or link already there is replaced.
 function(kiscsi_install_symlink target dir name)
