@@ -4,7 +4,9 @@ set -euo pipefail
 packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
           libnl-route-3-dev libabsl-dev libssl-dev
           libgtest-dev libgmock-dev libbenchmark-dev tgt
-          python3)  # python3: vm scenarios that talk NETLINK_ISCSI directly
+          python3   # vm scenarios that talk NETLINK_ISCSI directly
+          busybox-static shellcheck  # the initramfs scripts' tests (busybox ash, shellcheck)
+          debootstrap e2fsprogs)     # the root-on-iSCSI boots: a Debian 12 root on a disk image
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
