@@ -1,6 +1,46 @@
 #include "src/node/sysfs_session_spec.h"
 
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "src/base/exit_code.h"
+#include "src/base/status_macros.h"
+
 namespace kiscsi {
+namespace {
+
+// Sets `key` to `value` once the node schema accepts it. The error names the
+// key, and the value only when it is not a secret.
+absl::Status SetChecked(conf::Record& record, std::string_view key,
+                        std::string_view value) {
+  const conf::KeySpec* spec = conf::FindKeySpec(conf::RecordKind::kNode, key);
+  if (spec == nullptr) {
+    return absl::InternalError(absl::StrCat("no node key ", std::string(key)));
+  }
+  absl::StatusOr<std::string> normalized = conf::NormalizeValue(*spec, value);
+  if (!normalized.ok()) {
+    return WithExitCode(
+        absl::InvalidArgumentError(
+            spec->secret ? absl::StrCat("invalid value for ", std::string(key))
+                         : std::string(normalized.status().message())),
+        ExitCode::kInvalid);
+  }
+  record.Set(key, *normalized);
+  return absl::OkStatus();
+}
+
+// Sets `key` to `value` when sysfs has it and the schema accepts it.
+template <typename T>
+void SetIfValid(conf::Record& record, std::string_view key,
+                const std::optional<T>& value) {
+  if (value.has_value()) {
+    (void)SetChecked(record, key, absl::StrCat(*value));
+  }
+}
+
+}  // namespace
 
 Portal RecoveryPortal(const SysfsConnection& connection) {
   return Portal{
@@ -50,6 +90,79 @@ SessionSpec SessionSpecFromSysfs(const SysfsSession& session,
   t.noop_out_interval = static_cast<int>(connection.recv_tmo.value_or(5));
   t.noop_out_timeout = static_cast<int>(connection.ping_tmo.value_or(5));
   return spec;
+}
+
+absl::StatusOr<SysfsNodeRecord> NodeRecordFromSysfs(
+    const SysfsSession& session, const std::string& system_initiator_name,
+    conf::Record base) {
+  if (!session.connection.has_value()) {
+    return WithExitCode(
+        absl::InvalidArgumentError(absl::StrCat("session ", session.sid,
+                                                " has no connection in sysfs")),
+        ExitCode::kInvalid);
+  }
+  const SysfsConnection& connection = *session.connection;
+  SysfsNodeRecord out;
+  const Portal portal = RecoveryPortal(connection);
+  out.key.target_name = session.target_name;
+  out.key.address = portal.address;
+  out.key.port = portal.port;
+  out.key.tpgt = session.tpgt.has_value() ? static_cast<int>(*session.tpgt)
+                                          : conf::kTpgtUnknown;
+  out.key.iface = session.iface_name.empty() ? "default" : session.iface_name;
+
+  conf::Record& record = out.record;
+  record = std::move(base);
+  RETURN_IF_ERROR(SetChecked(record, "node.name", out.key.target_name));
+  RETURN_IF_ERROR(SetChecked(record, "node.tpgt", absl::StrCat(out.key.tpgt)));
+  RETURN_IF_ERROR(SetChecked(record, "node.startup", "onboot"));
+  RETURN_IF_ERROR(SetChecked(record, "iface.iscsi_ifacename", out.key.iface));
+  if (!session.initiator_name.empty() &&
+      session.initiator_name != system_initiator_name) {
+    RETURN_IF_ERROR(
+        SetChecked(record, "iface.initiatorname", session.initiator_name));
+  }
+  RETURN_IF_ERROR(SetChecked(record, "node.conn[0].address", out.key.address));
+  RETURN_IF_ERROR(
+      SetChecked(record, "node.conn[0].port", absl::StrCat(out.key.port)));
+
+  const bool chap = !session.username.empty();
+  const bool mutual = chap && !session.username_in.empty();
+  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.authmethod",
+                             chap ? "CHAP" : "None"));
+  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.username",
+                             chap ? session.username : ""));
+  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.password",
+                             chap ? session.password : ""));
+  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.username_in",
+                             mutual ? session.username_in : ""));
+  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.password_in",
+                             mutual ? session.password_in : ""));
+  if (chap) {
+    RETURN_IF_ERROR(SetChecked(record, "node.session.auth.chap_algs",
+                               "SHA3-256,SHA256,SHA1,MD5"));
+  }
+
+  SetIfValid(record, "node.session.timeo.replacement_timeout",
+             session.recovery_tmo);
+  SetIfValid(record, "node.session.err_timeo.abort_timeout", session.abort_tmo);
+  SetIfValid(record, "node.session.err_timeo.lu_reset_timeout",
+             session.lu_reset_tmo);
+  SetIfValid(record, "node.session.err_timeo.tgt_reset_timeout",
+             session.tgt_reset_tmo);
+  SetIfValid(record, "node.conn[0].timeo.noop_out_interval",
+             connection.recv_tmo);
+  SetIfValid(record, "node.conn[0].timeo.noop_out_timeout",
+             connection.ping_tmo);
+  if (connection.header_digest.has_value()) {
+    RETURN_IF_ERROR(SetChecked(record, "node.conn[0].iscsi.HeaderDigest",
+                               *connection.header_digest ? "CRC32C" : "None"));
+  }
+  if (connection.data_digest.has_value()) {
+    RETURN_IF_ERROR(SetChecked(record, "node.conn[0].iscsi.DataDigest",
+                               *connection.data_digest ? "CRC32C" : "None"));
+  }
+  return out;
 }
 
 const conf::FirmwareBootEntry* FirmwareEntryFor(
