@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "conf/boot_firmware.h"
+#include "conf/db_lock.h"
 #include "conf/initiator_name.h"
 #include "conf/node_db.h"
 #include "netlink/conn_error.h"
@@ -214,6 +215,8 @@ absl::StatusOr<SessionRecovery*> SessionKeeper::Adopt(
   std::optional<conf::Record> record =
       FindNodeRecord(session.target_name, portal);
   if (!record.has_value()) record = FirmwareRecord(session.target_name, portal);
+  // Neither: the daemon writes one once the session is in its charge.
+  const bool write_record = !record.has_value();
   if (record.has_value()) {
     auto from_node = SessionSpecFromNode(*record, Identity{initiator_name, ""});
     if (from_node.ok()) {
@@ -239,7 +242,72 @@ absl::StatusOr<SessionRecovery*> SessionKeeper::Adopt(
                     << connection.state << ", "
                     << (from_record ? "node record" : "identity from sysfs")
                     << ")";
+  if (write_record) WriteNodeRecordFor(session);
   return adopted;
+}
+
+void SessionKeeper::WriteNodeRecordFor(const SysfsSession& session) {
+  const std::string prefix = absl::StrCat("session ", session.sid, ": ");
+  auto system_name =
+      conf::ReadInitiatorNameFile(InitiatorNamePath(sysconf_dir_));
+  absl::StatusOr<SysfsNodeRecord> made =
+      NodeRecordFromSysfs(session, system_name.ok() ? system_name->name : "",
+                          conf_.NewNodeRecord());
+  if (!made.ok()) {
+    KISCSI_LOG(kWarning) << prefix << "no node record written for it: "
+                         << made.status().message();
+    return;
+  }
+  conf::NodeKey& key = made->key;
+  // The lock from the check to the write, so that a record kiscsiadm writes
+  // meanwhile is not replaced (WriteNode takes it again, which only counts).
+  // A short wait: the daemon is starting, and a lock left behind by a killed
+  // writer must not hold up READY=1 for long.
+  absl::StatusOr<conf::DbLock> lock = conf::DbLock::Acquire(absl::Seconds(5));
+  if (!lock.ok()) {
+    KISCSI_LOG(kWarning) << prefix << "no node record written for it: "
+                         << lock.status().message();
+    return;
+  }
+  conf::NodeDb db(sysconf_dir_);
+  conf::NodeFilter filter;
+  filter.target_name = key.target_name;
+  filter.address = key.address;
+  filter.port = key.port;
+  absl::StatusOr<std::vector<conf::NodeKey>> existing = db.FindNodes(filter);
+  if (!existing.ok()) {
+    KISCSI_LOG(kWarning) << prefix << "no node record written for it: "
+                         << existing.status().message();
+    return;
+  }
+  // Any record of the target and portal (another tpgt or iface too) is the
+  // user's: never replaced.
+  if (!existing->empty()) return;
+  if (key.iface != "default" && !db.ReadIface(key.iface).ok()) {
+    // A record bound to an iface this system does not have would never log
+    // in again; the initramfs's iface is not the real system's.
+    KISCSI_LOG(kInfo) << prefix << "iface " << key.iface
+                      << " is not in the node database; the record uses "
+                         "iface default";
+    key.iface = "default";
+    made->record.Set("iface.iscsi_ifacename", key.iface);
+  }
+  absl::Status written = db.WriteNode(key, made->record);
+  if (!written.ok()) {
+    KISCSI_LOG(kWarning) << prefix
+                         << "cannot write a node record for it (recovery "
+                            "uses what sysfs holds): "
+                         << written.message();
+    return;
+  }
+  KISCSI_LOG(kInfo) << prefix << "no node record matched; created " << db.root()
+                    << "/nodes/" << key.target_name << "/" << key.address << ","
+                    << key.port << "," << key.tpgt << "/" << key.iface
+                    << " (node.startup = onboot"
+                    << (session.username.empty()
+                            ? ""
+                            : absl::StrCat(", CHAP user ", session.username))
+                    << ")";
 }
 
 void SessionKeeper::AdoptSessions() {

@@ -13,6 +13,14 @@
 // its node record when one matches (target, portal), else the boot firmware
 // table's entry, else what sysfs holds (src/node/sysfs_session_spec.h).
 //
+// A session adopted with neither a node record nor a firmware table entry
+// (root on iSCSI logged in by an initramfs that has no node database of the
+// real system) gets a record written for it, node.startup = onboot, from what
+// sysfs holds (NodeRecordFromSysfs), so that recovery after a daemon restart,
+// `kiscsiadm -m node` and the next boot have its credentials. An existing
+// record of its target and portal is never replaced; a failure to write is a
+// warning and the session is adopted all the same.
+//
 // It must not decide what the user asked for: which nodes or sessions a
 // request selects, logins, logouts and replies are SessionManager's, which
 // tells the keeper when a session is gained (TakeCharge) or given up
@@ -88,6 +96,9 @@ class SessionKeeper {
   // (its CHAP credentials, root-disk settings), if the table names it.
   std::optional<conf::Record> FirmwareRecord(const std::string& target_name,
                                              const Portal& portal) const;
+  // Writes the node record of an adopted `session` that has none (see the
+  // top); logs what it did.
+  void WriteNodeRecordFor(const SysfsSession& session);
   // Sets what the kernel accepts on a live connection (timeouts, NOP-Out
   // interval and timeout) from the session's node record, if it has one.
   void ApplyLiveSettings(const SysfsSession& session);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,13 +18,17 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "conf/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "netlink/testing/fake_iscsi_kernel.h"
+#include "src/base/log.h"
 #include "tests/src/session/scripted_target.h"
 
 namespace kiscsi::daemon {
@@ -541,6 +546,152 @@ TEST_F(SessionManagerTest, LogoutAllLeavesTheBootFirmwareSession) {
   EXPECT_EQ(Wait(*loop_, reply).exit_code, ExitCode::kNoObjectsFound);
   EXPECT_EQ(Count("DESTROY_SESSION"), 0);
   EXPECT_TRUE(kernel_->SessionExists(1));
+}
+
+// The log lines of a test, at info level and above.
+class LogCapture {
+ public:
+  LogCapture() : level_before_(GetLogLevel()) {
+    SetLogLevel(LogLevel::kInfo);
+    SetLogSinkForTesting([this](LogLevel level, std::string_view text) {
+      lines_.push_back({level, std::string(text)});
+    });
+  }
+  ~LogCapture() {
+    SetLogSinkForTesting(nullptr);
+    SetLogLevel(level_before_);
+  }
+  // The lines of `level` that contain `text`.
+  std::vector<std::string> Find(LogLevel level, const std::string& text) const {
+    std::vector<std::string> out;
+    for (const auto& [line_level, line] : lines_) {
+      if (line_level == level && absl::StrContains(line, text)) {
+        out.push_back(line);
+      }
+    }
+    return out;
+  }
+  bool Contains(const std::string& text) const {
+    for (const auto& line : lines_) {
+      if (absl::StrContains(line.second, text)) return true;
+    }
+    return false;
+  }
+
+ private:
+  LogLevel level_before_;
+  std::vector<std::pair<LogLevel, std::string>> lines_;
+};
+
+// Root on iSCSI: the initramfs logged in (mutual CHAP, tpgt 1, its own
+// timeouts) and the real system's node database has no record of it.
+class AdoptionRecordTest : public SessionManagerTest {
+ protected:
+  void WriteBootSession() {
+    WriteSysfsSession("LOGGED_IN", "up", "boot-user", "boot-secret-1");
+    const std::string s = paths_.sysfs_root + "/class/iscsi_session/session1/";
+    WriteFile(s + "tpgt", "1\n");
+    WriteFile(s + "username_in", "boot-target\n");
+    WriteFile(s + "password_in", "boot-secret-in\n");
+    WriteFile(s + "recovery_tmo", "86400\n");
+    const std::string c =
+        paths_.sysfs_root + "/class/iscsi_connection/connection1:0/";
+    WriteFile(c + "recv_tmo", "0\n");
+    WriteFile(c + "ping_tmo", "0\n");
+  }
+  conf::NodeKey BootKey() const {
+    return conf::NodeKey{kTarget, "127.0.0.1", port_, 1, "default"};
+  }
+  std::string RecordPath(const conf::NodeKey& key) const {
+    return absl::StrCat(sysconf_, "/nodes/", key.target_name, "/", key.address,
+                        ",", key.port, ",", key.tpgt, "/", key.iface);
+  }
+};
+
+TEST_F(AdoptionRecordTest, SessionWithoutARecordGetsAnOnbootRecord) {
+  WriteBootSession();
+  LogCapture log;
+  manager_->AdoptSessions();
+  ASSERT_NE(manager_->recovery(1), nullptr);
+
+  auto keys = conf::NodeDb(sysconf_).ListNodes();
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_THAT(*keys, ElementsAre(BootKey()));
+  auto record = conf::NodeDb(sysconf_).ReadNode(BootKey());
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->Get("node.startup"), "onboot");
+  EXPECT_EQ(record->Get("node.session.auth.authmethod"), "CHAP");
+  EXPECT_EQ(record->Get("node.session.auth.username"), "boot-user");
+  EXPECT_EQ(record->Get("node.session.auth.password"), "boot-secret-1");
+  EXPECT_EQ(record->Get("node.session.auth.username_in"), "boot-target");
+  EXPECT_EQ(record->Get("node.session.auth.password_in"), "boot-secret-in");
+  EXPECT_EQ(record->Get("node.session.timeo.replacement_timeout"), "86400");
+  EXPECT_EQ(record->Get("node.conn[0].timeo.noop_out_interval"), "0");
+  EXPECT_EQ(record->Get("node.conn[0].timeo.noop_out_timeout"), "0");
+  // The session's initiator name is initiatorname.iscsi's: not pinned.
+  EXPECT_EQ(record->Get("iface.initiatorname"), "");
+  struct stat st {};
+  ASSERT_EQ(::stat(RecordPath(BootKey()).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+
+  // One line says so, naming the file; no secret in any line.
+  EXPECT_EQ(
+      log.Find(LogLevel::kInfo, "created " + RecordPath(BootKey())).size(), 1u);
+  EXPECT_FALSE(log.Contains("boot-secret"));
+}
+
+TEST_F(AdoptionRecordTest, ExistingRecordIsLeftUntouched) {
+  WriteBootSession();
+  // The user's record of the target and portal, without a tpgt.
+  conf::Record mine = NodeRecord();
+  mine.Set("node.startup", "manual");
+  mine.Set("node.session.auth.authmethod", "CHAP");
+  mine.Set("node.session.auth.username", "my-user");
+  mine.Set("node.session.auth.password", "my-secret-123");
+  const conf::NodeKey key{kTarget, "127.0.0.1", port_, conf::kTpgtUnknown,
+                          "default"};
+  ASSERT_TRUE(conf::NodeDb(sysconf_).WriteNode(key, mine).ok());
+  auto before = conf::ReadConfigFile(RecordPath(key));
+  ASSERT_TRUE(before.ok());
+  LogCapture log;
+  manager_->AdoptSessions();
+  ASSERT_NE(manager_->recovery(1), nullptr);
+  auto after = conf::ReadConfigFile(RecordPath(key));
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, *before);
+  auto keys = conf::NodeDb(sysconf_).ListNodes();
+  ASSERT_TRUE(keys.ok());
+  EXPECT_THAT(*keys, ElementsAre(key));
+  EXPECT_FALSE(log.Contains("created"));
+}
+
+TEST_F(AdoptionRecordTest, FirmwareSessionGetsNoRecord) {
+  WriteBootSession();
+  WriteFirmwareTable(paths_.sysfs_root, port_, kInitiator);
+  manager_->AdoptSessions();
+  ASSERT_NE(manager_->recovery(1), nullptr);
+  auto keys = conf::NodeDb(sysconf_).ListNodes();
+  ASSERT_TRUE(keys.ok());
+  EXPECT_TRUE(keys->empty());
+}
+
+TEST_F(AdoptionRecordTest,
+       UnwritableNodeDatabaseIsAWarningAndTheSessionIsAdopted) {
+  WriteBootSession();
+  // A file where the target's folder would go: no record can be written
+  // there, by root either (a read-only mode would not stop root).
+  WriteFile(absl::StrCat(sysconf_, "/nodes/", kTarget), "");
+  LogCapture log;
+  manager_->AdoptSessions();
+  const SessionRecovery* recovery = manager_->recovery(1);
+  ASSERT_NE(recovery, nullptr);
+  EXPECT_EQ(recovery->state(), SessionRecovery::State::kUp);
+  EXPECT_EQ(log.Find(LogLevel::kWarning, "cannot write a node record").size(),
+            1u);
+  EXPECT_FALSE(log.Contains("boot-secret"));
+  auto keys = conf::NodeDb(sysconf_).ListNodes();
+  ASSERT_TRUE(keys.ok());
+  EXPECT_TRUE(keys->empty());
 }
 
 }  // namespace
