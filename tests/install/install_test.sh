@@ -6,7 +6,8 @@
 #   3. `cmake --install BUILD --prefix /opt/kiscsi --strip`, the packager's command itself,
 #      with a prefix that differs from the configured one and from /usr
 # In each: every program a unit or the udev rule runs is in the tree (under the install prefix,
-# not the configured one) or on this system, the programs are stripped and run, iscsid.conf is
+# not the configured one) or on this system, the rule that starts kiscsid for iSCSI disks is there
+# (66-kiscsid.rules), the programs are stripped and run, iscsid.conf is
 # there (mode 0600) and the installed kiscsiadm reads it without a warning, the /etc/iscsi
 # directories have their modes, the man pages are there, every symlink resolves inside the tree,
 # and `systemctl --root enable` accepts the unit names a distribution uses. A second install
@@ -104,6 +105,17 @@ check_tree() {
     done
   else
     fail "$prefix/lib/udev/rules.d/65-kiscsi-udev.rules missing"
+  fi
+  # The rule that starts kiscsid for an iSCSI disk: it matches ID_PATH, so it must sort after
+  # 60-persistent-storage.rules, which sets it.
+  local wants_rule
+  wants_rule=$(find "$(dirname "$rules")" -name '*.rules' -exec grep -l 'SYSTEMD_WANTS' {} +)
+  if [[ $(basename "$wants_rule") != 66-kiscsid.rules ]]; then
+    fail "$prefix/lib/udev/rules.d/66-kiscsid.rules missing (rules with SYSTEMD_WANTS: $wants_rule)"
+  else
+    grep -qE '^SUBSYSTEM=="block", ACTION=="add", ENV\{ID_PATH\}=="\*-iscsi-\*", ENV\{SYSTEMD_WANTS\}\+="kiscsid.service"$' \
+      "$wants_rule" || fail "66-kiscsid.rules does not want kiscsid.service for iSCSI disks"
+    [[ $(stat -c %a "$wants_rule") == 644 ]] || fail "66-kiscsid.rules mode $(stat -c %a "$wants_rule")"
   fi
   if [[ $configured_prefix != "$prefix" ]] &&
     grep -rlF "$configured_prefix/" "$unitdir" "$(dirname "$rules")" >&2; then
