@@ -265,6 +265,15 @@ kiscsistart|-i|iqn.2026-12.test:file|-t|iqn.2026-12.test:file-root|-g|1|-a|192.0
 $settle"
 
 reset
+printf 'ISCSI_TARGET_NAME=t\nISCSI_TARGET_IP="192.0.2.1 192.0.2.2"\n' >"$conf/iscsi.initramfs"
+printf '24\n0\n' >"$tmp/rc"
+run_hook
+expect "ISCSI_TARGET_IP with two portals: a login to each, one is enough" 0 "modprobe|iscsi_tcp
+kiscsistart|-i|iqn.2026-12.test:host|-t|t|-g|1|-a|192.0.2.1|-p|3260|$cfg
+kiscsistart|-i|iqn.2026-12.test:host|-t|t|-g|1|-a|192.0.2.2|-p|3260|$cfg
+$settle"
+
+reset
 cat >"$conf/iscsi.initramfs" <<'EOF'
 ISCSI_INITIATOR=iqn.2026-12.test:file
 ISCSI_TARGET_NAME=iqn.2026-12.test:file-root
