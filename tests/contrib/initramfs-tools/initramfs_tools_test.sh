@@ -377,6 +377,22 @@ EOF
 expect_file /conf/param.conf "ROOT='/dev/disk/by-path/ip-[fd00::2]:3261-iscsi-$T-lun-1'"
 expect_not_printed Sup3r@SecretOut
 
+new_root "root=iscsi: with a user name but no secret"
+cmdline "root=iscsi:alice@10.0.2.2::3261:1:$T iscsi_initiator=$I"
+run_top IP=
+expect_rc 0
+expect_calls </dev/null
+expect_printed "credentials are USER:PASSWORD"
+
+new_root "root=iscsi: a disk with a file system and a partition link is the root itself"
+cmdline "root=iscsi:10.0.2.2::3261:1:$T iscsi_initiator=$I"
+: >"$root$BYPATH"
+: >"$root$BYPATH-part1"
+printf 'DEVNAME=/dev/sda\nID_FS_TYPE=ext4\nID_PART_TABLE_TYPE=dos\n' >"$root/stub/udev-props"
+run_top IP=
+expect_rc 0
+expect_file /conf/param.conf "ROOT='$BYPATH'"
+
 new_root "root=iscsi: whose LUN never appears"
 cmdline "root=iscsi:10.0.2.2::3261:1:$T iscsi_initiator=$I iscsi_timeout=2"
 run_top IP=
