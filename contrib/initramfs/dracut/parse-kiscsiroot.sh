@@ -19,14 +19,11 @@ kiscsi_cmdline() {
     _kc_root=$(getarg root=)
     case $_kc_root in
         iscsi:*)
-            for _kc_n in $(getargs netroot=); do
-                case $_kc_n in
-                    iscsi:*)
-                        warn "kiscsi: root=iscsi: is given, so netroot=iscsi: is ignored"
-                        break
-                        ;;
-                esac
-            done
+            case "$kiscsi_nl$(getargs netroot=)" in
+                *"${kiscsi_nl}iscsi:"*)
+                    warn "kiscsi: root=iscsi: is given, so netroot=iscsi: is ignored"
+                    ;;
+            esac
             ;;
     esac
 

@@ -89,6 +89,9 @@ EOF
 printf '#!/bin/sh\necho iqn.2026-12.test.boot:generated\n' > "$stubs/kiscsi-iname"
 chmod +x "$stubs"/*
 
+# A working directory with files that a glob like [fd00::2] would match: URIs are not globs.
+mkdir -p "$work/cwd" && touch "$work/cwd/iscsi:2::3262:2:iqn.2026-12.test.boot:second" && cd "$work/cwd" || exit 1
+
 export KISCSI_DRACUT_LIBDIR=$libdir
 export KISCSI_TEST_WORK=$work
 export PATH="$stubs:$PATH"
@@ -222,6 +225,17 @@ kiscsistart -i iqn.2026-12.test.boot:image -t $iq -g 2 -a 10.0.2.2 -p 3261 -u ca
 kiscsistart -i iqn.2026-12.test.boot:image -t iqn.2026-12.test.boot:second -g 2 -a fd00::2 -p 3262 -u carol -w S3cretC -P node.session.initial_login_retry_max=3 $conf" "$(calls)"
 expect_true "netroot twice: finished" finished
 no_secret S3cretC "rd.iscsi.password"
+
+# --- root=iscsi: wins over netroot=iscsi: --------------------------------------------------------
+new_root "root=iscsi:10.0.2.2::3261:1:$iq netroot=iscsi:10.0.2.9::3260:0:iqn.2026-12.test.boot:other"
+expect "root= wins over netroot=" "root=block:/dev/root rootok=1 netroot=iscsi:10.0.2.2::3261:1:$iq" \
+    "$(cmdline_hook)"
+expect "root= wins over netroot=: warned" "warn: kiscsi: root=iscsi: is given, so netroot=iscsi: is ignored" \
+    "$(cat "$KISCSI_TEST_LOG")"
+clear_calls
+run "$R/sbin/iscsiroot" --timeout > "$work/out" 2>&1
+expect "root= wins over netroot=: one login" \
+    "kiscsistart -i iqn.2026-12.test.boot:image -t $iq -g 1 -a 10.0.2.2 -p 3261 -P node.session.initial_login_retry_max=3 $conf" "$(calls)"
 
 # --- no route yet: the settled job waits, the timeout job tries ---------------------------------
 new_root "netroot=iscsi:10.0.2.2::3261:1:$iq"
