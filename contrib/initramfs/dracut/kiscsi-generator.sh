@@ -41,4 +41,19 @@ mkdir -p "$kiscsi_gen_dir/initrd-root-fs.target.requires"
     echo "Options=$kiscsi_opts"
 } > "$kiscsi_gen_dir/sysroot.mount"
 ln -sf ../sysroot.mount "$kiscsi_gen_dir/initrd-root-fs.target.requires/sysroot.mount"
+
+# /dev/root appears only after the login: its job waits rd.timeout= (default: no limit, dracut's
+# initqueue gives up on its own), not systemd's default 90 s. Set here rather than by the
+# cmdline hook's daemon-reload, which comes after the job has started.
+kiscsi_timeout=$(getarg rd.timeout=)
+case $kiscsi_timeout in
+    '' | *[!0-9]*) kiscsi_timeout=0 ;;
+esac
+mkdir -p "$kiscsi_gen_dir/initrd.target.wants" "$kiscsi_gen_dir/dev-root.device.d"
+ln -sf ../dev-root.device "$kiscsi_gen_dir/initrd.target.wants/dev-root.device"
+{
+    echo "[Unit]"
+    echo "JobTimeoutSec=$kiscsi_timeout"
+    echo "JobRunningTimeoutSec=$kiscsi_timeout"
+} > "$kiscsi_gen_dir/dev-root.device.d/kiscsi-timeout.conf"
 exit 0

@@ -181,6 +181,10 @@ Type=ext4
 Options=rw" "$(cat "$work/gen/sysroot.mount")"
 expect "generator: required by initrd-root-fs.target" "../sysroot.mount" \
     "$(readlink "$work/gen/initrd-root-fs.target.requires/sysroot.mount")"
+expect "generator: /dev/root wanted, no job timeout" "../dev-root.device
+[Unit]
+JobTimeoutSec=0
+JobRunningTimeoutSec=0" "$(readlink "$work/gen/initrd.target.wants/dev-root.device"; cat "$work/gen/dev-root.device.d/kiscsi-timeout.conf")"
 
 # --- root=iscsi: with CHAP and mutual CHAP, secrets never shown --------------------------------
 new_root "root=iscsi:alice:S3cretA@10.0.2.2::3261:1:$iq ip=dhcp rd.iscsi.initiator=iqn.2026-12.test.boot:cmdline"
