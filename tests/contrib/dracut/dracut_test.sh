@@ -201,7 +201,10 @@ clear_calls
 run "$R/sbin/iscsiroot" --timeout >> "$work/out" 2>&1
 expect "mutual CHAP login (timeout: no route check)" "kiscsistart -i iqn.2026-12.test.boot:image -t $iq -g 1 -a 10.0.2.2 -p 3261 -u alice -w S3cretA -U bob -W S3cretB -P node.session.initial_login_retry_max=3 $conf" "$(calls)"
 expect "failed login reported" "info: kiscsi: logging in to $iq at 10.0.2.2:3261 as iqn.2026-12.test.boot:image (authentication: mutual CHAP)
-warn: kiscsi: login to $iq at 10.0.2.2:3261 failed (kiscsistart exit code 24)" "$(cat "$KISCSI_TEST_LOG")"
+warn: kiscsi: login to $iq at 10.0.2.2:3261 failed (kiscsistart exit code 24); not trying again" "$(cat "$KISCSI_TEST_LOG")"
+clear_calls
+run "$R/sbin/iscsiroot" --settled >> "$work/out" 2>&1
+expect "refused CHAP: not tried again" "" "$(calls)"
 checks=$((checks + 1))
 finished && fail "finished hook true after a failed login"
 no_secret S3cretA "mutual CHAP"
@@ -254,6 +257,18 @@ clear_calls
 run "$R/sbin/iscsiroot" --timeout > "$work/out" 2>&1
 expect "timeout job logs in without a route check" \
     "kiscsistart -i iqn.2026-12.test.boot:image -t $iq -g 1 -a 10.0.2.2 -p 3261 -P node.session.initial_login_retry_max=3 $conf" "$(calls)"
+
+# --- a failure a retry may mend is retried --------------------------------------------------------
+new_root "root=iscsi:10.0.2.2::3261:1:$iq"
+cmdline_hook > /dev/null
+echo 4 > "$work/rc.login"
+run "$R/sbin/iscsiroot" --settled > "$work/out" 2>&1
+expect "netroot: connection failure is a failure" "1" "$?"
+clear_calls
+run "$R/sbin/iscsiroot" --settled > "$work/out" 2>&1
+expect "netroot: retried on the next round" "ip route get 10.0.2.2
+kiscsistart -i iqn.2026-12.test.boot:image -t $iq -g 1 -a 10.0.2.2 -p 3261 -P node.session.initial_login_retry_max=3 $conf" "$(calls)"
+expect_true "netroot: logged in on the retry" finished
 
 # --- exit code 15 (session exists) is a success ------------------------------------------------
 new_root "root=iscsi:10.0.2.2::3261:1:$iq"
