@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "src/base/stat_counter.h"
 
 namespace kiscsi {
 
@@ -121,12 +122,8 @@ struct ConnLoginStateEvent {
 struct EventsLostEvent {};
 
 // A connection's statistics, as GET_STATS answers them (struct iscsi_stats):
-// the iSCSI MIB counters libiscsi keeps, then the transport's own counters.
-struct StatCounter {
-  std::string name;
-  uint64_t value = 0;
-  bool operator==(const StatCounter&) const = default;
-};
+// the iSCSI MIB counters libiscsi keeps, then the transport's own counters
+// (StatCounter: src/base/stat_counter.h).
 struct ConnStats {
   uint64_t txdata_octets = 0;
   uint64_t rxdata_octets = 0;

@@ -12,16 +12,6 @@
 namespace kiscsi::daemon {
 namespace {
 
-std::vector<ipc::StatsCounter> ToCounters(
-    const std::vector<StatCounter>& counters) {
-  std::vector<ipc::StatsCounter> out;
-  out.reserve(counters.size());
-  for (const StatCounter& counter : counters) {
-    out.push_back(ipc::StatsCounter{counter.name, counter.value});
-  }
-  return out;
-}
-
 absl::StatusOr<ConnStats> StatsOf(IscsiKernel& kernel,
                                   const SysfsSession& session) {
   if (!session.connection.has_value()) {
@@ -45,8 +35,7 @@ absl::StatusOr<ConnStats> StatsOf(IscsiKernel& kernel,
 }  // namespace
 
 ipc::SessionStats ToSessionStats(uint32_t sid, const ConnStats& stats) {
-  return ipc::SessionStats{sid, ToCounters(MibCounters(stats)),
-                           ToCounters(stats.custom)};
+  return ipc::SessionStats{sid, MibCounters(stats), stats.custom};
 }
 
 ipc::Reply CollectSessionStats(IscsiKernel& kernel,

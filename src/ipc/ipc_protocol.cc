@@ -48,7 +48,7 @@ constexpr size_t kMaxCounters = 0xffff;
 absl::StatusOr<std::vector<uint8_t>> StatsRecord(const SessionStats& stats) {
   std::vector<uint8_t> record;
   Put32(record, stats.sid);
-  for (const std::vector<StatsCounter>* counters :
+  for (const std::vector<StatCounter>* counters :
        {&stats.snmp, &stats.extended}) {
     if (counters->size() > kMaxCounters) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -56,9 +56,9 @@ absl::StatusOr<std::vector<uint8_t>> StatsRecord(const SessionStats& stats) {
     }
     Put16(record, static_cast<uint16_t>(counters->size()));
   }
-  for (const std::vector<StatsCounter>* counters :
+  for (const std::vector<StatCounter>* counters :
        {&stats.snmp, &stats.extended}) {
-    for (const StatsCounter& counter : *counters) {
+    for (const StatCounter& counter : *counters) {
       if (counter.name.empty() || counter.name.size() > kMaxCounterName ||
           counter.name.find('\0') != std::string::npos) {
         return absl::InvalidArgumentError(
@@ -286,7 +286,7 @@ absl::StatusOr<SessionStats> ParseSessionStats(
     if (std::memchr(name.data(), '\0', name.size()) != nullptr) {
       return Malformed("stats counter name holds a NUL byte");
     }
-    StatsCounter counter{std::string(name.begin(), name.end()), reader.U64()};
+    StatCounter counter{std::string(name.begin(), name.end()), reader.U64()};
     (i < snmp ? stats.snmp : stats.extended).push_back(std::move(counter));
   }
   if (!reader.done()) return Malformed("bytes after the last stats counter");

@@ -63,6 +63,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "src/base/exit_code.h"
+#include "src/base/stat_counter.h"
 
 namespace kiscsi::ipc {
 
@@ -194,17 +195,13 @@ MessageType TypeOf(const Request& request);
 // "Ping", "Login", ... for log lines.
 absl::string_view MessageTypeName(MessageType type);
 
-// A counter of `-m session -s`, named as the kernel names it.
-struct StatsCounter {
-  std::string name;  // 1..255 bytes, no NUL
-  uint64_t value = 0;
-  bool operator==(const StatsCounter&) const = default;
-};
-// One session's statistics, from its connection's GET_STATS.
+// One session's statistics, from its connection's GET_STATS; the counters of
+// `-m session -s`, named as the kernel names them (StatCounter:
+// src/base/stat_counter.h; on the wire each name is 1..255 bytes, no NUL).
 struct SessionStats {
   uint32_t sid = 0;
-  std::vector<StatsCounter> snmp;      // the iSCSI MIB counters, in order
-  std::vector<StatsCounter> extended;  // the transport's own counters
+  std::vector<StatCounter> snmp;      // the iSCSI MIB counters, in order
+  std::vector<StatCounter> extended;  // the transport's own counters
   bool operator==(const SessionStats&) const = default;
 };
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "src/base/exit_code.h"
+#include "src/base/stat_counter.h"
 #include "src/base/status_macros.h"
 #include "src/ipc/ipc_client.h"
 #include "src/node/session_names.h"
@@ -16,9 +17,9 @@ namespace {
 // The kernel answers at once; this only bounds a daemon that is stuck.
 constexpr absl::Duration kStatsCallTimeout = absl::Seconds(30);
 
-void AppendCounters(const std::vector<ipc::StatsCounter>& counters,
+void AppendCounters(const std::vector<StatCounter>& counters,
                     std::string& out) {
-  for (const ipc::StatsCounter& counter : counters) {
+  for (const StatCounter& counter : counters) {
     absl::StrAppend(&out, "\t", counter.name, ": ", counter.value, "\n");
   }
 }

@@ -106,10 +106,10 @@ TEST(ToSessionStatsTest, MibCountersThenTheTransportsInTheKernelsOrder) {
   const ipc::SessionStats converted = ToSessionStats(4, stats);
   EXPECT_EQ(converted.sid, 4u);
   ASSERT_EQ(converted.snmp.size(), 21u);
-  EXPECT_EQ(converted.snmp.front(), (ipc::StatsCounter{"txdata_octets", 1400}));
-  EXPECT_EQ(converted.snmp.back(), (ipc::StatsCounter{"timeout_err", 2}));
+  EXPECT_EQ(converted.snmp.front(), (StatCounter{"txdata_octets", 1400}));
+  EXPECT_EQ(converted.snmp.back(), (StatCounter{"timeout_err", 2}));
   EXPECT_THAT(converted.extended,
-              ElementsAre(ipc::StatsCounter{"tx_sendpage_failures", 5}));
+              ElementsAre(StatCounter{"tx_sendpage_failures", 5}));
 }
 
 TEST_F(SessionStatsTest, OneSessionThroughTheIpc) {
@@ -140,9 +140,9 @@ TEST_F(SessionStatsTest, AllSessionsInSidOrder) {
   EXPECT_EQ(reply.stats[0].sid, 1u);
   EXPECT_EQ(reply.stats[1].sid, 2u);
   EXPECT_THAT(reply.stats[1].extended,
-              ElementsAre(ipc::StatsCounter{"tx_sendpage_failures", 0},
-                          ipc::StatsCounter{"rx_discontiguous_hdr", 0},
-                          ipc::StatsCounter{"eh_abort_cnt", 0}));
+              ElementsAre(StatCounter{"tx_sendpage_failures", 0},
+                          StatCounter{"rx_discontiguous_hdr", 0},
+                          StatCounter{"eh_abort_cnt", 0}));
 }
 
 TEST_F(SessionStatsTest, UnknownSidIsSessionNotFoundWithoutAskingTheKernel) {
