@@ -6,9 +6,10 @@
 // kernel other than by reading files; the netdev of a NIC is found through
 // sysfs (the `device` link, else the MAC over class/net).
 //
-// Parsing is split from reading: ParseFirmwareNic/Target/Initiator take a
-// name -> contents map of one directory, so the value parsing is fuzzed and
-// unit-tested without a file system.
+// Parsing (boot_firmware.cc) is split from reading (boot_firmware_sysfs.cc):
+// ParseFirmwareNic/Target/Initiator take a name -> contents map of one
+// directory, so the value parsing is fuzzed and unit-tested without a file
+// system.
 //
 //   ASSIGN_OR_RETURN(std::vector<FirmwareBootEntry> entries,
 //                    ReadBootFirmware("/sys"));
