@@ -1,22 +1,23 @@
+// The node database (node_db.h): node records (locate, list, read, write,
+// update, delete, including old open-iscsi's single-file layout) and iface
+// records. SendTargets discovery records and their links are in
+// node_db_discovery.cc; the name checks and directory primitives both use are
+// in node_db_files.cc.
 #include "conf/node_db.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <set>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "conf/db_lock.h"
 #include "conf/file_util.h"
 #include "conf/initiator_name.h"
-#include "src/base/errno_status.h"
+#include "conf/node_db_internal.h"
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
 #include "src/base/status_macros.h"
@@ -24,11 +25,28 @@
 namespace kiscsi::conf {
 namespace {
 
-constexpr char kStConfig[] = "st_config";
-constexpr mode_t kDirMode = 0700;
-constexpr mode_t kRecordMode = 0600;
-constexpr size_t kMaxComponentLength = 255;  // NAME_MAX
-constexpr size_t kMaxIfaceNameLength = 64;
+using internal::BuiltinIface;
+using internal::CheckExistingKey;
+using internal::CheckIfaceName;
+using internal::CheckNewKey;
+using internal::CheckNotLink;
+using internal::DatabaseError;
+using internal::DirEntry;
+using internal::EntryType;
+using internal::InvalidError;
+using internal::kRecordMode;
+using internal::LinkName;
+using internal::LinkRefused;
+using internal::ListDir;
+using internal::MakeDir;
+using internal::MakeNodeDir;
+using internal::NoRecords;
+using internal::ParsePortalName;
+using internal::PortalName;
+using internal::RemoveDirIfUnused;
+using internal::TypeOfPath;
+using internal::Unlink;
+using internal::ValidateValues;
 
 // Keys that identify a record (they are its path) or record where it was
 // discovered; open-iscsi does not let `-o update` change them either.
@@ -42,278 +60,7 @@ constexpr std::string_view kReadOnlyKeys[] = {
     "node.discovery_port",
     "node.discovery_type",
 };
-
 absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
-
-absl::Status InvalidError(std::string message) {
-  return WithExitCode(absl::InvalidArgumentError(std::move(message)),
-                      ExitCode::kInvalid);
-}
-
-absl::Status DatabaseError(int error_number, std::string_view what) {
-  return WithExitCode(ErrnoStatus(error_number, A(what)), ExitCode::kDatabase);
-}
-
-absl::Status NoRecords(const NodeKey& key) {
-  return WithExitCode(
-      absl::NotFoundError(absl::StrCat(
-          "No records found for target ", Printable(key.target_name),
-          ", portal ", Printable(key.address), ",", key.port, ",", key.tpgt,
-          ", iface ", Printable(key.iface))),
-      ExitCode::kNoObjectsFound);
-}
-
-// A name that is safe as one path component: not empty, no '/', no NUL, no
-// leading '.' (which also rules out "." and ".."), at most NAME_MAX bytes.
-absl::Status CheckComponent(std::string_view what, std::string_view name) {
-  std::string why;
-  if (name.empty()) {
-    why = "empty";
-  } else if (name.size() > kMaxComponentLength) {
-    why = absl::StrCat("longer than ", kMaxComponentLength, " bytes");
-  } else if (name.find('/') != std::string_view::npos) {
-    why = "contains '/'";
-  } else if (name.find('\0') != std::string_view::npos) {
-    why = "contains a NUL byte";
-  } else if (name.front() == '.') {
-    why = "starts with '.'";
-  } else {
-    return absl::OkStatus();
-  }
-  return InvalidError(
-      absl::StrCat("invalid ", A(what), " '", Printable(name), "': ", why));
-}
-
-bool AllCharsIn(std::string_view text, std::string_view extra) {
-  return std::all_of(text.begin(), text.end(), [extra](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-           extra.find(c) != std::string_view::npos;
-  });
-}
-
-// IPv4, IPv6 (with an optional %zone) or a host name.
-absl::Status CheckAddress(std::string_view address) {
-  RETURN_IF_ERROR(CheckComponent("address", address));
-  if (!AllCharsIn(address, ".:-%_")) {
-    return InvalidError(absl::StrCat("invalid address '", Printable(address),
-                                     "': expected an IPv4 or IPv6 address or a "
-                                     "host name"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckIfaceName(std::string_view name) {
-  RETURN_IF_ERROR(CheckComponent("iface name", name));
-  if (name.size() > kMaxIfaceNameLength || !AllCharsIn(name, ".:-_")) {
-    return InvalidError(absl::StrCat(
-        "invalid iface name '", Printable(name),
-        "': letters, digits, '.', ':', '-' and '_', at most 64 characters"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckPortAndTpgt(int port, int tpgt) {
-  if (port < 1 || port > 65535) {
-    return InvalidError(
-        absl::StrCat("invalid port ", port, ": expected 1 to 65535"));
-  }
-  if (tpgt < kTpgtUnknown || tpgt > 65535) {
-    return InvalidError(
-        absl::StrCat("invalid tpgt ", tpgt, ": expected -1 to 65535"));
-  }
-  return absl::OkStatus();
-}
-
-// For keys that name an existing record (they may have been written by
-// open-iscsi).
-absl::Status CheckExistingKey(const NodeKey& key) {
-  RETURN_IF_ERROR(CheckComponent("target name", key.target_name));
-  RETURN_IF_ERROR(CheckAddress(key.address));
-  RETURN_IF_ERROR(CheckIfaceName(key.iface));
-  return CheckPortAndTpgt(key.port, key.tpgt);
-}
-
-// For keys of records about to be created: the target name must be a valid
-// iSCSI name.
-absl::Status CheckNewKey(const NodeKey& key) {
-  absl::Status name_ok = ValidateIscsiName(key.target_name);
-  if (!name_ok.ok()) {
-    return InvalidError(
-        absl::StrCat("invalid target name: ", name_ok.message()));
-  }
-  return CheckExistingKey(key);
-}
-
-std::string PortalName(std::string_view address, int port, int tpgt) {
-  return absl::StrCat(A(address), ",", port, ",", tpgt);
-}
-
-std::string LinkName(const NodeKey& key) {
-  return absl::StrCat(key.target_name, ",", key.address, ",", key.port, ",",
-                      key.tpgt, ",", key.iface);
-}
-
-// Splits "a,b,c" from the right into `count` fields; the first field keeps any
-// extra commas.
-std::optional<std::vector<std::string_view>> SplitRight(std::string_view text,
-                                                        size_t count) {
-  std::vector<std::string_view> fields(count);
-  for (size_t i = count - 1; i > 0; --i) {
-    size_t comma = text.rfind(',');
-    if (comma == std::string_view::npos) return std::nullopt;
-    fields[i] = text.substr(comma + 1);
-    text = text.substr(0, comma);
-  }
-  fields[0] = text;
-  return fields;
-}
-
-std::optional<int> ParseNumber(std::string_view text) {
-  int value = 0;
-  if (text.empty() || !absl::SimpleAtoi(A(text), &value)) return std::nullopt;
-  return value;
-}
-
-// "<address>,<port>,<tpgt>" -> key fields.
-bool ParsePortalName(std::string_view name, NodeKey& key) {
-  auto fields = SplitRight(name, 3);
-  if (!fields.has_value()) return false;
-  auto port = ParseNumber((*fields)[1]);
-  auto tpgt = ParseNumber((*fields)[2]);
-  if (!port.has_value() || !tpgt.has_value() || (*fields)[0].empty()) {
-    return false;
-  }
-  key.address = std::string((*fields)[0]);
-  key.port = *port;
-  key.tpgt = *tpgt;
-  return true;
-}
-
-enum class EntryType { kFile, kDirectory, kSymlink, kOther };
-
-struct DirEntry {
-  std::string name;
-  EntryType type;
-};
-
-EntryType TypeOf(mode_t mode) {
-  if (S_ISREG(mode)) return EntryType::kFile;
-  if (S_ISDIR(mode)) return EntryType::kDirectory;
-  if (S_ISLNK(mode)) return EntryType::kSymlink;
-  return EntryType::kOther;
-}
-
-// The entries of `dir` without dot names (., .., our temporary files), sorted
-// by name; empty when `dir` does not exist.
-absl::StatusOr<std::vector<DirEntry>> ListDir(const std::string& dir) {
-  std::vector<DirEntry> entries;
-  DIR* stream = ::opendir(dir.c_str());
-  if (stream == nullptr) {
-    if (errno == ENOENT) return entries;
-    return DatabaseError(errno, absl::StrCat("open directory ", dir));
-  }
-  while (true) {
-    errno = 0;
-    struct dirent* entry = ::readdir(stream);
-    if (entry == nullptr) break;
-    if (entry->d_name[0] == '.') continue;
-    std::string name = entry->d_name;
-    struct stat st;
-    if (::lstat(absl::StrCat(dir, "/", name).c_str(), &st) != 0) continue;
-    entries.push_back({std::move(name), TypeOf(st.st_mode)});
-  }
-  int error = errno;
-  ::closedir(stream);
-  if (error != 0)
-    return DatabaseError(error, absl::StrCat("read directory ", dir));
-  std::sort(
-      entries.begin(), entries.end(),
-      [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
-  return entries;
-}
-
-absl::StatusOr<EntryType> TypeOfPath(const std::string& path) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return EntryType::kOther;
-    return DatabaseError(errno, absl::StrCat("stat ", path));
-  }
-  return TypeOf(st.st_mode);
-}
-
-// nodes/ holds folders and files, never links: open-iscsi and kiscsi make
-// none, and a link there would let records be written to (or read from) a
-// place outside the database. Writers and readers refuse them alike.
-absl::Status LinkRefused(const std::string& path) {
-  return WithExitCode(
-      absl::FailedPreconditionError(absl::StrCat(
-          path,
-          " is a symbolic link: the node database does not follow links in "
-          "nodes/ (replace it with the folder itself)")),
-      ExitCode::kDatabase);
-}
-
-// OK when `path` does not exist or is not a symbolic link.
-absl::Status CheckNotLink(const std::string& path) {
-  ASSIGN_OR_RETURN(EntryType type, TypeOfPath(path));
-  if (type == EntryType::kSymlink) return LinkRefused(path);
-  return absl::OkStatus();
-}
-
-absl::Status MakeDir(const std::string& path) {
-  if (::mkdir(path.c_str(), kDirMode) == 0 || errno == EEXIST) {
-    return absl::OkStatus();
-  }
-  return DatabaseError(errno, absl::StrCat("create directory ", path));
-}
-
-// Removes `path` if it is an empty directory; a directory still in use is not
-// an error.
-absl::Status RemoveDirIfEmpty(const std::string& path) {
-  if (::rmdir(path.c_str()) == 0 || errno == ENOTEMPTY || errno == EEXIST ||
-      errno == ENOENT) {
-    return absl::OkStatus();
-  }
-  return DatabaseError(errno, absl::StrCat("remove directory ", path));
-}
-
-// MakeDir for the folders inside nodes/: an existing link is refused.
-absl::Status MakeNodeDir(const std::string& path) {
-  RETURN_IF_ERROR(CheckNotLink(path));
-  return MakeDir(path);
-}
-
-// Removes the folder `path` when nothing but temporary files of killed writers
-// is left in it. The caller holds the database lock, so no write is in
-// progress there.
-absl::Status RemoveDirIfUnused(const std::string& path) {
-  RETURN_IF_ERROR(RemoveStaleTemporaryFiles(path, std::chrono::seconds(0)));
-  return RemoveDirIfEmpty(path);
-}
-
-absl::Status Unlink(const std::string& path) {
-  if (::unlink(path.c_str()) == 0 || errno == ENOENT) return absl::OkStatus();
-  return DatabaseError(errno, absl::StrCat("remove ", path));
-}
-
-// Checks every known value of `record` against the schema.
-absl::Status ValidateValues(const Record& record, RecordKind kind) {
-  for (const auto& [key, value] : record.entries()) {
-    const KeySpec* spec = FindKeySpec(kind, key);
-    if (spec == nullptr) continue;
-    // Keys without a default may stay empty.
-    if (value.empty() && spec->default_value.empty()) continue;
-    RETURN_IF_ERROR(NormalizeValue(*spec, value).status());
-  }
-  return absl::OkStatus();
-}
-
-Record BuiltinIface(std::string_view name, std::string_view transport) {
-  Record iface = DefaultRecord(RecordKind::kIface);
-  iface.Set("iface.iscsi_ifacename", name);
-  iface.Set("iface.transport_name", transport);
-  return iface;
-}
 
 }  // namespace
 
@@ -563,167 +310,6 @@ absl::Status NodeDb::DeleteNode(const NodeKey& key) {
   ASSIGN_OR_RETURN(bool exists, NodeExists(key));
   if (!exists) return NoRecords(key);
   return RemoveNodeFiles(key);
-}
-
-absl::Status NodeDb::DeleteDiscoveryRecord(const DiscoveryPortal& portal) {
-  ASSIGN_OR_RETURN(DbLock lock, DbLock::Acquire());
-  RETURN_IF_ERROR(ReadDiscoveryRecord(portal).status());
-  ASSIGN_OR_RETURN(std::vector<NodeKey> linked, ListDiscoveryLinks(portal));
-  for (const NodeKey& key : linked) RETURN_IF_ERROR(RemoveNodeFiles(key));
-  const std::string dir = DiscoveryDir(portal);
-  RETURN_IF_ERROR(Unlink(absl::StrCat(dir, "/", kStConfig)));
-  return RemoveDirIfUnused(dir);
-}
-
-absl::Status NodeDb::WriteDiscoveryRecord(const Record& record) {
-  ASSIGN_OR_RETURN(DbLock lock, DbLock::Acquire());
-  DiscoveryPortal portal{.address =
-                             record.Get("discovery.sendtargets.address")};
-  std::optional<int64_t> port = record.GetInt("discovery.sendtargets.port");
-  if (!port.has_value()) {
-    return InvalidError("discovery record without discovery.sendtargets.port");
-  }
-  portal.port = static_cast<int>(std::clamp<int64_t>(*port, 0, 65536));
-  RETURN_IF_ERROR(CheckAddress(portal.address));
-  RETURN_IF_ERROR(CheckPortAndTpgt(portal.port, kTpgtUnknown));
-  RETURN_IF_ERROR(ValidateValues(record, RecordKind::kDiscovery));
-  RETURN_IF_ERROR(MakeDir(root_));
-  RETURN_IF_ERROR(MakeDir(root_ + "/send_targets"));
-  std::string dir = DiscoveryDir(portal);
-  RETURN_IF_ERROR(MakeDir(dir));
-  return WriteFileAtomically(absl::StrCat(dir, "/", kStConfig),
-                             FormatRecordFile(record, RecordKind::kDiscovery),
-                             kRecordMode);
-}
-
-absl::StatusOr<Record> NodeDb::ReadDiscoveryRecord(
-    const DiscoveryPortal& portal) const {
-  RETURN_IF_ERROR(CheckAddress(portal.address));
-  RETURN_IF_ERROR(CheckPortAndTpgt(portal.port, kTpgtUnknown));
-  std::string path = absl::StrCat(DiscoveryDir(portal), "/", kStConfig);
-  absl::StatusOr<Record> record = ReadRecordFile(path, RecordKind::kDiscovery);
-  if (absl::IsNotFound(record.status())) {
-    return WithExitCode(
-        absl::NotFoundError(absl::StrCat("No discovery record for ",
-                                         portal.address, ",", portal.port)),
-        ExitCode::kNoObjectsFound);
-  }
-  return record;
-}
-
-absl::StatusOr<std::vector<DiscoveryPortal>> NodeDb::ListDiscoveryPortals()
-    const {
-  std::vector<DiscoveryPortal> portals;
-  ASSIGN_OR_RETURN(std::vector<DirEntry> entries,
-                   ListDir(root_ + "/send_targets"));
-  for (const DirEntry& entry : entries) {
-    if (entry.type != EntryType::kDirectory) continue;
-    auto fields = SplitRight(entry.name, 2);
-    if (!fields.has_value() || (*fields)[0].empty()) continue;
-    std::optional<int> port = ParseNumber((*fields)[1]);
-    if (!port.has_value()) continue;
-    portals.push_back({std::string((*fields)[0]), *port});
-  }
-  std::sort(portals.begin(), portals.end());
-  return portals;
-}
-
-absl::StatusOr<std::vector<NodeKey>> NodeDb::ListDiscoveryLinks(
-    const DiscoveryPortal& portal) const {
-  RETURN_IF_ERROR(CheckAddress(portal.address));
-  std::vector<NodeKey> keys;
-  ASSIGN_OR_RETURN(std::vector<DirEntry> entries,
-                   ListDir(DiscoveryDir(portal)));
-  for (const DirEntry& entry : entries) {
-    if (entry.name == kStConfig) continue;
-    // <target>,<address>,<port>,<tpgt>,<iface>: target names have no commas.
-    auto fields = SplitRight(entry.name, 5);
-    if (!fields.has_value()) continue;
-    NodeKey key;
-    key.target_name = std::string((*fields)[0]);
-    key.iface = std::string((*fields)[4]);
-    if (!ParsePortalName(absl::StrCat(A((*fields)[1]), ",", A((*fields)[2]),
-                                      ",", A((*fields)[3])),
-                         key) ||
-        key.target_name.empty() || key.iface.empty()) {
-      continue;
-    }
-    keys.push_back(std::move(key));
-  }
-  std::sort(keys.begin(), keys.end());
-  return keys;
-}
-
-absl::Status NodeDb::LinkDiscoveredNode(const DiscoveryPortal& portal,
-                                        const NodeKey& key) {
-  // The link points at the portal directory, as open-iscsi's do.
-  std::string target =
-      absl::StrCat("../../nodes/", key.target_name, "/",
-                   PortalName(key.address, key.port, key.tpgt));
-  std::string link = absl::StrCat(DiscoveryDir(portal), "/", LinkName(key));
-  if (::symlink(target.c_str(), link.c_str()) == 0 || errno == EEXIST) {
-    return absl::OkStatus();
-  }
-  return DatabaseError(errno, absl::StrCat("create link ", link));
-}
-
-absl::StatusOr<DiscoveryChanges> NodeDb::ApplyDiscoveryResult(
-    const DiscoveryPortal& portal, absl::Span<const DiscoveredTarget> found,
-    const IscsidConf& conf, std::string_view iface_name) {
-  ASSIGN_OR_RETURN(DbLock lock, DbLock::Acquire());
-  RETURN_IF_ERROR(CheckAddress(portal.address));
-  RETURN_IF_ERROR(CheckPortAndTpgt(portal.port, kTpgtUnknown));
-  RETURN_IF_ERROR(CheckIfaceName(iface_name));
-  std::set<NodeKey> reported;
-  for (const DiscoveredTarget& target : found) {
-    NodeKey key{.target_name = target.target_name,
-                .address = target.address,
-                .port = target.port,
-                .tpgt = target.tpgt,
-                .iface = std::string(iface_name)};
-    absl::Status valid = CheckNewKey(key);
-    if (!valid.ok()) {
-      return InvalidError(
-          absl::StrCat("discovery at ", portal.address, ",", portal.port,
-                       " returned an unusable record: ", valid.message()));
-    }
-    reported.insert(std::move(key));
-  }
-  ASSIGN_OR_RETURN(Record iface, ReadIface(iface_name));
-
-  std::string st_config = absl::StrCat(DiscoveryDir(portal), "/", kStConfig);
-  ASSIGN_OR_RETURN(EntryType st_type, TypeOfPath(st_config));
-  if (st_type != EntryType::kFile) {
-    RETURN_IF_ERROR(WriteDiscoveryRecord(
-        conf.NewDiscoveryRecord(portal.address, portal.port)));
-  }
-
-  DiscoveryChanges changes;
-  for (const NodeKey& key : reported) {
-    ASSIGN_OR_RETURN(bool exists, NodeExists(key));
-    if (exists) {
-      changes.kept.push_back(key);
-    } else {
-      Record record = conf.NewNodeRecord();
-      for (const KeySpec& spec : IfaceRecordKeys()) {
-        record.Set(spec.name, iface.Get(spec.name));
-      }
-      record.Set("node.discovery_address", portal.address);
-      record.Set("node.discovery_port", absl::StrCat(portal.port));
-      record.Set("node.discovery_type", "send_targets");
-      RETURN_IF_ERROR(WriteNode(key, record));
-      changes.added.push_back(key);
-    }
-    RETURN_IF_ERROR(LinkDiscoveredNode(portal, key));
-  }
-
-  ASSIGN_OR_RETURN(std::vector<NodeKey> linked, ListDiscoveryLinks(portal));
-  for (const NodeKey& key : linked) {
-    if (key.iface != iface_name || reported.contains(key)) continue;
-    RETURN_IF_ERROR(RemoveNodeFiles(key));
-    changes.removed.push_back(key);
-  }
-  return changes;
 }
 
 absl::StatusOr<Record> NodeDb::ReadIface(std::string_view name) const {

@@ -36,6 +36,10 @@
 // left beside it, and then its empty folders.
 //
 // Writers take the database lock (DbLock).
+//
+// Sources: node_db.cc (node and iface records), node_db_discovery.cc
+// (SendTargets records and links), node_db_files.cc (name checks and directory
+// primitives, node_db_internal.h).
 #ifndef KISCSI_CONF_NODE_DB_H_
 #define KISCSI_CONF_NODE_DB_H_
 
