@@ -28,6 +28,7 @@
 #include "src/base/status_macros.h"
 #include "src/daemon/daemon.h"
 #include "src/daemon/ipc_server.h"
+#include "src/daemon/root_storage.h"
 #include "src/daemon/session_manager.h"
 #include "src/daemon/systemd.h"
 #include "src/ipc/ipc_protocol.h"
@@ -214,6 +215,16 @@ int main(int argc, char** argv) {
     return 0;
   }
   kiscsi::SetLogLevel(kiscsi::LevelFor(options->debug_level));
+  // Before anything else: the daemon may hold the root disk (root_storage.h).
+  for (const absl::Status& pinned :
+       {kiscsi::daemon::LockInMemory(), kiscsi::daemon::MarkIoFlusher()}) {
+    if (!pinned.ok()) {
+      KISCSI_LOG(kWarning) << pinned.message()
+                           << ": a connection under the root file system may "
+                              "not recover (the daemon could wait on its own "
+                              "disk)";
+    }
+  }
   absl::Status status = kiscsi::Serve(*options);
   if (!status.ok()) {
     KISCSI_LOG(kError) << status.message();

@@ -1,0 +1,61 @@
+#include "src/daemon/root_storage.h"
+
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+
+#ifndef PR_GET_IO_FLUSHER
+#define PR_GET_IO_FLUSHER 58
+#endif
+
+namespace kiscsi::daemon {
+namespace {
+
+// A field of /proc/self/status in kB ("VmLck:  1234 kB"), -1 when absent.
+long StatusKb(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0)
+      return std::stol(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
+TEST(RootStorageTest, LocksTheWholeProgramInMemory) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "mlockall of a whole program needs root";
+  absl::Status locked = LockInMemory();
+  ASSERT_TRUE(locked.ok()) << locked.message();
+  // The program's code is locked: at least the test binary's text, far more
+  // than a page.
+  EXPECT_GT(StatusKb("VmLck"), 1024);
+  // Memory mapped afterwards is locked too (MCL_FUTURE).
+  const long before = StatusKb("VmLck");
+  void* more = ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(more, MAP_FAILED);
+  EXPECT_GE(StatusKb("VmLck") - before, 1024);
+  ::munmap(more, 1 << 20);
+  ::munlockall();
+}
+
+TEST(RootStorageTest, IoFlusherIsSetOrRefusedForLackOfPrivilege) {
+  absl::Status marked = MarkIoFlusher();
+  if (marked.ok()) {
+    EXPECT_EQ(::prctl(PR_GET_IO_FLUSHER, 0, 0, 0, 0), 1);
+  } else {
+    // Containers without CAP_SYS_RESOURCE (this machine's CI sandbox among
+    // them).
+    EXPECT_EQ(marked.code(), absl::StatusCode::kPermissionDenied)
+        << marked.message();
+  }
+}
+
+}  // namespace
+}  // namespace kiscsi::daemon
