@@ -1,3 +1,7 @@
+// The schema half of conf/record.h: the key tables (node, discovery, iface,
+// daemon keys, in open-iscsi's print order), key lookup with aliases and
+// near-miss suggestions, and value checking/normalisation. The Record
+// container and the record text format are in record_text.cc.
 #include "conf/record.h"
 
 #include <algorithm>
@@ -13,10 +17,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "conf/record_internal.h"
 #include "src/base/exit_code.h"
 
 namespace kiscsi::conf {
 namespace {
+
+using internal::FindIn;
+using internal::SplitList;
+using internal::TablesFor;
 
 std::string_view ToStd(absl::string_view s) { return {s.data(), s.size()}; }
 absl::string_view ToAbsl(std::string_view s) { return {s.data(), s.size()}; }
@@ -251,28 +260,6 @@ constexpr Alias kAliases[] = {
     {"node.session.conn_reopen_log_freq", "node.session.sess_reopen_log_freq"},
 };
 
-const KeySpec* FindIn(std::span<const KeySpec> table, std::string_view name) {
-  for (const KeySpec& spec : table) {
-    if (spec.name == name) return &spec;
-  }
-  return nullptr;
-}
-
-// The tables searched for `kind`, most specific first.
-std::vector<std::span<const KeySpec>> TablesFor(RecordKind kind) {
-  switch (kind) {
-    case RecordKind::kNode:
-      return {NodeRecordKeys()};
-    case RecordKind::kDiscovery:
-      return {DiscoveryRecordKeys()};
-    case RecordKind::kIface:
-      return {IfaceRecordKeys()};
-    case RecordKind::kIscsidConf:
-      return {NodeRecordKeys(), DiscoveryRecordKeys(), DaemonKeys()};
-  }
-  return {};
-}
-
 // Levenshtein distance, ASCII case-insensitive, computed only as far as
 // `bound`: any result above it is returned as bound + 1. Only cells within
 // `bound` of the diagonal can stay within the bound, so only those are
@@ -331,6 +318,39 @@ std::optional<absl::string_view> MatchChoice(const KeySpec& spec,
   return std::nullopt;
 }
 
+bool HasControlCharacter(std::string_view value) {
+  return std::any_of(value.begin(), value.end(), [](char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t') || u == 0x7f;
+  });
+}
+
+}  // namespace
+
+namespace internal {
+
+const KeySpec* FindIn(std::span<const KeySpec> table, std::string_view name) {
+  for (const KeySpec& spec : table) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+// The tables searched for `kind`, most specific first.
+std::vector<std::span<const KeySpec>> TablesFor(RecordKind kind) {
+  switch (kind) {
+    case RecordKind::kNode:
+      return {NodeRecordKeys()};
+    case RecordKind::kDiscovery:
+      return {DiscoveryRecordKeys()};
+    case RecordKind::kIface:
+      return {IfaceRecordKeys()};
+    case RecordKind::kIscsidConf:
+      return {NodeRecordKeys(), DiscoveryRecordKeys(), DaemonKeys()};
+  }
+  return {};
+}
+
 // Splits on commas and trims each element.
 std::vector<absl::string_view> SplitList(std::string_view value) {
   std::vector<absl::string_view> parts;
@@ -340,37 +360,7 @@ std::vector<absl::string_view> SplitList(std::string_view value) {
   return parts;
 }
 
-bool HasControlCharacter(std::string_view value) {
-  return std::any_of(value.begin(), value.end(), [](char c) {
-    unsigned char u = static_cast<unsigned char>(c);
-    return (u < 0x20 && c != '\t') || u == 0x7f;
-  });
-}
-
-void AppendLine(std::string& out, std::string_view key,
-                std::string_view value) {
-  absl::StrAppend(&out, ToAbsl(key), " = ", ToAbsl(value), "\n");
-}
-
-// Calls `emit(key, value, spec)` for every key to print: table order, then
-// unknown keys.
-template <typename Emit>
-void ForEachPrinted(const Record& record, RecordKind kind, Emit emit) {
-  std::vector<std::span<const KeySpec>> tables = TablesFor(kind);
-  absl::flat_hash_set<absl::string_view> printed;
-  for (std::span<const KeySpec> table : tables) {
-    for (const KeySpec& spec : table) {
-      if (!printed.insert(ToAbsl(spec.name)).second) continue;
-      emit(spec.name, record.Get(spec.name), &spec);
-    }
-  }
-  for (const auto& [key, value] : record.entries()) {
-    if (printed.contains(key)) continue;
-    emit(key, value, static_cast<const KeySpec*>(nullptr));
-  }
-}
-
-}  // namespace
+}  // namespace internal
 
 std::span<const KeySpec> NodeRecordKeys() { return kNodeKeys; }
 std::span<const KeySpec> DiscoveryRecordKeys() { return kDiscoveryKeys; }
@@ -497,177 +487,6 @@ std::string Printable(std::string_view text) {
     return absl::ascii_isprint(static_cast<unsigned char>(c));
   });
   return printable ? std::string(text) : absl::CHexEscape(ToAbsl(text));
-}
-
-void Record::Set(std::string_view key, std::string_view value) {
-  auto it = index_.find(ToAbsl(key));
-  if (it != index_.end()) {
-    entries_[it->second].second = std::string(value);
-    return;
-  }
-  index_.emplace(std::string(key), entries_.size());
-  entries_.emplace_back(std::string(key), std::string(value));
-}
-
-bool Record::Has(std::string_view key) const {
-  return index_.contains(ToAbsl(key));
-}
-
-std::string Record::Get(std::string_view key) const {
-  auto it = index_.find(ToAbsl(key));
-  return it == index_.end() ? std::string() : entries_[it->second].second;
-}
-
-bool Record::Erase(std::string_view key) {
-  auto it = index_.find(ToAbsl(key));
-  if (it == index_.end()) return false;
-  entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(it->second));
-  index_.clear();
-  for (size_t i = 0; i < entries_.size(); ++i) index_[entries_[i].first] = i;
-  return true;
-}
-
-std::optional<int64_t> Record::GetInt(std::string_view key) const {
-  int64_t value = 0;
-  if (!absl::SimpleAtoi(ToAbsl(Get(key)), &value)) return std::nullopt;
-  return value;
-}
-
-std::optional<bool> Record::GetBool(std::string_view key) const {
-  std::string value = Get(key);
-  if (value == "Yes") return true;
-  if (value == "No") return false;
-  return std::nullopt;
-}
-
-std::vector<std::string> Record::GetList(std::string_view key) const {
-  std::vector<std::string> elements;
-  std::string value = Get(key);
-  for (absl::string_view part : SplitList(value)) {
-    if (!part.empty()) elements.emplace_back(part);
-  }
-  return elements;
-}
-
-Record DefaultRecord(RecordKind kind) {
-  Record record;
-  for (std::span<const KeySpec> table : TablesFor(kind)) {
-    for (const KeySpec& spec : table) {
-      if (!record.Has(spec.name)) record.Set(spec.name, spec.default_value);
-    }
-  }
-  return record;
-}
-
-absl::StatusOr<ParsedRecord> ParseRecordText(std::string_view text,
-                                             std::string_view file_name,
-                                             RecordKind kind) {
-  ParsedRecord parsed;
-  parsed.record = DefaultRecord(kind);
-  std::vector<std::string> errors;
-  size_t line_number = 0;
-  for (absl::string_view raw_line : absl::StrSplit(ToAbsl(text), '\n')) {
-    ++line_number;
-    std::string where = absl::StrCat(ToAbsl(file_name), ":", line_number, ": ");
-    if (raw_line.size() > kMaxLineLength) {
-      errors.push_back(absl::StrCat(where, "line is longer than ",
-                                    kMaxLineLength, " characters"));
-      continue;
-    }
-    absl::string_view line = absl::StripAsciiWhitespace(raw_line);
-    if (line.empty() || line.front() == '#') continue;
-    size_t equals = line.find('=');
-    if (equals == absl::string_view::npos) {
-      // A line that might hold a secret is not shown.
-      const std::string lower = absl::AsciiStrToLower(line);
-      const bool secret = absl::StrContains(lower, "password") ||
-                          absl::StrContains(lower, "secret");
-      errors.push_back(
-          secret
-              ? absl::StrCat(where,
-                             "expected 'key = value' (the line is not shown: "
-                             "it may hold a secret)")
-              : absl::StrCat(where, "expected 'key = value', got '",
-                             Printable(ToStd(line)), "'"));
-      continue;
-    }
-    std::string_view key =
-        ToStd(absl::StripAsciiWhitespace(line.substr(0, equals)));
-    std::string_view value =
-        ToStd(absl::StripAsciiWhitespace(line.substr(equals + 1)));
-    if (key.empty()) {
-      errors.push_back(absl::StrCat(where, "missing key before '='"));
-      continue;
-    }
-    const KeySpec* spec = FindKeySpec(kind, key);
-    const KeySpec* extension =
-        kind == RecordKind::kNode ? FindIn(NodeExtensionKeys(), key) : nullptr;
-    if (extension != nullptr) {
-      // Kept like an unknown key, without a warning when valid. An invalid
-      // value is dropped with a warning rather than making the node unusable.
-      absl::StatusOr<std::string> normalized =
-          NormalizeValue(*extension, value);
-      if (normalized.ok()) {
-        parsed.record.Set(extension->name, *normalized);
-      } else {
-        parsed.diagnostics.push_back(
-            {Diagnostic::Severity::kWarning,
-             absl::StrCat(where, normalized.status().message(), " (ignored)")});
-      }
-      continue;
-    }
-    if (spec == nullptr) {
-      parsed.diagnostics.push_back(
-          {Diagnostic::Severity::kWarning,
-           absl::StrCat(where, UnknownKeyMessage(kind, key))});
-      parsed.record.Set(key, value);
-      continue;
-    }
-    absl::StatusOr<std::string> normalized = NormalizeValue(*spec, value);
-    if (!normalized.ok()) {
-      errors.push_back(absl::StrCat(where, normalized.status().message()));
-      continue;
-    }
-    parsed.record.Set(spec->name, *normalized);
-    parsed.set_keys.emplace_back(spec->name);
-  }
-  if (!errors.empty()) {
-    return WithExitCode(absl::InvalidArgumentError(absl::StrJoin(errors, "\n")),
-                        ExitCode::kInvalid);
-  }
-  return parsed;
-}
-
-std::string FormatRecordFile(const Record& record, RecordKind kind) {
-  std::string out =
-      absl::StrCat("# BEGIN RECORD ", ToAbsl(kRecordVersion), "\n");
-  ForEachPrinted(
-      record, kind,
-      [&out](std::string_view key, std::string_view value, const KeySpec*) {
-        if (!value.empty()) AppendLine(out, key, value);
-      });
-  out += "# END RECORD\n";
-  return out;
-}
-
-std::string FormatRecordShow(const Record& record, RecordKind kind,
-                             bool show_secrets) {
-  std::string out =
-      absl::StrCat("# BEGIN RECORD ", ToAbsl(kRecordVersion), "\n");
-  ForEachPrinted(
-      record, kind,
-      [&out, show_secrets](std::string_view key, std::string_view value,
-                           const KeySpec* spec) {
-        if (value.empty()) {
-          AppendLine(out, key, "<empty>");
-        } else if (spec != nullptr && spec->secret && !show_secrets) {
-          AppendLine(out, key, "********");
-        } else {
-          AppendLine(out, key, value);
-        }
-      });
-  out += "# END RECORD\n";
-  return out;
 }
 
 }  // namespace kiscsi::conf
