@@ -72,6 +72,8 @@ inline constexpr uint16_t kProtocolVersion = 1;
 // and refuses the ones beyond (exit code kBusy).
 inline constexpr size_t kMaxRequestsInFlight = 16;
 inline constexpr size_t kHeaderSize = 16;
+// The first 4 bytes of every header.
+inline constexpr char kMagic[4] = {'K', 'S', 'C', 'I'};
 inline constexpr uint32_t kMaxPayloadLength = 1 << 20;  // 1 MiB
 
 // RunDir()/kiscsid.sock: where kiscsid listens.
