@@ -157,7 +157,7 @@ enum class LogoutReason : uint8_t {
   kRemoveConnectionForRecovery = 2,
 };
 
-struct LogoutRequest {
+struct LogoutRequestPdu {
   bool immediate = true;
   LogoutReason reason = LogoutReason::kCloseSession;
   uint32_t itt = 0;
@@ -269,7 +269,7 @@ Pdu Encode(const LoginRequestPdu& pdu);
 Pdu Encode(const LoginResponse& pdu);  // for fake targets in tests
 Pdu Encode(const TextRequest& pdu);
 Pdu Encode(const TextResponse& pdu);
-Pdu Encode(const LogoutRequest& pdu);
+Pdu Encode(const LogoutRequestPdu& pdu);
 Pdu Encode(const LogoutResponse& pdu);
 Pdu Encode(const NopOut& pdu);
 Pdu Encode(const NopIn& pdu);
@@ -284,7 +284,7 @@ absl::StatusOr<LoginRequestPdu> DecodeLoginRequest(const Pdu& pdu);
 absl::StatusOr<LoginResponse> DecodeLoginResponse(const Pdu& pdu);
 absl::StatusOr<TextRequest> DecodeTextRequest(const Pdu& pdu);
 absl::StatusOr<TextResponse> DecodeTextResponse(const Pdu& pdu);
-absl::StatusOr<LogoutRequest> DecodeLogoutRequest(const Pdu& pdu);
+absl::StatusOr<LogoutRequestPdu> DecodeLogoutRequest(const Pdu& pdu);
 absl::StatusOr<LogoutResponse> DecodeLogoutResponse(const Pdu& pdu);
 absl::StatusOr<NopOut> DecodeNopOut(const Pdu& pdu);
 absl::StatusOr<NopIn> DecodeNopIn(const Pdu& pdu);

@@ -278,7 +278,7 @@ absl::StatusOr<TextResponse> DecodeTextResponse(const Pdu& pdu) {
 
 // ---- Logout (RFC 7143 11.14, 11.15) ----
 
-Pdu Encode(const LogoutRequest& r) {
+Pdu Encode(const LogoutRequestPdu& r) {
   Pdu pdu = NewPdu(Opcode::kLogoutRequest, r.immediate, {});
   pdu.bhs[1] = kFinalBit | (static_cast<uint8_t>(r.reason) & 0x7f);
   Put32(pdu.bhs, 16, r.itt);
@@ -288,7 +288,7 @@ Pdu Encode(const LogoutRequest& r) {
   return pdu;
 }
 
-absl::StatusOr<LogoutRequest> DecodeLogoutRequest(const Pdu& pdu) {
+absl::StatusOr<LogoutRequestPdu> DecodeLogoutRequest(const Pdu& pdu) {
   RETURN_IF_ERROR(CheckPdu(pdu, Opcode::kLogoutRequest));
   const uint8_t reason = pdu.bhs[1] & 0x7f;
   if (reason >
@@ -296,7 +296,7 @@ absl::StatusOr<LogoutRequest> DecodeLogoutRequest(const Pdu& pdu) {
     return absl::InvalidArgumentError(
         absl::StrCat("Logout Request has the unknown reason code ", reason));
   }
-  LogoutRequest r;
+  LogoutRequestPdu r;
   r.immediate = pdu.immediate();
   r.reason = static_cast<LogoutReason>(reason);
   r.itt = Get32(pdu.bhs, 16);

@@ -103,7 +103,7 @@ void SessionLogout::Start() {
 }
 
 void SessionLogout::SendLogout() {
-  LogoutRequest request;
+  LogoutRequestPdu request;
   request.immediate = true;
   request.reason = LogoutReason::kCloseSession;
   request.cid = static_cast<uint16_t>(spec_.cid);

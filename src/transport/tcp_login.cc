@@ -139,7 +139,7 @@ absl::Status LogoutOverChannel(PduChannel& channel, uint32_t cmdsn,
         absl::UnavailableError(absl::StrCat("logout failed: ", message)),
         ExitCode::kLogout);
   };
-  LogoutRequest request;
+  LogoutRequestPdu request;
   request.immediate = true;
   request.reason = LogoutReason::kCloseSession;
   request.itt = itt;

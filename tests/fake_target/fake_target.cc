@@ -612,7 +612,7 @@ class FakeTarget::Connection {
           if (!AnswerText(pdu)) return;
           break;
         case Opcode::kLogoutRequest: {
-          absl::StatusOr<LogoutRequest> request = DecodeLogoutRequest(pdu);
+          absl::StatusOr<LogoutRequestPdu> request = DecodeLogoutRequest(pdu);
           if (!request.ok()) {
             if (!SendReject(pdu, kRejectProtocolError)) return;
             break;

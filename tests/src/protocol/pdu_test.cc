@@ -297,7 +297,7 @@ const Bhs kLogoutRequestBhs = {
 };
 
 TEST(LogoutRequestTest, EncodesAndDecodesGoldenBytes) {
-  LogoutRequest r;
+  LogoutRequestPdu r;
   r.reason = LogoutReason::kCloseConnection;
   r.itt = 0x77;
   r.cid = 2;
