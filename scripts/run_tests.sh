@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # All of kiscsi's tests, as CI runs them:
 #   1. g++ build (-Werror): unit and host suites (host = real tgtd on 127.0.0.1), the vm suite
-#      (Debian's kernel under qemu with LIO inside, tests/vm/README.md), the login, recovery
+#      (Debian's kernel under qemu with LIO inside, tests/vm/README.md; and vm_rootboot, a Debian
+#      12 machine with its root on tgtd booted five times: tests/vm/rootboot), the login, recovery
 #      and adoption benchmarks next to open-iscsi in the VM (scripts/bench_vm.sh), benchmark
 #      smoke.
 #   2. clang build with ASan+UBSan and libFuzzer instrumentation: unit and host suites again,
@@ -23,6 +24,8 @@ echo "== unit and host tests (g++)"
 ctest --test-dir "$root/build-ci-gcc" -L 'unit|host' -j"$jobs" --output-on-failure
 echo "== vm tests: Debian's kernel in qemu, LIO on 127.0.0.1 (g++ build)"
 ctest --test-dir "$root/build-ci-gcc" -L vm --output-on-failure
+echo "== root on iSCSI (vm_rootboot): Debian 12 booted from tgtd through initramfs-tools and dracut"
+cat "$root/build-ci-gcc/Testing/rootboot/summary.txt" 2>/dev/null || true
 echo "== boot login from the iBFT (vm_ibft): kiscsistart -b next to open-iscsi's iscsistart -b"
 tr -d '\r' <"$root/build-ci-gcc/Testing/vm/ibft.log" | grep '^BOOT-LOGIN ' || true
 echo "== benchmarks in the VM: kiscsi next to open-iscsi 2.1.8 (figures only; goals are not enforced)"
