@@ -8,7 +8,8 @@
 # In each: every program a unit or the udev rule runs is in the tree (under the install prefix,
 # not the configured one) or on this system, the rule that starts kiscsid for iSCSI disks is there
 # (66-kiscsid.rules), the programs are stripped and run, iscsid.conf is
-# there (mode 0600) and the installed kiscsiadm reads it without a warning, the /etc/iscsi
+# there (mode 0600) and the installed kiscsiadm reads it without a warning, the initramfs
+# integrations (initramfs-tools, dracut, mkinitcpio) are in place, the /etc/iscsi
 # directories have their modes, the man pages are there, every symlink resolves inside the tree,
 # and `systemctl --root enable` accepts the unit names a distribution uses. A second install
 # over the first keeps an edited iscsid.conf.
@@ -158,6 +159,27 @@ check_tree() {
     man5/kiscsi-iscsid.conf.5; do
     [[ -s $tree$prefix/share/man/$page ]] || fail "$prefix/share/man/$page missing"
   done
+
+  # The initramfs integrations, where each generator looks for them, executable where the
+  # generator runs them, and naming the installed programs (not the configured prefix).
+  local file mode
+  for file in share/initramfs-tools/hooks/kiscsi:755 \
+    share/initramfs-tools/scripts/local-top/kiscsi:755 \
+    share/initramfs-tools/scripts/local-bottom/kiscsi:755 \
+    lib/dracut/modules.d/95kiscsi/module-setup.sh:755 \
+    lib/initcpio/install/kiscsi:644 lib/initcpio/hooks/kiscsi:644; do
+    mode=${file##*:}
+    file=${file%:*}
+    if [[ -f $tree$prefix/$file ]]; then
+      [[ $(stat -c %a "$tree$prefix/$file") == "$mode" ]] ||
+        fail "$prefix/$file mode $(stat -c %a "$tree$prefix/$file"), not $mode"
+      ! grep -q '@[A-Z_]*@' "$tree$prefix/$file" || fail "$prefix/$file has an unfilled @VARIABLE@"
+    else
+      fail "$prefix/$file missing"
+    fi
+  done
+  grep -qx "sbindir=\"$prefix/sbin\"" "$tree$prefix/share/initramfs-tools/hooks/kiscsi" ||
+    fail "the initramfs-tools hook does not take the programs from $prefix/sbin"
 
   # Every symlink resolves inside the tree.
   local link resolved
