@@ -17,8 +17,9 @@
 #   itools_cmdline  initramfs-tools, iscsi_* parameters, ip=dhcp; full checks: two 10 s target
 #                   outages under writes (the second while kiscsid restarts)
 #   itools_ibft     initramfs-tools, iscsi_auto (iBFT)
-#   dracut_cmdline  dracut, netroot=iscsi:... rd.iscsi.initiator= ip=dhcp
-#   dracut_ibft     dracut, rd.iscsi.firmware=1 (iBFT)
+#   dracut_cmdline  dracut with systemd in the initramfs, netroot=iscsi:... rd.iscsi.initiator=
+#                   ip=dhcp
+#   dracut_ibft     dracut without systemd in the initramfs, rd.iscsi.firmware=1 (iBFT)
 #   open_iscsi_cmdline  the benchmark's other side: initramfs-tools with Debian's open-iscsi
 #                   hook (iscsistart), the same command line; its iscsid takes the session over
 # After the last boot the disk is checked on the host with e2fsck -fn, and the boot figures of
@@ -74,6 +75,12 @@ if ((make)) || [ ! -f "$out/root.img.made" ]; then
   cp --sparse=always "$out/root.img" "$out/root.img.made"
 else
   cp --sparse=always "$out/root.img.made" "$out/root.img"
+  # The checks as they are now in the source tree (debugfs writes into the image).
+  debugfs -w -f - "$out/root.img" >/dev/null 2>&1 <<EOF || die "debugfs could not update the checks"
+rm /usr/local/sbin/kiscsi-boot-check
+write $rootboot_dir/guest_check.sh /usr/local/sbin/kiscsi-boot-check
+sif /usr/local/sbin/kiscsi-boot-check mode 0100755
+EOF
 fi
 
 # --- the target: tgtd on the host's loopback -----------------------------------------------------
@@ -142,7 +149,7 @@ boot() {  # boot NAME
       initrd=$out/initrd-dracut.img
       append="rd.neednet=1 ip=dhcp netroot=iscsi:10.0.2.2::$TGT_PORT:1:$TARGET rd.iscsi.initiator=$INITIATOR" ;;
     dracut_ibft)
-      initrd=$out/initrd-dracut.img append="rd.iscsi.firmware=1" ibft=(yes) ;;
+      initrd=$out/initrd-dracut-nosystemd.img append="rd.iscsi.firmware=1" ibft=(yes) ;;
     open_iscsi_cmdline)
       initrd=$out/initrd-open-iscsi.img check=bench
       append="ip=dhcp iscsi_initiator=$INITIATOR iscsi_target_name=$TARGET iscsi_target_ip=10.0.2.2 iscsi_target_port=$TGT_PORT iscsi_target_group=1" ;;
@@ -181,6 +188,11 @@ boot() {  # boot NAME
     tail -n +1 -f "$console" --pid "$qemu_pid" &
     tail_pid=$!
   fi
+  # switch_root, seen from here: the real system's systemd announcing itself on the console
+  # (the second announcement when systemd ran in the initramfs too).
+  (tail -n +1 -F "$console" --pid "$qemu_pid" 2>/dev/null | while IFS= read -r l; do
+    case $l in *"systemd[1]: systemd "*" running in system mode"*) now >>"$run/systemd_at" ;; esac
+  done) &
   exec 5<>"$run/ctl.out" 6<>"$run/ctl.in"
   local deadline line rc=0 done_seen=0 poweroff_at="" times=""
   deadline=$(awk -v s="$started" -v t="$timeout_s" 'BEGIN{printf "%d", s+t}')
@@ -243,7 +255,16 @@ boot() {  # boot NAME
   if ((!done_seen)) && [ "$rc" = 0 ]; then rc=1; checks+=("checks FAIL the guest never finished its checks"); fi
   local c
   for c in "${checks[@]}"; do echo "rootboot: $name: $c"; done | tee -a "$out/summary.txt"
-  echo "ROOTBOOT $name rc=$rc ${times:-no times} poweroff_s=$poweroff_s wall_s=$(since "$started")" |
+  # Power-on (qemu started) to switch_root, and to the daemon holding the session.
+  local switch_ms="-" ready_ms="-" after
+  local nth=1
+  [[ $times != *initrd_systemd=1* ]] || nth=2
+  if [ -n "$(sed -n "${nth}p" "$run/systemd_at" 2>/dev/null)" ]; then
+    switch_ms=$(awk -v s="$started" -v e="$(sed -n "${nth}p" "$run/systemd_at")" 'BEGIN{printf "%d", (e-s)*1000}')
+    after=$(sed -n 's/.*daemon_after_switch_root_ms=\(-\{0,1\}[0-9]*\).*/\1/p' <<<"$times")
+    [ -z "$after" ] || ready_ms=$((switch_ms + after))
+  fi
+  echo "ROOTBOOT $name rc=$rc switch_root_ms=$switch_ms daemon_ready_ms=$ready_ms ${times:-no times} poweroff_s=$poweroff_s wall_s=$(since "$started")" |
     tee -a "$out/summary.txt"
   summary+=("$name rc=$rc")
   if [ "$rc" != 0 ]; then
@@ -264,15 +285,16 @@ else
   tail -n 20 "$out/e2fsck.log"
   overall=1
 fi
-# The benchmark: the same generator, command line and disk; kernel start to switch_root (the
-# initramfs's network and login included), and to the daemon's taking the session over
-# (kiscsid: READY=1 after adoption; open-iscsi: its iscsid's re-login completed).
-figure() { sed -n "s/^ROOTBOOT $1 .*[[:space:]]$2=\([0-9]*\).*/\1/p" "$out/summary.txt"; }
+# The benchmark: the same generator, command line and disk; power-on to switch_root (the
+# initramfs's network and login included; host clock), and to the daemon's taking the session
+# over (kiscsid: READY=1 after adoption; open-iscsi: its iscsid's re-login completed; the
+# guest's clock from switch_root).
+figure() { sed -n "s/^ROOTBOOT $1 .*[[:space:]]$2=\([0-9]*\).*/\1/p" "$out/summary.txt" | tail -n 1; }
 k_sr=$(figure itools_cmdline switch_root_ms) o_sr=$(figure open_iscsi_cmdline switch_root_ms)
 k_rd=$(figure itools_cmdline daemon_ready_ms) o_rd=$(figure open_iscsi_cmdline daemon_ready_ms)
 if [ -n "$k_sr" ] && [ -n "$o_sr" ] && [ -n "$k_rd" ] && [ -n "$o_rd" ]; then
   awk -v ks="$k_sr" -v os="$o_sr" -v kr="$k_rd" -v or="$o_rd" 'BEGIN {
-    printf "ROOTBOOT-BENCH kernel start to switch_root: kiscsi %d ms vs open-iscsi %d ms (ratio %.2f); to the daemon holding the session: %d ms vs %d ms (ratio %.2f)\n", ks, os, ks / os, kr, or, kr / or }' |
+    printf "ROOTBOOT-BENCH power-on to switch_root: kiscsi %d ms vs open-iscsi %d ms (ratio %.2f); to the daemon holding the session: %d ms vs %d ms (ratio %.2f)\n", ks, os, ks / os, kr, or, kr / or }' |
     tee -a "$out/summary.txt"
 fi
 echo "rootboot: ${summary[*]}"

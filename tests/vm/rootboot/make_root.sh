@@ -6,7 +6,8 @@
 #   tests/vm/rootboot/make_root.sh BUILD OUT
 #
 # OUT receives root.img (ext4 over the whole disk, label kiscsiroot, UUID $ROOT_UUID below),
-# initrd-initramfs-tools.img, initrd-dracut.img and, for the benchmark, initrd-open-iscsi.img
+# initrd-initramfs-tools.img, initrd-dracut.img (systemd inside), initrd-dracut-nosystemd.img
+# and, for the benchmark, initrd-open-iscsi.img
 # (initramfs-tools with Debian's open-iscsi hook instead of kiscsi's): copies of the images in
 # the disk's /boot, for qemu's -initrd; and vmlinuz. open-iscsi is installed too (its units are
 # masked on the kernel command line of kiscsi's boots, and kiscsi's on open-iscsi's).
@@ -176,12 +177,24 @@ log "mkinitramfs (initramfs-tools with open-iscsi's hook, for the benchmark)"
 hide "${kiscsi_files[@]}"
 mkinitramfs_to "/boot/initrd-open-iscsi.img-$kver" "$out/mkinitramfs-open-iscsi.log"
 unhide "${kiscsi_files[@]}"
-log "dracut (with kiscsi's module)"
-in_root env PATH=/usr/sbin:/usr/bin:/sbin:/bin dracut --force --no-hostonly --add kiscsi \
-  --omit iscsi "/boot/initrd-dracut-$kver.img" "$kver" >"$out/dracut.log" 2>&1 \
-  || { tail -n 30 "$out/dracut.log" >&2; die "dracut failed (log: $out/dracut.log)"; }
+# dracut, twice: with systemd in the initramfs (dracut's default where systemd is installed) and
+# without. Not host-only (the build host is not the guest); the general storage drivers are left
+# out to halve the time (kernel-modules: the guest's disk is the iSCSI LUN, whose modules
+# kiscsi's module installs itself; virtio comes with dracut's qemu module; ext4 is named).
+dracut_image() {  # dracut_image IMAGE LOG [MORE-OMITS]
+  in_root env PATH=/usr/sbin:/usr/bin:/sbin:/bin dracut --force --no-hostonly --add kiscsi \
+    --omit "iscsi kernel-modules kernel-modules-extra nvdimm crypt dm lunmask resume ${3:-}" \
+    --add-drivers ext4 --no-early-microcode "$1" "$kver" >"$2" 2>&1 \
+    || { tail -n 30 "$2" >&2; die "dracut failed (log: $2)"; }
+}
+log "dracut (with kiscsi's module; systemd in the initramfs)"
+dracut_image "/boot/initrd-dracut-$kver.img" "$out/dracut.log"
+log "dracut (with kiscsi's module; no systemd in the initramfs)"
+dracut_image "/boot/initrd-dracut-nosystemd-$kver.img" "$out/dracut-nosystemd.log" \
+  "systemd systemd-initrd systemd-networkd dracut-systemd"
 cp "$root/boot/initrd.img-$kver" "$out/initrd-initramfs-tools.img"
 cp "$root/boot/initrd-dracut-$kver.img" "$out/initrd-dracut.img"
+cp "$root/boot/initrd-dracut-nosystemd-$kver.img" "$out/initrd-dracut-nosystemd.img"
 cp "$root/boot/initrd-open-iscsi.img-$kver" "$out/initrd-open-iscsi.img"
 cp "$kernel" "$out/vmlinuz"
 
