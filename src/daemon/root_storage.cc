@@ -15,8 +15,18 @@
 namespace kiscsi::daemon {
 
 absl::Status LockInMemory() {
-  if (::mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
-    return ErrnoStatus(errno, "mlockall");
+  // Everything mapped now, read in and locked: the program's code above all.
+  if (::mlockall(MCL_CURRENT) != 0) {
+    return ErrnoStatus(errno, "mlockall(MCL_CURRENT)");
+  }
+  // What is mapped later is locked as it is touched, not all at once: a
+  // buffer reserved for a session's largest PDU costs only what it holds.
+  if (::mlockall(MCL_FUTURE | MCL_ONFAULT) != 0) {
+    if (errno != EINVAL) return ErrnoStatus(errno, "mlockall(MCL_FUTURE)");
+    // Kernels before 4.4 know no MCL_ONFAULT.
+    if (::mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+      return ErrnoStatus(errno, "mlockall(MCL_CURRENT | MCL_FUTURE)");
+    }
   }
   return absl::OkStatus();
 }

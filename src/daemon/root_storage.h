@@ -15,8 +15,10 @@
 
 namespace kiscsi::daemon {
 
-// Locks every page of the process in memory, now and later (mlockall
-// MCL_CURRENT | MCL_FUTURE: the whole program is read in at once).
+// Locks the process in memory: every page mapped now is read in and locked
+// (mlockall MCL_CURRENT: the whole program at once); pages mapped later are
+// locked when first touched (MCL_FUTURE | MCL_ONFAULT), so memory reserved but
+// unused costs nothing.
 absl::Status LockInMemory();
 
 // Marks the process an I/O flusher (PR_SET_IO_FLUSHER, Linux 5.6, needs

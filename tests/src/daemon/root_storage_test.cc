@@ -4,6 +4,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -35,13 +36,19 @@ TEST(RootStorageTest, LocksTheWholeProgramInMemory) {
   // The program's code is locked: at least the test binary's text, far more
   // than a page.
   EXPECT_GT(StatusKb("VmLck"), 1024);
-  // Memory mapped afterwards is locked too (MCL_FUTURE).
-  const long before = StatusKb("VmLck");
-  void* more = ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE,
+  // Memory mapped afterwards is locked (MCL_FUTURE), but only as it is
+  // touched (MCL_ONFAULT): a 4 MiB reservation is not made resident at once.
+  constexpr size_t kSize = 4 << 20;
+  const long locked_before = StatusKb("VmLck");
+  const long resident_before = StatusKb("RssAnon");
+  void* more = ::mmap(nullptr, kSize, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(more, MAP_FAILED);
-  EXPECT_GE(StatusKb("VmLck") - before, 1024);
-  ::munmap(more, 1 << 20);
+  EXPECT_GE(StatusKb("VmLck") - locked_before, 4096);
+  EXPECT_LT(StatusKb("RssAnon") - resident_before, 1024);
+  std::memset(more, 1, kSize);
+  EXPECT_GE(StatusKb("RssAnon") - resident_before, 4096);
+  ::munmap(more, kSize);
   ::munlockall();
 }
 
