@@ -15,7 +15,8 @@
 # BOOTs, in this order (default: all, on one disk, so each boot also checks that the one before
 # shut down cleanly):
 #   itools_cmdline  initramfs-tools, iscsi_* parameters, ip=dhcp; full checks: two 10 s target
-#                   outages under writes (the second while kiscsid restarts)
+#                   outages under writes (the second while kiscsid restarts); every other kiscsi
+#                   boot goes through the first of them
 #   itools_ibft     initramfs-tools, iscsi_auto (iBFT)
 #   dracut_cmdline  dracut with systemd in the initramfs, netroot=iscsi:... rd.iscsi.initiator=
 #                   ip=dhcp
@@ -138,7 +139,7 @@ EOF
 overall=0
 summary=()
 boot() {  # boot NAME
-  local name=$1 initrd append ibft=() check=basic
+  local name=$1 initrd append ibft=() check=outage
   case $name in
     itools_cmdline)
       initrd=$out/initrd-initramfs-tools.img check=full

@@ -7,8 +7,8 @@
 #                  "KISCSI-CHECKS-DONE FAILED=N"
 #   host -> guest  "KISCSI-OUTAGE-DONE"                  the target is back
 # The kernel command line says what to check: kiscsi_check=basic (the disk, the hand-over, the
-# udev settings, a clean file system), kiscsi_check=full (also two target outages under writes,
-# one while kiscsid restarts) or kiscsi_check=bench (open-iscsi's boot: the disk and when its
+# udev settings, a clean file system), kiscsi_check=outage (also a 10 s target outage under
+# writes), kiscsi_check=full (and a second outage while kiscsid restarts) or kiscsi_check=bench (open-iscsi's boot: the disk and when its
 # iscsid took the session over); then the guest powers off.
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -211,8 +211,10 @@ outage() {  # outage NAME SECONDS [during-restart]
   fi
   rm -rf "$dir"
 }
-if [ "$mode" = full ]; then
+if [ "$mode" = outage ] || [ "$mode" = full ]; then
   outage outage_under_writes 10
+fi
+if [ "$mode" = full ]; then
   outage outage_during_kiscsid_restart 10 during-restart
   if [ "$(journalctl -b -u kiscsid.service --no-pager -o cat | grep -c 'adopted')" -ge 2 ]; then
     check kiscsid_restart_adopted ok "the restarted kiscsid adopted the session"
