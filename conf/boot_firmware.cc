@@ -23,6 +23,7 @@
 #include "conf/boot_firmware_internal.h"
 #include "src/base/exit_code.h"
 #include "src/base/status_macros.h"
+#include "src/base/string_views.h"
 
 namespace kiscsi::conf {
 namespace {
@@ -30,8 +31,6 @@ namespace {
 using internal::Invalid;
 using internal::NameNumber;
 using internal::RawValue;
-
-absl::string_view ToAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
 // RFC 7143 section 4.2.7.1: an iSCSI name is at most 223 bytes.
 constexpr size_t kMaxIscsiNameLength = 223;

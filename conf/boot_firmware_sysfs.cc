@@ -26,6 +26,7 @@
 #include "src/base/errno_status.h"
 #include "src/base/exit_code.h"
 #include "src/base/status_macros.h"
+#include "src/base/string_views.h"
 #include "src/base/unique_fd.h"
 
 namespace kiscsi::conf {
@@ -34,8 +35,6 @@ namespace {
 using internal::Invalid;
 using internal::NameNumber;
 using internal::RawValue;
-
-absl::string_view ToAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
 // sysfs attributes are at most a page.
 constexpr size_t kMaxAttributeSize = 4096;

@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "conf/record_internal.h"
 #include "src/base/exit_code.h"
+#include "src/base/string_views.h"
 
 namespace kiscsi::conf {
 namespace {
@@ -26,9 +27,6 @@ namespace {
 using internal::FindIn;
 using internal::SplitList;
 using internal::TablesFor;
-
-std::string_view ToStd(absl::string_view s) { return {s.data(), s.size()}; }
-absl::string_view ToAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
 constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
 constexpr int64_t kMaxDataLength = 16777215;  // 2^24 - 1, RFC 7143

@@ -22,6 +22,7 @@
 #include "conf/record.h"
 #include "conf/record_internal.h"
 #include "src/base/exit_code.h"
+#include "src/base/string_views.h"
 
 namespace kiscsi::conf {
 namespace {
@@ -29,9 +30,6 @@ namespace {
 using internal::FindIn;
 using internal::SplitList;
 using internal::TablesFor;
-
-std::string_view ToStd(absl::string_view s) { return {s.data(), s.size()}; }
-absl::string_view ToAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
 void AppendLine(std::string& out, std::string_view key,
                 std::string_view value) {

@@ -9,17 +9,10 @@
 #include "absl/strings/string_view.h"
 #include "src/base/errno_status.h"
 #include "src/base/exit_code.h"
+#include "src/base/string_views.h"
 #include "src/base/unique_fd.h"
 
 namespace kiscsi {
-namespace {
-
-absl::string_view ToAbsl(std::string_view text) {
-  return absl::string_view(text.data(), text.size());
-}
-
-}  // namespace
-
 absl::Status WriteSysfsAttribute(const std::string& path,
                                  std::string_view value) {
   const auto failed = [&](int error) {

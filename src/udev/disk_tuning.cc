@@ -17,12 +17,11 @@
 #include "src/base/errno_status.h"
 #include "src/base/log.h"
 #include "src/base/status_macros.h"
+#include "src/base/string_views.h"
 #include "src/session/sysfs_sessions.h"
 
 namespace kiscsi::udev {
 namespace {
-
-absl::string_view ToAbsl(std::string_view s) { return {s.data(), s.size()}; }
 
 bool AllDigits(std::string_view text) {
   if (text.empty()) return false;
