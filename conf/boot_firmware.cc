@@ -139,27 +139,6 @@ absl::Status Missing(std::string_view where, std::string_view file,
   return Invalid(where, file,
                  absl::StrCat("missing; a ", ToAbsl(of), " needs it"));
 }
-// Sets `key` of `record` to `value` checked against the node schema.
-absl::Status SetChecked(Record& record, std::string_view key,
-                        std::string_view value) {
-  const KeySpec* spec = FindKeySpec(RecordKind::kNode, key);
-  if (spec == nullptr) {
-    return absl::InternalError(
-        absl::StrCat("no node key ", ToAbsl(key), " in the schema"));
-  }
-  absl::StatusOr<std::string> normalized = NormalizeValue(*spec, value);
-  if (!normalized.ok()) {
-    if (spec->secret) {
-      return WithExitCode(absl::InvalidArgumentError(
-                              absl::StrCat("invalid value for ", ToAbsl(key))),
-                          ExitCode::kInvalid);
-    }
-    return normalized.status();
-  }
-  record.Set(key, *normalized);
-  return absl::OkStatus();
-}
-
 // Splits `text` (lower-case hex) into the 8 LUN bytes as %x prints them:
 // calls `found` with each complete split.
 void SplitLun(std::string_view text, std::array<uint8_t, 8>& bytes,
@@ -408,30 +387,21 @@ absl::StatusOr<Record> NodeRecordFromFirmware(const FirmwareBootEntry& entry,
                                               Record base) {
   Record record = std::move(base);
   const FirmwareTarget& target = entry.target;
-  RETURN_IF_ERROR(SetChecked(record, "node.name", target.target_name));
-  RETURN_IF_ERROR(SetChecked(record, "node.tpgt", "1"));
-  RETURN_IF_ERROR(SetChecked(record, "node.startup", "onboot"));
-  RETURN_IF_ERROR(SetChecked(record, "node.discovery_type", "fw"));
+  RETURN_IF_ERROR(SetNodeValue(record, "node.name", target.target_name));
+  RETURN_IF_ERROR(SetNodeValue(record, "node.tpgt", "1"));
+  RETURN_IF_ERROR(SetNodeValue(record, "node.startup", "onboot"));
+  RETURN_IF_ERROR(SetNodeValue(record, "node.discovery_type", "fw"));
   RETURN_IF_ERROR(
-      SetChecked(record, "node.conn[0].address", target.ip_address));
+      SetNodeValue(record, "node.conn[0].address", target.ip_address));
   RETURN_IF_ERROR(
-      SetChecked(record, "node.conn[0].port", absl::StrCat(target.port)));
+      SetNodeValue(record, "node.conn[0].port", absl::StrCat(target.port)));
   if (!entry.initiator.initiator_name.empty()) {
-    RETURN_IF_ERROR(SetChecked(record, "iface.initiatorname",
-                               entry.initiator.initiator_name));
+    RETURN_IF_ERROR(SetNodeValue(record, "iface.initiatorname",
+                                 entry.initiator.initiator_name));
   }
-  bool chap = !target.chap_name.empty();
-  bool mutual = chap && !target.reverse_chap_name.empty();
-  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.authmethod",
-                             chap ? "CHAP" : "None"));
-  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.username",
-                             chap ? target.chap_name : ""));
-  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.password",
-                             chap ? target.chap_secret : ""));
-  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.username_in",
-                             mutual ? target.reverse_chap_name : ""));
-  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.password_in",
-                             mutual ? target.reverse_chap_secret : ""));
+  RETURN_IF_ERROR(SetNodeAuth(record, target.chap_name, target.chap_secret,
+                              target.reverse_chap_name,
+                              target.reverse_chap_secret));
   return record;
 }
 

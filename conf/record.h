@@ -170,6 +170,20 @@ std::string FormatRecordFile(const Record& record, RecordKind kind);
 std::string FormatRecordShow(const Record& record, RecordKind kind,
                              bool show_secrets);
 
+// Sets `key` of a node record to `value` once the node schema accepts it (the
+// value normalized). The error names the key, and the value only when the key
+// is not a secret.
+absl::Status SetNodeValue(Record& record, std::string_view key,
+                          std::string_view value);
+
+// The node record's authentication: CHAP with `username`/`password` when a
+// user is given, mutual when `username_in` is too, else None with every
+// credential cleared.
+absl::Status SetNodeAuth(Record& record, std::string_view username,
+                         std::string_view password,
+                         std::string_view username_in,
+                         std::string_view password_in);
+
 }  // namespace kiscsi::conf
 
 #endif  // KISCSI_CONF_RECORD_H_

@@ -22,6 +22,7 @@
 #include "conf/record.h"
 #include "conf/record_internal.h"
 #include "src/base/exit_code.h"
+#include "src/base/status_macros.h"
 #include "src/base/string_views.h"
 
 namespace kiscsi::conf {
@@ -225,6 +226,44 @@ std::string FormatRecordShow(const Record& record, RecordKind kind,
       });
   out += "# END RECORD\n";
   return out;
+}
+
+absl::Status SetNodeValue(Record& record, std::string_view key,
+                          std::string_view value) {
+  const KeySpec* spec = FindKeySpec(RecordKind::kNode, key);
+  if (spec == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("no node key ", ToAbsl(key), " in the schema"));
+  }
+  absl::StatusOr<std::string> normalized = NormalizeValue(*spec, value);
+  if (!normalized.ok()) {
+    if (spec->secret) {
+      return WithExitCode(absl::InvalidArgumentError(
+                              absl::StrCat("invalid value for ", ToAbsl(key))),
+                          ExitCode::kInvalid);
+    }
+    return normalized.status();  // already names the key, with kInvalid
+  }
+  record.Set(key, *normalized);
+  return absl::OkStatus();
+}
+
+absl::Status SetNodeAuth(Record& record, std::string_view username,
+                         std::string_view password,
+                         std::string_view username_in,
+                         std::string_view password_in) {
+  const bool chap = !username.empty();
+  const bool mutual = chap && !username_in.empty();
+  RETURN_IF_ERROR(SetNodeValue(record, "node.session.auth.authmethod",
+                               chap ? "CHAP" : "None"));
+  RETURN_IF_ERROR(
+      SetNodeValue(record, "node.session.auth.username", chap ? username : ""));
+  RETURN_IF_ERROR(
+      SetNodeValue(record, "node.session.auth.password", chap ? password : ""));
+  RETURN_IF_ERROR(SetNodeValue(record, "node.session.auth.username_in",
+                               mutual ? username_in : ""));
+  return SetNodeValue(record, "node.session.auth.password_in",
+                      mutual ? password_in : "");
 }
 
 }  // namespace kiscsi::conf

@@ -11,32 +11,12 @@
 namespace kiscsi {
 namespace {
 
-// Sets `key` to `value` once the node schema accepts it. The error names the
-// key, and the value only when it is not a secret.
-absl::Status SetChecked(conf::Record& record, std::string_view key,
-                        std::string_view value) {
-  const conf::KeySpec* spec = conf::FindKeySpec(conf::RecordKind::kNode, key);
-  if (spec == nullptr) {
-    return absl::InternalError(absl::StrCat("no node key ", std::string(key)));
-  }
-  absl::StatusOr<std::string> normalized = conf::NormalizeValue(*spec, value);
-  if (!normalized.ok()) {
-    return WithExitCode(
-        absl::InvalidArgumentError(
-            spec->secret ? absl::StrCat("invalid value for ", std::string(key))
-                         : std::string(normalized.status().message())),
-        ExitCode::kInvalid);
-  }
-  record.Set(key, *normalized);
-  return absl::OkStatus();
-}
-
 // Sets `key` to `value` when sysfs has it and the schema accepts it.
 template <typename T>
 void SetIfValid(conf::Record& record, std::string_view key,
                 const std::optional<T>& value) {
   if (value.has_value()) {
-    (void)SetChecked(record, key, absl::StrCat(*value));
+    (void)conf::SetNodeValue(record, key, absl::StrCat(*value));
   }
 }
 
@@ -113,34 +93,27 @@ absl::StatusOr<SysfsNodeRecord> NodeRecordFromSysfs(
 
   conf::Record& record = out.record;
   record = std::move(base);
-  RETURN_IF_ERROR(SetChecked(record, "node.name", out.key.target_name));
-  RETURN_IF_ERROR(SetChecked(record, "node.tpgt", absl::StrCat(out.key.tpgt)));
-  RETURN_IF_ERROR(SetChecked(record, "node.startup", "onboot"));
-  RETURN_IF_ERROR(SetChecked(record, "iface.iscsi_ifacename", out.key.iface));
+  RETURN_IF_ERROR(conf::SetNodeValue(record, "node.name", out.key.target_name));
+  RETURN_IF_ERROR(
+      conf::SetNodeValue(record, "node.tpgt", absl::StrCat(out.key.tpgt)));
+  RETURN_IF_ERROR(conf::SetNodeValue(record, "node.startup", "onboot"));
+  RETURN_IF_ERROR(
+      conf::SetNodeValue(record, "iface.iscsi_ifacename", out.key.iface));
   if (!session.initiator_name.empty() &&
       session.initiator_name != system_initiator_name) {
-    RETURN_IF_ERROR(
-        SetChecked(record, "iface.initiatorname", session.initiator_name));
+    RETURN_IF_ERROR(conf::SetNodeValue(record, "iface.initiatorname",
+                                       session.initiator_name));
   }
-  RETURN_IF_ERROR(SetChecked(record, "node.conn[0].address", out.key.address));
   RETURN_IF_ERROR(
-      SetChecked(record, "node.conn[0].port", absl::StrCat(out.key.port)));
+      conf::SetNodeValue(record, "node.conn[0].address", out.key.address));
+  RETURN_IF_ERROR(conf::SetNodeValue(record, "node.conn[0].port",
+                                     absl::StrCat(out.key.port)));
 
-  const bool chap = !session.username.empty();
-  const bool mutual = chap && !session.username_in.empty();
-  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.authmethod",
-                             chap ? "CHAP" : "None"));
-  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.username",
-                             chap ? session.username : ""));
-  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.password",
-                             chap ? session.password : ""));
-  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.username_in",
-                             mutual ? session.username_in : ""));
-  RETURN_IF_ERROR(SetChecked(record, "node.session.auth.password_in",
-                             mutual ? session.password_in : ""));
-  if (chap) {
-    RETURN_IF_ERROR(SetChecked(record, "node.session.auth.chap_algs",
-                               "SHA3-256,SHA256,SHA1,MD5"));
+  RETURN_IF_ERROR(conf::SetNodeAuth(record, session.username, session.password,
+                                    session.username_in, session.password_in));
+  if (!session.username.empty()) {
+    RETURN_IF_ERROR(conf::SetNodeValue(record, "node.session.auth.chap_algs",
+                                       "SHA3-256,SHA256,SHA1,MD5"));
   }
 
   SetIfValid(record, "node.session.timeo.replacement_timeout",
@@ -155,12 +128,14 @@ absl::StatusOr<SysfsNodeRecord> NodeRecordFromSysfs(
   SetIfValid(record, "node.conn[0].timeo.noop_out_timeout",
              connection.ping_tmo);
   if (connection.header_digest.has_value()) {
-    RETURN_IF_ERROR(SetChecked(record, "node.conn[0].iscsi.HeaderDigest",
-                               *connection.header_digest ? "CRC32C" : "None"));
+    RETURN_IF_ERROR(
+        conf::SetNodeValue(record, "node.conn[0].iscsi.HeaderDigest",
+                           *connection.header_digest ? "CRC32C" : "None"));
   }
   if (connection.data_digest.has_value()) {
-    RETURN_IF_ERROR(SetChecked(record, "node.conn[0].iscsi.DataDigest",
-                               *connection.data_digest ? "CRC32C" : "None"));
+    RETURN_IF_ERROR(
+        conf::SetNodeValue(record, "node.conn[0].iscsi.DataDigest",
+                           *connection.data_digest ? "CRC32C" : "None"));
   }
   return out;
 }
