@@ -6,7 +6,8 @@ packages=(cmake ninja-build g++ clang libclang-rt-14-dev pkg-config
           libgtest-dev libgmock-dev libbenchmark-dev tgt
           python3   # vm scenarios that talk NETLINK_ISCSI directly
           busybox-static shellcheck  # the initramfs scripts' tests (busybox ash, shellcheck)
-          debootstrap e2fsprogs)     # the root-on-iSCSI boots: a Debian 12 root on a disk image
+          debootstrap e2fsprogs      # the root-on-iSCSI boots: a Debian 12 root on a disk image
+          iproute2 systemd)          # ... and ss, systemctl --root (in the machine image already)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
