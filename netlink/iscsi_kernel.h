@@ -172,6 +172,13 @@ class IscsiKernel {
   virtual absl::StatusOr<CreatedSession> CreateSession(
       uint32_t initial_cmdsn, uint16_t cmds_max, uint16_t queue_depth) = 0;
   virtual absl::Status DestroySession(uint32_t sid) = 0;
+  // DESTROY_SESSION_ASYNC: the kernel checks the session as DESTROY_SESSION
+  // does (no connections left), queues its destruction and answers at once;
+  // a DestroySessionEvent follows once the session and its SCSI host are gone
+  // from sysfs. Unlike DESTROY_SESSION, which holds the kernel's one netlink
+  // mutex for the whole teardown (an rcu_barrier per SCSI host), destructions
+  // run in parallel. Kernels before 5.x answer -ENOSYS (kUnimplemented).
+  virtual absl::Status DestroySessionAsync(uint32_t sid) = 0;
   virtual absl::Status UnbindSession(uint32_t sid) = 0;
   virtual absl::StatusOr<uint32_t> CreateConn(uint32_t sid, uint32_t cid) = 0;
   virtual absl::Status DestroyConn(uint32_t sid, uint32_t cid) = 0;

@@ -162,6 +162,12 @@ absl::Status NetlinkIscsiKernel::DestroySession(uint32_t sid) {
       .status();
 }
 
+absl::Status NetlinkIscsiKernel::DestroySessionAsync(uint32_t sid) {
+  return Call(EncodeDestroySessionAsync(NextHeader(), sid),
+              absl::StrCat("DESTROY_SESSION_ASYNC sid ", sid), true)
+      .status();
+}
+
 absl::Status NetlinkIscsiKernel::UnbindSession(uint32_t sid) {
   return Call(EncodeUnbindSession(NextHeader(), sid),
               absl::StrCat("UNBIND_SESSION sid ", sid), true)

@@ -45,6 +45,7 @@ class NetlinkIscsiKernel : public IscsiKernel {
                                                uint16_t cmds_max,
                                                uint16_t queue_depth) override;
   absl::Status DestroySession(uint32_t sid) override;
+  absl::Status DestroySessionAsync(uint32_t sid) override;
   absl::Status UnbindSession(uint32_t sid) override;
   absl::StatusOr<uint32_t> CreateConn(uint32_t sid, uint32_t cid) override;
   absl::Status DestroyConn(uint32_t sid, uint32_t cid) override;

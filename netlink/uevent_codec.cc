@@ -178,6 +178,13 @@ std::vector<uint8_t> EncodeDestroySession(const RequestHeader& header,
   return Finish(header, ev);
 }
 
+std::vector<uint8_t> EncodeDestroySessionAsync(const RequestHeader& header,
+                                               uint32_t sid) {
+  IscsiUevent ev = NewUevent(header, kUeventDestroySessionAsync);
+  ev.u.session.sid = sid;
+  return Finish(header, ev);
+}
+
 std::vector<uint8_t> EncodeUnbindSession(const RequestHeader& header,
                                          uint32_t sid) {
   IscsiUevent ev = NewUevent(header, kUeventUnbindSession);

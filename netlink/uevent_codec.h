@@ -57,6 +57,7 @@ inline constexpr uint32_t kUeventSendPdu = 19;
 inline constexpr uint32_t kUeventGetStats = 20;
 inline constexpr uint32_t kUeventSetHostParam = 26;
 inline constexpr uint32_t kUeventUnbindSession = 27;
+inline constexpr uint32_t kUeventDestroySessionAsync = 43;
 // ... and kernel events (ISCSI_KEVENT_*).
 inline constexpr uint32_t kKeventRecvPdu = 101;
 inline constexpr uint32_t kKeventConnError = 102;
@@ -299,6 +300,8 @@ std::vector<uint8_t> EncodeCreateSession(const RequestHeader& header,
                                          uint16_t queue_depth);
 std::vector<uint8_t> EncodeDestroySession(const RequestHeader& header,
                                           uint32_t sid);
+std::vector<uint8_t> EncodeDestroySessionAsync(const RequestHeader& header,
+                                               uint32_t sid);
 std::vector<uint8_t> EncodeUnbindSession(const RequestHeader& header,
                                          uint32_t sid);
 std::vector<uint8_t> EncodeCreateConn(const RequestHeader& header, uint32_t sid,

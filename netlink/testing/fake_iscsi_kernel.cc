@@ -82,15 +82,27 @@ absl::StatusOr<CreatedSession> FakeIscsiKernel::CreateSession(
 
 absl::Status FakeIscsiKernel::DestroySession(uint32_t sid) {
   absl::MutexLock lock(&mu_);
-  const std::string what = absl::StrCat("DESTROY_SESSION sid ", sid);
-  RETURN_IF_ERROR(
-      Begin("DESTROY_SESSION", what, absl::StrCat("DESTROY_SESSION ", sid)));
+  return Destroy("DESTROY_SESSION", sid);
+}
+
+absl::Status FakeIscsiKernel::DestroySessionAsync(uint32_t sid) {
+  absl::MutexLock lock(&mu_);
+  return Destroy("DESTROY_SESSION_ASYNC", sid);
+}
+
+absl::Status FakeIscsiKernel::Destroy(absl::string_view request, uint32_t sid) {
+  const std::string what = absl::StrCat(request, " sid ", sid);
+  RETURN_IF_ERROR(Begin(request, what, absl::StrCat(request, " ", sid)));
   auto it = sessions_.find(sid);
   if (it == sessions_.end()) return KernelErrnoStatus(what, -EINVAL);
   if (!it->second.conns.empty()) return KernelErrnoStatus(what, -EBUSY);
   const uint32_t host_no = it->second.host_no;
   if (!it->second.unbound) QueueUnbind(sid, host_no);
-  Queue(DestroySessionEvent{sid, host_no});
+  if (hold_destroy_events_ && request == "DESTROY_SESSION_ASYNC") {
+    held_destroy_events_.push_back(DestroySessionEvent{sid, host_no});
+  } else {
+    Queue(DestroySessionEvent{sid, host_no});
+  }
   sessions_.erase(it);
   for (auto param = host_params_.begin(); param != host_params_.end();) {
     if (std::get<0>(param->first) == host_no) {
@@ -311,6 +323,15 @@ void FakeIscsiKernel::HoldUnbindEvents(bool hold) {
   hold_unbind_events_ = hold;
   if (hold) return;
   for (KernelEvent& event : std::exchange(held_unbind_events_, {})) {
+    Queue(std::move(event));
+  }
+}
+
+void FakeIscsiKernel::HoldDestroyEvents(bool hold) {
+  absl::MutexLock lock(&mu_);
+  hold_destroy_events_ = hold;
+  if (hold) return;
+  for (KernelEvent& event : std::exchange(held_destroy_events_, {})) {
     Queue(std::move(event));
   }
 }

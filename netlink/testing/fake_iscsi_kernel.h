@@ -13,9 +13,9 @@
 //   - after InjectConnError() the conn is failed: BIND_CONN, START_CONN,
 //     SEND_PDU and SET_PARAM answer -ENOTCONN (-107) until
 //     STOP_CONN(kRecover); every STOP_CONN leaves the conn unbound;
-//   - UNBIND_SESSION emits an UnbindSessionEvent; DESTROY_SESSION needs the
-//     conns destroyed (-EBUSY) and emits Unbind (if still bound) and
-//     DestroySession events.
+//   - UNBIND_SESSION emits an UnbindSessionEvent; DESTROY_SESSION and
+//     DESTROY_SESSION_ASYNC need the conns destroyed (-EBUSY) and emit Unbind
+//     (if still bound) and DestroySession events.
 //   - GET_STATS answers what SetStats() set for the conn, else zeros with
 //     iscsi_tcp's three transport counters; an unknown conn answers -EEXIST,
 //     as the kernel does.
@@ -67,6 +67,7 @@ class FakeIscsiKernel : public IscsiKernel {
                                                uint16_t cmds_max,
                                                uint16_t queue_depth) override;
   absl::Status DestroySession(uint32_t sid) override;
+  absl::Status DestroySessionAsync(uint32_t sid) override;
   absl::Status UnbindSession(uint32_t sid) override;
   absl::StatusOr<uint32_t> CreateConn(uint32_t sid, uint32_t cid) override;
   absl::Status DestroyConn(uint32_t sid, uint32_t cid) override;
@@ -99,6 +100,10 @@ class FakeIscsiKernel : public IscsiKernel {
   // sends it only when the SCSI target is gone, which can take a while);
   // HoldUnbindEvents(false) queues what was held.
   void HoldUnbindEvents(bool hold);
+  // The same for DESTROY_SESSION_ASYNC's DestroySessionEvent (the kernel
+  // sends it once the teardown it queued has removed the session); the
+  // session is gone for every other request at once, as in the kernel.
+  void HoldDestroyEvents(bool hold);
   // What GET_STATS answers for the conn from now on (while it exists).
   // Returns false if there is no such conn.
   bool SetStats(uint32_t sid, uint32_t cid, ConnStats stats);
@@ -136,6 +141,10 @@ class FakeIscsiKernel : public IscsiKernel {
   // Records `line` and returns the injected failure for `request`, if any.
   absl::Status Begin(absl::string_view request, absl::string_view what,
                      std::string line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // DESTROY_SESSION and DESTROY_SESSION_ASYNC (`request`): the fake has no
+  // teardown to overlap, so both end the session at once.
+  absl::Status Destroy(absl::string_view request, uint32_t sid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The conn, or an -EINVAL status naming `what`.
   absl::StatusOr<Conn*> FindConn(uint32_t sid, uint32_t cid,
                                  absl::string_view what)
@@ -157,6 +166,8 @@ class FakeIscsiKernel : public IscsiKernel {
   std::vector<KernelEvent> events_ ABSL_GUARDED_BY(mu_);
   bool hold_unbind_events_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<KernelEvent> held_unbind_events_ ABSL_GUARDED_BY(mu_);
+  bool hold_destroy_events_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<KernelEvent> held_destroy_events_ ABSL_GUARDED_BY(mu_);
   PduResponder responder_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -163,8 +163,9 @@ void SessionManager::Reload(ReplyCallback done) {
 
 absl::StatusOr<int> SessionManager::MissingSessions(
     const conf::NodeKey& key, const conf::Record& record) {
-  ASSIGN_OR_RETURN(std::vector<SysfsSession> sessions,
-                   ReadSysfsSessions(paths_.sysfs_root));
+  ASSIGN_OR_RETURN(
+      std::vector<SysfsSession> sessions,
+      ReadSysfsSessions(paths_.sysfs_root, {.identity_only = true}));
   const int64_t present = CountNodeSessions(sessions, key);
   const int64_t wanted = WantedSessions(record);
   if (auto it = logging_in_.find(NodeId(key)); it != logging_in_.end()) {
@@ -471,7 +472,7 @@ void SessionManager::LogoutSessions(const std::vector<SysfsSession>& sessions,
 
 void SessionManager::Logout(const ipc::LogoutRequest& request,
                             ReplyCallback done) {
-  auto sessions = ReadSysfsSessions(paths_.sysfs_root);
+  auto sessions = ReadSysfsSessions(paths_.sysfs_root, {.identity_only = true});
   if (!sessions.ok()) return done(ipc::ReplyFromStatus(sessions.status()));
   const conf::NodeFilter filter = FilterOf(request.nodes);
   std::vector<SysfsSession> selected;
@@ -492,7 +493,7 @@ void SessionManager::Logout(const ipc::LogoutRequest& request,
 
 void SessionManager::LogoutAll(const ipc::LogoutAllRequest& request,
                                ReplyCallback done) {
-  auto sessions = ReadSysfsSessions(paths_.sysfs_root);
+  auto sessions = ReadSysfsSessions(paths_.sysfs_root, {.identity_only = true});
   if (!sessions.ok()) return done(ipc::ReplyFromStatus(sessions.status()));
   conf::NodeDb db(sysconf_dir_);
   std::vector<SysfsSession> selected;

@@ -57,6 +57,7 @@ void KernelEventRouter::Drain() {
 
 void KernelEventRouter::Route(const KernelEvent& event) {
   std::shared_ptr<Handler> handler;
+  bool also_default = false;
   std::visit(
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;
@@ -65,8 +66,11 @@ void KernelEventRouter::Route(const KernelEvent& event) {
                       std::is_same_v<T, ConnLoginStateEvent>) {
           auto it = subscribers_.find(std::make_pair(e.sid, e.cid));
           if (it != subscribers_.end()) handler = it->second;
-        } else if constexpr (std::is_same_v<T, UnbindSessionEvent>) {
-          // A session event: whoever follows one of its connections.
+        } else if constexpr (std::is_same_v<T, UnbindSessionEvent> ||
+                             std::is_same_v<T, DestroySessionEvent>) {
+          // A session event: whoever follows one of its connections. The
+          // end of a session is news to the default handler as well.
+          also_default = std::is_same_v<T, DestroySessionEvent>;
           for (const auto& [key, subscriber] : subscribers_) {
             if (key.first == e.sid) {
               handler = subscriber;
@@ -76,14 +80,20 @@ void KernelEventRouter::Route(const KernelEvent& event) {
         }
       },
       event);
-  if (handler == nullptr) handler = default_handler_;
+  if (handler == nullptr) {
+    handler = default_handler_;
+    also_default = false;
+  }
   if (handler == nullptr) {
     KISCSI_LOG(kDebug) << "kernel event " << event.index()
                        << " with no handler dropped";
     return;
   }
-  // `handler` holds the function alive if it unsubscribes itself.
+  // The shared_ptrs hold the functions alive if they unsubscribe themselves.
+  std::shared_ptr<Handler> default_handler =
+      also_default ? default_handler_ : nullptr;
   (*handler)(event);
+  if (default_handler != nullptr) (*default_handler)(event);
 }
 
 }  // namespace kiscsi

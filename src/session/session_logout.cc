@@ -46,6 +46,12 @@ bool HasScsiTarget(const std::string& device_dir) {
 
 }  // namespace
 
+bool SessionInSysfs(const std::string& sysfs_root, uint32_t sid) {
+  const std::string session =
+      absl::StrCat(sysfs_root, "/class/iscsi_session/session", sid);
+  return access(session.c_str(), F_OK) == 0;
+}
+
 bool ExpectsUnbindEvent(const std::string& sysfs_root, uint32_t sid) {
   const std::string session =
       absl::StrCat(sysfs_root, "/class/iscsi_session/session", sid);
@@ -66,7 +72,12 @@ SessionLogout::SessionLogout(KernelEventRouter& router, LogoutSpec spec,
       done_(std::move(done)) {}
 
 SessionLogout::~SessionLogout() {
-  if (!finished_ && (waiting_ || unbinding_)) Teardown();
+  if (!finished_ && (waiting_ || unbinding_)) Teardown(/*wait=*/false);
+  if (destroying_) {
+    // The kernel finishes the destruction on its own.
+    router_.Unsubscribe(spec_.sid, spec_.cid);
+    loop_.CancelTimer(*destroy_timer_);
+  }
   if (finish_timer_.has_value()) loop_.CancelTimer(*finish_timer_);
 }
 
@@ -114,7 +125,7 @@ void SessionLogout::SendLogout() {
   if (!sent.ok()) {
     KISCSI_LOG(kWarning) << name() << ": cannot send Logout Request ("
                          << sent.message() << "); closing the connection";
-    Teardown();
+    Teardown(/*wait=*/true);
     return;
   }
   timeout_timer_ = loop_.AddTimer(spec_.timeout, [this] {
@@ -122,11 +133,17 @@ void SessionLogout::SendLogout() {
     KISCSI_LOG(kWarning) << name() << ": no Logout Response after "
                          << absl::ToInt64Milliseconds(spec_.timeout)
                          << " ms; closing the connection";
-    Teardown();
+    Teardown(/*wait=*/true);
   });
 }
 
 void SessionLogout::OnKernelEvent(const KernelEvent& event) {
+  if (destroying_) {
+    if (std::holds_alternative<DestroySessionEvent>(event)) {
+      EndDestroy(absl::OkStatus());
+    }
+    return;
+  }
   if (unbinding_) {
     if (std::holds_alternative<UnbindSessionEvent>(event)) {
       unbinding_ = false;
@@ -142,7 +159,7 @@ void SessionLogout::OnKernelEvent(const KernelEvent& event) {
                            << ConnErrorName(error->error)
                            << " while removing the SCSI devices; closing the"
                               " connection";
-      Teardown();
+      Teardown(/*wait=*/true);
     }
     return;
   }
@@ -151,7 +168,7 @@ void SessionLogout::OnKernelEvent(const KernelEvent& event) {
     KISCSI_LOG(kWarning) << name() << ": connection error "
                          << ConnErrorName(error->error)
                          << " during logout; closing the connection";
-    Teardown();
+    Teardown(/*wait=*/true);
     return;
   }
   const auto* pdu_event = std::get_if<RecvPduEvent>(&event);
@@ -169,17 +186,16 @@ void SessionLogout::OnKernelEvent(const KernelEvent& event) {
     KISCSI_LOG(kWarning) << name() << ": target answered the logout with "
                          << static_cast<int>(response->response);
   }
-  Teardown();
+  Teardown(/*wait=*/true);
 }
 
-void SessionLogout::Teardown() {
+void SessionLogout::Teardown(bool wait) {
   waiting_ = false;
   unbinding_ = false;
   if (unbind_timer_.has_value()) loop_.CancelTimer(*unbind_timer_);
   unbind_timer_.reset();
   if (timeout_timer_.has_value()) loop_.CancelTimer(*timeout_timer_);
   timeout_timer_.reset();
-  router_.Unsubscribe(spec_.sid, spec_.cid);
   absl::Status first;
   const auto step = [&](absl::string_view what, absl::Status status) {
     if (status.ok() || !first.ok()) return;
@@ -191,11 +207,52 @@ void SessionLogout::Teardown() {
   step("stop connection",
        kernel_.StopConn(spec_.sid, spec_.cid, StopConnFlag::kTerm));
   step("destroy connection", kernel_.DestroyConn(spec_.sid, spec_.cid));
-  step("destroy session", kernel_.DestroySession(spec_.sid));
+  absl::Status destroyed = absl::UnimplementedError("");
+  if (wait && first.ok()) {
+    destroyed = kernel_.DestroySessionAsync(spec_.sid);
+    if (destroyed.ok()) {
+      // Still subscribed: the DestroySessionEvent ends the logout.
+      destroying_ = true;
+      destroy_timer_ = loop_.AddTimer(spec_.timeout, [this] {
+        destroy_timer_.reset();
+        if (!SessionInSysfs(spec_.sysfs_root, spec_.sid)) {
+          EndDestroy(absl::OkStatus());
+          return;
+        }
+        EndDestroy(absl::DeadlineExceededError(absl::StrCat(
+            "still in sysfs ", absl::ToInt64Milliseconds(spec_.timeout),
+            " ms after DESTROY_SESSION_ASYNC")));
+      });
+      return;
+    }
+  }
+  router_.Unsubscribe(spec_.sid, spec_.cid);
+  // A kernel without DESTROY_SESSION_ASYNC, or the destructor: the session
+  // is gone when the call returns.
+  if (absl::IsUnimplemented(destroyed)) {
+    destroyed = kernel_.DestroySession(spec_.sid);
+  }
+  step("destroy session", std::move(destroyed));
   if (first.ok()) {
     KISCSI_LOG(kInfo) << name() << ": logged out";
   }
   Finish(std::move(first));
+}
+
+void SessionLogout::EndDestroy(absl::Status status) {
+  destroying_ = false;
+  router_.Unsubscribe(spec_.sid, spec_.cid);
+  if (destroy_timer_.has_value()) loop_.CancelTimer(*destroy_timer_);
+  destroy_timer_.reset();
+  if (!status.ok()) {
+    Finish(WithExitCode(
+        absl::Status(status.code(), absl::StrCat(name(), ": destroy session: ",
+                                                 status.message())),
+        ExitCode::kLogout));
+    return;
+  }
+  KISCSI_LOG(kInfo) << name() << ": logged out";
+  Finish(absl::OkStatus());
 }
 
 void SessionLogout::Finish(absl::Status status) {

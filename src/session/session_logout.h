@@ -5,7 +5,13 @@
 // SCSI devices in the background, flushing their I/O) -> its UNBIND_SESSION
 // event, which says the devices are gone -> Logout Request through SEND_PDU
 // -> Logout Response as a RECV_PDU event, or the logout timeout, or a
-// connection error -> STOP_CONN (TERM) -> DESTROY_CONN -> DESTROY_SESSION.
+// connection error -> STOP_CONN (TERM) -> DESTROY_CONN ->
+// DESTROY_SESSION_ASYNC -> its DESTROY_SESSION event, which comes once the
+// session and its SCSI host are gone from sysfs (DESTROY_SESSION on kernels
+// without the asynchronous form). The synchronous DESTROY_SESSION holds the
+// kernel's netlink mutex through an rcu_barrier per SCSI host, which
+// serialises many logouts at ~25 ms each; the asynchronous one lets them run
+// in parallel, and the logout ends before the kernel's last cleanup.
 // Waiting for the event keeps the devices' last commands (a cache flush)
 // ahead of the Logout Request and keeps DESTROY_SESSION from blocking the
 // loop until the removal ends, so many logouts overlap. The kernel sends no
@@ -15,7 +21,9 @@
 // does not keep the session alive: the teardown goes on and the logout still
 // succeeds (as iscsiadm's does). If UNBIND_SESSION fails nothing else is done,
 // so devices in use never lose their session behind the caller's back.
-// Failures carry ExitCode kLogout and name the session and the step.
+// Failures carry ExitCode kLogout and name the session and the step. Without
+// the DESTROY_SESSION event (lost events) the logout timeout ends the wait:
+// the logout succeeded if the session has left sysfs.
 #ifndef KISCSI_SRC_SESSION_SESSION_LOGOUT_H_
 #define KISCSI_SRC_SESSION_SESSION_LOGOUT_H_
 
@@ -48,6 +56,9 @@ struct LogoutSpec {
 // for `sid`: the session is logged in and its SCSI target was scanned.
 bool ExpectsUnbindEvent(const std::string& sysfs_root, uint32_t sid);
 
+// The session still has its sysfs directory.
+bool SessionInSysfs(const std::string& sysfs_root, uint32_t sid);
+
 class SessionLogout {
  public:
   using Done = absl::AnyInvocable<void(absl::Status)>;
@@ -68,8 +79,11 @@ class SessionLogout {
   void OnKernelEvent(const KernelEvent& event);
   // Sends the Logout Request and waits for its response.
   void SendLogout();
-  // Stops and destroys the connection and the session.
-  void Teardown();
+  // Stops and destroys the connection and the session; with `wait`, through
+  // DESTROY_SESSION_ASYNC and its event where the kernel has it.
+  void Teardown(bool wait);
+  // The wait for the DESTROY_SESSION event ended.
+  void EndDestroy(absl::Status status);
   void Finish(absl::Status status);
 
   KernelEventRouter& router_;
@@ -77,11 +91,13 @@ class SessionLogout {
   IscsiKernel& kernel_;
   const LogoutSpec spec_;
   Done done_;
-  bool unbinding_ = false;  // waiting for the UNBIND_SESSION event
-  bool waiting_ = false;    // for the Logout Response
+  bool unbinding_ = false;   // waiting for the UNBIND_SESSION event
+  bool waiting_ = false;     // for the Logout Response
+  bool destroying_ = false;  // waiting for the DESTROY_SESSION event
   bool finished_ = false;
   std::optional<EventLoop::TimerId> unbind_timer_;
   std::optional<EventLoop::TimerId> timeout_timer_;
+  std::optional<EventLoop::TimerId> destroy_timer_;
   std::optional<EventLoop::TimerId> finish_timer_;
   absl::Status outcome_;
 };

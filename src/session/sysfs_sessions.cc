@@ -113,7 +113,8 @@ std::optional<uint32_t> SessionHost(const std::string& session_dir) {
 }
 
 std::optional<SysfsConnection> ReadConnection(const std::string& root,
-                                              uint32_t sid) {
+                                              uint32_t sid,
+                                              bool identity_only) {
   const std::string class_dir = root + "/class/iscsi_connection";
   std::optional<uint32_t> lowest;
   const std::string prefix = absl::StrCat("connection", sid, ":");
@@ -131,6 +132,7 @@ std::optional<SysfsConnection> ReadConnection(const std::string& root,
   conn.port = ReadNumber<uint16_t>(dir + "port");
   conn.persistent_address = ReadString(dir + "persistent_address");
   conn.persistent_port = ReadNumber<uint16_t>(dir + "persistent_port");
+  if (identity_only) return conn;
   conn.local_port = ReadNumber<uint16_t>(dir + "local_port");
   conn.max_recv_dlength = ReadNumber<uint32_t>(dir + "max_recv_dlength");
   conn.max_xmit_dlength = ReadNumber<uint32_t>(dir + "max_xmit_dlength");
@@ -154,12 +156,14 @@ absl::StatusOr<SysfsSession> ReadSession(const std::string& root, uint32_t sid,
   s.target_name = ReadString(d + "targetname");
   s.tpgt = ReadNumber<uint32_t>(d + "tpgt");
   s.state = ReadString(d + "state");
+  s.iface_name = ReadString(d + "ifacename");
+  s.connection = ReadConnection(root, sid, options.identity_only);
+  if (options.identity_only) return s;
   s.creator = ReadNumber<int64_t>(d + "creator");
   s.recovery_tmo = ReadNumber<int64_t>(d + "recovery_tmo");
   s.abort_tmo = ReadNumber<int64_t>(d + "abort_tmo");
   s.lu_reset_tmo = ReadNumber<int64_t>(d + "lu_reset_tmo");
   s.tgt_reset_tmo = ReadNumber<int64_t>(d + "tgt_reset_tmo");
-  s.iface_name = ReadString(d + "ifacename");
   s.initiator_name = ReadString(d + "initiatorname");
   s.username = ReadString(d + "username");
   s.username_in = ReadString(d + "username_in");
@@ -173,7 +177,6 @@ absl::StatusOr<SysfsSession> ReadSession(const std::string& root, uint32_t sid,
   s.initial_r2t = ReadFlag(d + "initial_r2t");
   s.max_outstanding_r2t = ReadNumber<uint32_t>(d + "max_outstanding_r2t");
   s.erl = ReadNumber<uint32_t>(d + "erl");
-  s.connection = ReadConnection(root, sid);
   s.host_no = SessionHost(dir);
   if (s.host_no.has_value()) {
     const std::string scsi_host =

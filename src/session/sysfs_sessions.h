@@ -88,6 +88,11 @@ struct SysfsSession {
 
 struct ReadSysfsOptions {
   bool include_passwords = false;
+  // Only what names and selects a session: sid, target_name, tpgt, state,
+  // iface_name and the connection's cid, state, address, port and persistent
+  // address and port. A fifth of the reads of a full session, for the daemon's
+  // selection of sessions to log out or count.
+  bool identity_only = false;
 };
 
 // All sessions, by sid. No iscsi_session class (module not loaded) is no

@@ -73,6 +73,8 @@ TEST(EncodeTest, SessionRequests) {
             Concat(Concat(RequestPrefix(72, 12), u_sid_3), kZeroR));
   EXPECT_EQ(EncodeUnbindSession(kHeader, 3),
             Concat(Concat(RequestPrefix(72, 27), u_sid_3), kZeroR));
+  EXPECT_EQ(EncodeDestroySessionAsync(kHeader, 3),
+            Concat(Concat(RequestPrefix(72, 43), u_sid_3), kZeroR));
 }
 
 TEST(EncodeTest, ConnRequests) {

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "netlink/testing/fake_iscsi_kernel.h"
 #include "src/base/event_loop.h"
+#include "src/base/exit_code.h"
 #include "src/base/unique_fd.h"
 #include "src/protocol/pdu.h"
 #include "src/session/kernel_event_router.h"
@@ -28,6 +30,7 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::Not;
 
 class SessionLogoutTest : public ::testing::Test {
@@ -119,8 +122,75 @@ TEST_F(SessionLogoutTest, LogoutRequestWaitsUntilTheDevicesAreGone) {
   EXPECT_THAT(
       CallsSince(before),
       ElementsAre("UNBIND_SESSION 1", "SEND_PDU 1 0", "STOP_CONN 1 0 TERM",
-                  "DESTROY_CONN 1 0", "DESTROY_SESSION 1"));
+                  "DESTROY_CONN 1 0", "DESTROY_SESSION_ASYNC 1"));
   EXPECT_FALSE(kernel_.SessionExists(1));
+}
+
+TEST_F(SessionLogoutTest, EndsWhenTheKernelSaysTheSessionIsDestroyed) {
+  SessionSysfs("FAILED", "");
+  kernel_.HoldDestroyEvents(true);
+  std::optional<absl::Status> outcome;
+  SessionLogout logout(*router_, Spec(absl::Seconds(30)),
+                       [&](absl::Status status) { outcome = status; });
+  logout.Start();
+  // Queued in the kernel, not yet done: the logout goes on.
+  ASSERT_FALSE(loop_
+                   ->RunUntil([&] { return outcome.has_value(); },
+                              absl::Milliseconds(100))
+                   .ok());
+  EXPECT_THAT(kernel_.calls(), Contains("DESTROY_SESSION_ASYNC 1"));
+  kernel_.HoldDestroyEvents(false);
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(2))
+          .ok());
+  EXPECT_TRUE(outcome->ok()) << *outcome;
+}
+
+TEST_F(SessionLogoutTest, KernelsWithoutTheAsyncDestroyGetTheSynchronousOne) {
+  SessionSysfs("FAILED", "");
+  kernel_.FailNext("DESTROY_SESSION_ASYNC", -ENOSYS);
+  const size_t before = kernel_.calls().size();
+  std::optional<absl::Status> outcome;
+  SessionLogout logout(*router_, Spec(),
+                       [&](absl::Status status) { outcome = status; });
+  logout.Start();
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(2))
+          .ok());
+  EXPECT_TRUE(outcome->ok()) << *outcome;
+  EXPECT_THAT(CallsSince(before),
+              ElementsAre("UNBIND_SESSION 1", "SEND_PDU 1 0",
+                          "STOP_CONN 1 0 TERM", "DESTROY_CONN 1 0",
+                          "DESTROY_SESSION_ASYNC 1", "DESTROY_SESSION 1"));
+  EXPECT_FALSE(kernel_.SessionExists(1));
+}
+
+TEST_F(SessionLogoutTest, ALostDestroyEventEndsAtTheTimeoutBySysfs) {
+  kernel_.HoldDestroyEvents(true);
+  std::optional<absl::Status> outcome;
+  SessionLogout logout(*router_, Spec(absl::Milliseconds(50)),
+                       [&](absl::Status status) { outcome = status; });
+  logout.Start();
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(5))
+          .ok());
+  // Not in sysfs (the fixture tree has no session): logged out.
+  EXPECT_TRUE(outcome->ok()) << *outcome;
+}
+
+TEST_F(SessionLogoutTest, ASessionStillInSysfsAfterTheTimeoutFails) {
+  SessionSysfs("FAILED", "");
+  kernel_.HoldDestroyEvents(true);
+  std::optional<absl::Status> outcome;
+  SessionLogout logout(*router_, Spec(absl::Milliseconds(50)),
+                       [&](absl::Status status) { outcome = status; });
+  logout.Start();
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(5))
+          .ok());
+  EXPECT_EQ(ExitCodeOf(*outcome), ExitCode::kLogout);
+  EXPECT_THAT(outcome->message(),
+              HasSubstr("destroy session: still in sysfs 50 ms after"));
 }
 
 TEST_F(SessionLogoutTest, OlderKernelsShowTheTargetDirectory) {

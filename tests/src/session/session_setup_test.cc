@@ -696,7 +696,7 @@ TEST_F(SessionSetupTest, LogoutOrder) {
   EXPECT_THAT(
       std::vector<std::string>(calls.begin() + before, calls.end()),
       ElementsAre("UNBIND_SESSION 1", "SEND_PDU 1 0", "STOP_CONN 1 0 TERM",
-                  "DESTROY_CONN 1 0", "DESTROY_SESSION 1"));
+                  "DESTROY_CONN 1 0", "DESTROY_SESSION_ASYNC 1"));
   absl::StatusOr<LogoutRequestPdu> request =
       DecodeLogoutRequest(*PduFromKernel(kernel_.sent_pdus().back()));
   ASSERT_TRUE(request.ok());

@@ -200,6 +200,28 @@ TEST(SysfsSessionsTest, ReadsSessionConnectionHostAndDevices) {
   EXPECT_EQ(with_passwords->password, "pw-out");
 }
 
+TEST(SysfsSessionsTest, IdentityOnlyReadsWhatSelectsAndNamesASession) {
+  FakeSysfs sysfs;
+  sysfs.AddSession(1, 2, "iqn.2026-11.test:fmt1", "127.0.0.1", 3260);
+  sysfs.AddLun(1, 2, 1, 0, "sdb");
+  absl::StatusOr<std::vector<SysfsSession>> sessions =
+      ReadSysfsSessions(sysfs.root(), {.identity_only = true});
+  ASSERT_TRUE(sessions.ok()) << sessions.status();
+  ASSERT_EQ(sessions->size(), 1u);
+  const SysfsSession& s = sessions->front();
+  EXPECT_EQ(s.sid, 1u);
+  EXPECT_EQ(s.target_name, "iqn.2026-11.test:fmt1");
+  EXPECT_EQ(s.state, "LOGGED_IN");
+  ASSERT_TRUE(s.connection.has_value());
+  EXPECT_EQ(s.connection->persistent_address, "127.0.0.1");
+  EXPECT_EQ(s.connection->persistent_port, 3260);
+  // Nothing else is read.
+  EXPECT_EQ(s.creator, std::nullopt);
+  EXPECT_EQ(s.host_no, std::nullopt);
+  EXPECT_EQ(s.connection->local_port, std::nullopt);
+  EXPECT_TRUE(s.devices.empty());
+}
+
 TEST(SysfsSessionsTest, FormatsLikeIscsiadm) {
   FakeSysfs sysfs;
   sysfs.AddSession(1, 2, "iqn.2026-11.test:fmt1", "127.0.0.1", 3260);
