@@ -112,21 +112,38 @@ std::optional<uint32_t> SessionHost(const std::string& session_dir) {
   return NumberAfter(path.substr(path.rfind('/') + 1), "host");
 }
 
+// Each session's lowest cid, from one listing of the connection class
+// ("connection<sid>:<cid>").
+using LowestCids = absl::flat_hash_map<uint32_t, uint32_t>;
+LowestCids ReadLowestCids(const std::string& root) {
+  LowestCids lowest;
+  for (const std::string& name : ListDir(root + "/class/iscsi_connection")) {
+    absl::string_view rest = name;
+    const size_t colon = rest.find(':');
+    if (colon == absl::string_view::npos) continue;
+    const std::optional<uint32_t> sid =
+        NumberAfter(rest.substr(0, colon), "connection");
+    uint32_t cid = 0;
+    if (!sid.has_value() || !absl::SimpleAtoi(rest.substr(colon + 1), &cid)) {
+      continue;
+    }
+    auto [it, inserted] = lowest.try_emplace(*sid, cid);
+    if (!inserted && cid < it->second) it->second = cid;
+  }
+  return lowest;
+}
+
 std::optional<SysfsConnection> ReadConnection(const std::string& root,
                                               uint32_t sid,
+                                              const LowestCids& cids,
                                               bool identity_only) {
-  const std::string class_dir = root + "/class/iscsi_connection";
-  std::optional<uint32_t> lowest;
-  const std::string prefix = absl::StrCat("connection", sid, ":");
-  for (const std::string& name : ListDir(class_dir)) {
-    const std::optional<uint32_t> cid = NumberAfter(name, prefix);
-    if (cid.has_value() && (!lowest.has_value() || *cid < *lowest))
-      lowest = cid;
-  }
-  if (!lowest.has_value()) return std::nullopt;
-  const std::string dir = absl::StrCat(class_dir, "/", prefix, *lowest, "/");
+  auto lowest = cids.find(sid);
+  if (lowest == cids.end()) return std::nullopt;
+  const std::string dir =
+      absl::StrCat(root, "/class/iscsi_connection/", "connection", sid, ":",
+                   lowest->second, "/");
   SysfsConnection conn;
-  conn.cid = *lowest;
+  conn.cid = lowest->second;
   conn.state = ReadString(dir + "state");
   conn.address = ReadString(dir + "address");
   conn.port = ReadNumber<uint16_t>(dir + "port");
@@ -144,6 +161,7 @@ std::optional<SysfsConnection> ReadConnection(const std::string& root,
 }
 
 absl::StatusOr<SysfsSession> ReadSession(const std::string& root, uint32_t sid,
+                                         const LowestCids& cids,
                                          const ReadSysfsOptions& options) {
   const std::string dir =
       absl::StrCat(root, "/class/iscsi_session/session", sid);
@@ -157,7 +175,7 @@ absl::StatusOr<SysfsSession> ReadSession(const std::string& root, uint32_t sid,
   s.tpgt = ReadNumber<uint32_t>(d + "tpgt");
   s.state = ReadString(d + "state");
   s.iface_name = ReadString(d + "ifacename");
-  s.connection = ReadConnection(root, sid, options.identity_only);
+  s.connection = ReadConnection(root, sid, cids, options.identity_only);
   if (options.identity_only) return s;
   s.creator = ReadNumber<int64_t>(d + "creator");
   s.recovery_tmo = ReadNumber<int64_t>(d + "recovery_tmo");
@@ -241,10 +259,11 @@ absl::StatusOr<std::vector<SysfsSession>> ReadSysfsSessions(
       sids.push_back(*sid);
   }
   std::sort(sids.begin(), sids.end());
+  const LowestCids cids = ReadLowestCids(sysfs_root);
   std::vector<SysfsSession> sessions;
   for (const uint32_t sid : sids) {
     absl::StatusOr<SysfsSession> session =
-        ReadSession(sysfs_root, sid, options);
+        ReadSession(sysfs_root, sid, cids, options);
     if (!session.ok()) {
       return WithExitCode(session.status(), ExitCode::kSysfsLookup);
     }
@@ -285,7 +304,8 @@ std::vector<SysfsHost> ReadSysfsHosts(const std::string& sysfs_root) {
 absl::StatusOr<SysfsSession> ReadSysfsSession(const std::string& sysfs_root,
                                               uint32_t sid,
                                               const ReadSysfsOptions& options) {
-  absl::StatusOr<SysfsSession> session = ReadSession(sysfs_root, sid, options);
+  absl::StatusOr<SysfsSession> session =
+      ReadSession(sysfs_root, sid, ReadLowestCids(sysfs_root), options);
   if (!session.ok()) {
     return WithExitCode(
         absl::NotFoundError(absl::StrCat("no session with sid ", sid)),

@@ -87,6 +87,20 @@ class SessionLogoutTest : public ::testing::Test {
 
   void ExpectNoWait();
 
+  // Logs session 1 out with `timeout` as the logout timeout; the result, or
+  // DeadlineExceeded when the logout had not ended after `limit`.
+  absl::Status RunLogout(absl::Duration timeout = absl::Seconds(5),
+                         absl::Duration limit = absl::Seconds(5)) {
+    std::optional<absl::Status> outcome;
+    SessionLogout logout(*router_, Spec(timeout),
+                         [&](absl::Status status) { outcome = status; });
+    logout.Start();
+    if (!loop_->RunUntil([&] { return outcome.has_value(); }, limit).ok()) {
+      return absl::DeadlineExceededError("the logout did not end");
+    }
+    return *outcome;
+  }
+
   std::vector<std::string> CallsSince(size_t before) {
     const std::vector<std::string> calls = kernel_.calls();
     return std::vector<std::string>(calls.begin() + before, calls.end());
@@ -150,14 +164,8 @@ TEST_F(SessionLogoutTest, KernelsWithoutTheAsyncDestroyGetTheSynchronousOne) {
   SessionSysfs("FAILED", "");
   kernel_.FailNext("DESTROY_SESSION_ASYNC", -ENOSYS);
   const size_t before = kernel_.calls().size();
-  std::optional<absl::Status> outcome;
-  SessionLogout logout(*router_, Spec(),
-                       [&](absl::Status status) { outcome = status; });
-  logout.Start();
-  ASSERT_TRUE(
-      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(2))
-          .ok());
-  EXPECT_TRUE(outcome->ok()) << *outcome;
+  const absl::Status outcome = RunLogout(absl::Seconds(5), absl::Seconds(2));
+  EXPECT_TRUE(outcome.ok()) << outcome;
   EXPECT_THAT(CallsSince(before),
               ElementsAre("UNBIND_SESSION 1", "SEND_PDU 1 0",
                           "STOP_CONN 1 0 TERM", "DESTROY_CONN 1 0",
@@ -167,29 +175,17 @@ TEST_F(SessionLogoutTest, KernelsWithoutTheAsyncDestroyGetTheSynchronousOne) {
 
 TEST_F(SessionLogoutTest, ALostDestroyEventEndsAtTheTimeoutBySysfs) {
   kernel_.HoldDestroyEvents(true);
-  std::optional<absl::Status> outcome;
-  SessionLogout logout(*router_, Spec(absl::Milliseconds(50)),
-                       [&](absl::Status status) { outcome = status; });
-  logout.Start();
-  ASSERT_TRUE(
-      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(5))
-          .ok());
+  const absl::Status outcome = RunLogout(absl::Milliseconds(50));
   // Not in sysfs (the fixture tree has no session): logged out.
-  EXPECT_TRUE(outcome->ok()) << *outcome;
+  EXPECT_TRUE(outcome.ok()) << outcome;
 }
 
 TEST_F(SessionLogoutTest, ASessionStillInSysfsAfterTheTimeoutFails) {
   SessionSysfs("FAILED", "");
   kernel_.HoldDestroyEvents(true);
-  std::optional<absl::Status> outcome;
-  SessionLogout logout(*router_, Spec(absl::Milliseconds(50)),
-                       [&](absl::Status status) { outcome = status; });
-  logout.Start();
-  ASSERT_TRUE(
-      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(5))
-          .ok());
-  EXPECT_EQ(ExitCodeOf(*outcome), ExitCode::kLogout);
-  EXPECT_THAT(outcome->message(),
+  const absl::Status outcome = RunLogout(absl::Milliseconds(50));
+  EXPECT_EQ(ExitCodeOf(outcome), ExitCode::kLogout);
+  EXPECT_THAT(outcome.message(),
               HasSubstr("destroy session: still in sysfs 50 ms after"));
 }
 
@@ -217,14 +213,8 @@ TEST_F(SessionLogoutTest, OlderKernelsShowTheTargetDirectory) {
 // timeout would show as a failure to finish within 2 s).
 void SessionLogoutTest::ExpectNoWait() {
   kernel_.HoldUnbindEvents(true);
-  std::optional<absl::Status> outcome;
-  SessionLogout logout(*router_, Spec(absl::Seconds(30)),
-                       [&](absl::Status status) { outcome = status; });
-  logout.Start();
-  ASSERT_TRUE(
-      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(2))
-          .ok());
-  EXPECT_TRUE(outcome->ok()) << *outcome;
+  const absl::Status outcome = RunLogout(absl::Seconds(30), absl::Seconds(2));
+  EXPECT_TRUE(outcome.ok()) << outcome;
   EXPECT_FALSE(kernel_.SessionExists(1));
 }
 
@@ -245,14 +235,8 @@ TEST_F(SessionLogoutTest, NoWaitWhenSysfsDoesNotShowTheSession) {
 TEST_F(SessionLogoutTest, ARemovalThatNeverEndsIsWaitedForOnlyTheTimeout) {
   SessionSysfs("LOGGED_IN", "SCANNED");
   kernel_.HoldUnbindEvents(true);
-  std::optional<absl::Status> outcome;
-  SessionLogout logout(*router_, Spec(absl::Milliseconds(50)),
-                       [&](absl::Status status) { outcome = status; });
-  logout.Start();
-  ASSERT_TRUE(
-      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(5))
-          .ok());
-  EXPECT_TRUE(outcome->ok()) << *outcome;
+  const absl::Status outcome = RunLogout(absl::Milliseconds(50));
+  EXPECT_TRUE(outcome.ok()) << outcome;
   EXPECT_THAT(kernel_.calls(), Contains("SEND_PDU 1 0"));
   EXPECT_FALSE(kernel_.SessionExists(1));
 }
