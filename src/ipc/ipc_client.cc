@@ -188,10 +188,25 @@ absl::StatusOr<std::vector<Reply>> IpcClient::Exchange(
   std::vector<std::optional<Reply>> replies(count);
   size_t sent = 0;
   size_t answered = 0;
+  // A daemon that could not read a message answers with request id 0 and
+  // closes the connection, maybe before later requests were sent: a failed
+  // send stops the sending, and the replies already on the way are read.
+  absl::Status send_error;
+  auto send_next = [&]() -> absl::Status {
+    if (!send_error.ok()) return absl::OkStatus();
+    absl::Status status = Send(requests[sent], deadline);
+    if (absl::IsDeadlineExceeded(status)) return status;
+    if (!status.ok()) {
+      send_error = std::move(status);
+      return absl::OkStatus();
+    }
+    ++sent;
+    return absl::OkStatus();
+  };
   // The daemon refuses requests beyond kMaxRequestsInFlight: each reply makes
   // room for the next request.
-  while (sent < std::min(count, kMaxRequestsInFlight)) {
-    RETURN_IF_ERROR(Send(requests[sent++], deadline));
+  while (send_error.ok() && sent < std::min(count, kMaxRequestsInFlight)) {
+    RETURN_IF_ERROR(send_next());
   }
   auto expected = [&] {
     return count == 1 ? absl::StrCat(first_id)
@@ -239,7 +254,7 @@ absl::StatusOr<std::vector<Reply>> IpcClient::Exchange(
       if (!reply.ok()) return CommError(reply.status().message());
       replies[index] = *std::move(reply);
       ++answered;
-      if (sent < count) RETURN_IF_ERROR(Send(requests[sent++], deadline));
+      if (sent < count) RETURN_IF_ERROR(send_next());
       continue;
     }
     const ssize_t n = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
@@ -249,6 +264,7 @@ absl::StatusOr<std::vector<Reply>> IpcClient::Exchange(
       if (!fed.ok()) return CommError(fed.message());
       continue;
     }
+    if (!send_error.ok() && (n == 0 || errno == ECONNRESET)) return send_error;
     if (n == 0) return CommError("connection closed without a reply");
     if (errno == EINTR) continue;
     if (errno != EAGAIN) {
