@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
-#include "src/base/status_macros.h"
 #include "src/base/unique_fd.h"
 #include "src/protocol/pdu.h"
 #include "src/session/kernel_pdu.h"
@@ -266,20 +265,6 @@ void SessionLogout::Finish(absl::Status status) {
     Done done = std::move(done_);
     done(std::move(outcome_));  // may destroy this object
   });
-}
-
-absl::Status LogoutBlocking(IscsiKernel& kernel, const LogoutSpec& spec) {
-  ASSIGN_OR_RETURN(std::unique_ptr<EventLoop> loop, EventLoop::Create());
-  KernelEventRouter router(*loop, kernel);
-  RETURN_IF_ERROR(router.Start());
-  std::optional<absl::Status> outcome;
-  SessionLogout logout(router, spec, [&outcome](absl::Status status) {
-    outcome = std::move(status);
-  });
-  logout.Start();
-  RETURN_IF_ERROR(loop->RunUntil([&] { return outcome.has_value(); },
-                                 absl::InfiniteDuration()));
-  return *outcome;
 }
 
 }  // namespace kiscsi

@@ -1,5 +1,4 @@
-// Logging out a running kernel session, asynchronously on an EventLoop, and a
-// blocking wrapper.
+// Logging out a running kernel session, asynchronously on an EventLoop.
 //
 // Order, as the kernel expects it: UNBIND_SESSION (the kernel removes the
 // SCSI devices in the background, flushing their I/O) -> its UNBIND_SESSION
@@ -101,8 +100,6 @@ class SessionLogout {
   std::optional<EventLoop::TimerId> finish_timer_;
   absl::Status outcome_;
 };
-
-absl::Status LogoutBlocking(IscsiKernel& kernel, const LogoutSpec& spec);
 
 }  // namespace kiscsi
 

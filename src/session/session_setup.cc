@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "src/base/exit_code.h"
 #include "src/base/log.h"
-#include "src/base/status_macros.h"
 
 namespace kiscsi {
 
@@ -103,24 +102,6 @@ void SessionSetup::Finish(absl::StatusOr<SessionResult> outcome) {
     outcome_.reset();
     done(std::move(outcome));  // may destroy this object
   });
-}
-
-absl::StatusOr<SessionResult> LoginBlocking(IscsiKernel& kernel,
-                                            const SessionSpec& spec,
-                                            const SessionPaths& paths) {
-  ASSIGN_OR_RETURN(std::unique_ptr<EventLoop> loop, EventLoop::Create());
-  KernelEventRouter router(*loop, kernel);
-  RETURN_IF_ERROR(router.Start());
-  std::optional<absl::StatusOr<SessionResult>> outcome;
-  SessionSetup setup(router, spec, paths,
-                     [&outcome](absl::StatusOr<SessionResult> result) {
-                       outcome = std::move(result);
-                     });
-  setup.Start();
-  // The setup bounds itself; this only guards against a loop failure.
-  RETURN_IF_ERROR(loop->RunUntil([&] { return outcome.has_value(); },
-                                 absl::InfiniteDuration()));
-  return *std::move(outcome);
 }
 
 }  // namespace kiscsi

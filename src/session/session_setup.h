@@ -1,6 +1,6 @@
 // Logging in a kernel-offloaded (iscsi_tcp) session, asynchronously on an
-// EventLoop, so the daemon can have many logins in flight in one thread; and a
-// blocking wrapper for the single-process initramfs tool.
+// EventLoop, so the daemon can have many logins in flight in one thread (the
+// initramfs tool runs one on a loop of its own).
 //
 // SessionSetup follows the kernel's lifecycle (see the kernel reference):
 //   connect TCP (non-blocking, TCP_NODELAY) -> CREATE_SESSION -> ISID from the
@@ -112,12 +112,6 @@ class SessionSetup {
   std::optional<EventLoop::TimerId> finish_timer_;
   std::optional<absl::StatusOr<SessionResult>> outcome_;
 };
-
-// Runs one SessionSetup on a private EventLoop until it finishes: the
-// initramfs tool's login. `kernel` must not have another reader of its events.
-absl::StatusOr<SessionResult> LoginBlocking(IscsiKernel& kernel,
-                                            const SessionSpec& spec,
-                                            const SessionPaths& paths = {});
 
 }  // namespace kiscsi
 

@@ -747,20 +747,5 @@ TEST_F(SessionSetupTest, FailedUnbindKeepsTheSession) {
   EXPECT_TRUE(kernel_.SessionExists(1));
 }
 
-TEST_F(SessionSetupTest, BlockingLoginAndLogout) {
-  // The blocking helpers run their own loop; the test's listener needs the
-  // test loop only to accept, which the backlog covers.
-  absl::StatusOr<SessionResult> result = LoginBlocking(kernel_, Spec(), paths_);
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(kernel_.ConnState(result->sid, 0), "up");
-  EXPECT_TRUE(LogoutBlocking(kernel_, {.sid = result->sid,
-                                       .cid = 0,
-                                       .target_name = kTarget,
-                                       .portal = result->portal,
-                                       .timeout = absl::Seconds(5)})
-                  .ok());
-  ExpectNothingLeft(result->sid);
-}
-
 }  // namespace
 }  // namespace kiscsi
