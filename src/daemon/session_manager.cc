@@ -402,10 +402,7 @@ void SessionManager::StartLogout(const SysfsSession& session,
   keeper_.Release(sid);
   const uint64_t operation = next_operation_++;
   auto logout = std::make_unique<SessionLogout>(
-      **router, spec, [this, operation, sid, done](absl::Status status) {
-        if (status.ok()) {
-          KISCSI_LOG(kInfo) << "session " << sid << ": logged out";
-        }
+      **router, spec, [this, operation, done](absl::Status status) {
         logouts_.erase(operation);
         done(status);
       });
