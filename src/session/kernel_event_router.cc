@@ -56,7 +56,9 @@ void KernelEventRouter::Drain() {
 }
 
 void KernelEventRouter::Route(const KernelEvent& event) {
-  std::shared_ptr<Handler> handler;
+  // Copies of the shared_ptrs keep each function alive if it unsubscribes
+  // itself (or another) while the event is being handed out.
+  std::vector<std::shared_ptr<Handler>> handlers;
   bool also_default = false;
   std::visit(
       [&](const auto& e) {
@@ -65,7 +67,7 @@ void KernelEventRouter::Route(const KernelEvent& event) {
                       std::is_same_v<T, ConnErrorEvent> ||
                       std::is_same_v<T, ConnLoginStateEvent>) {
           auto it = subscribers_.find(std::make_pair(e.sid, e.cid));
-          if (it != subscribers_.end()) handler = it->second;
+          if (it != subscribers_.end()) handlers.push_back(it->second);
         } else if constexpr (std::is_same_v<T, UnbindSessionEvent> ||
                              std::is_same_v<T, DestroySessionEvent>) {
           // A session event: whoever follows one of its connections. The
@@ -73,27 +75,28 @@ void KernelEventRouter::Route(const KernelEvent& event) {
           also_default = std::is_same_v<T, DestroySessionEvent>;
           for (const auto& [key, subscriber] : subscribers_) {
             if (key.first == e.sid) {
-              handler = subscriber;
+              handlers.push_back(subscriber);
               break;
             }
+          }
+        } else if constexpr (std::is_same_v<T, EventsLostEvent>) {
+          // Anyone may have missed the event it waits for.
+          also_default = true;
+          for (const auto& [key, subscriber] : subscribers_) {
+            handlers.push_back(subscriber);
           }
         }
       },
       event);
-  if (handler == nullptr) {
-    handler = default_handler_;
-    also_default = false;
+  if ((handlers.empty() || also_default) && default_handler_ != nullptr) {
+    handlers.push_back(default_handler_);
   }
-  if (handler == nullptr) {
+  if (handlers.empty()) {
     KISCSI_LOG(kDebug) << "kernel event " << event.index()
                        << " with no handler dropped";
     return;
   }
-  // The shared_ptrs hold the functions alive if they unsubscribe themselves.
-  std::shared_ptr<Handler> default_handler =
-      also_default ? default_handler_ : nullptr;
-  (*handler)(event);
-  if (default_handler != nullptr) (*default_handler)(event);
+  for (const std::shared_ptr<Handler>& handler : handlers) (*handler)(event);
 }
 
 }  // namespace kiscsi

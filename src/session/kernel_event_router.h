@@ -6,9 +6,10 @@
 // event: RECV_PDU, CONN_ERROR and CONN_LOGIN_STATE go to the subscriber of
 // their (sid, cid) (a login or logout in flight, the daemon's connection
 // object), UNBIND_SESSION and DESTROY_SESSION to a subscriber of one of the
-// session's connections (DESTROY_SESSION to the default handler as well);
-// everything else, and events nobody subscribed to, go to the default handler
-// (the daemon's recovery and adoption logic).
+// session's connections (DESTROY_SESSION to the default handler as well), the
+// news that events were lost (socket overrun) to every subscriber and the
+// default handler; everything else, and events nobody subscribed to, go to
+// the default handler (the daemon's recovery and adoption logic).
 //
 // Handlers run on the loop and may subscribe and unsubscribe (themselves
 // included) while events are being routed.

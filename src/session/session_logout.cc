@@ -45,6 +45,15 @@ bool HasScsiTarget(const std::string& device_dir) {
 
 }  // namespace
 
+bool UnbindFinished(const std::string& sysfs_root, uint32_t sid) {
+  const std::string session =
+      absl::StrCat(sysfs_root, "/class/iscsi_session/session", sid);
+  if (std::optional<std::string> state = ReadLine(session + "/target_state")) {
+    return *state != "SCANNED" && *state != "UNBINDING";
+  }
+  return !HasScsiTarget(session + "/device");
+}
+
 bool SessionInSysfs(const std::string& sysfs_root, uint32_t sid) {
   const std::string session =
       absl::StrCat(sysfs_root, "/class/iscsi_session/session", sid);
@@ -137,14 +146,19 @@ void SessionLogout::SendLogout() {
 }
 
 void SessionLogout::OnKernelEvent(const KernelEvent& event) {
+  // Lost events (a socket overrun) may include the one waited for: sysfs
+  // says whether it happened.
+  const bool lost = std::holds_alternative<EventsLostEvent>(event);
   if (destroying_) {
-    if (std::holds_alternative<DestroySessionEvent>(event)) {
+    if (std::holds_alternative<DestroySessionEvent>(event) ||
+        (lost && !SessionInSysfs(spec_.sysfs_root, spec_.sid))) {
       EndDestroy(absl::OkStatus());
     }
     return;
   }
   if (unbinding_) {
-    if (std::holds_alternative<UnbindSessionEvent>(event)) {
+    if (std::holds_alternative<UnbindSessionEvent>(event) ||
+        (lost && UnbindFinished(spec_.sysfs_root, spec_.sid))) {
       unbinding_ = false;
       loop_.CancelTimer(*unbind_timer_);
       unbind_timer_.reset();
@@ -163,6 +177,13 @@ void SessionLogout::OnKernelEvent(const KernelEvent& event) {
     return;
   }
   if (!waiting_) return;
+  if (lost) {
+    KISCSI_LOG(kWarning) << name()
+                         << ": kernel events were lost, the Logout Response"
+                            " may be among them; closing the connection";
+    Teardown(/*wait=*/true);
+    return;
+  }
   if (const auto* error = std::get_if<ConnErrorEvent>(&event)) {
     KISCSI_LOG(kWarning) << name() << ": connection error "
                          << ConnErrorName(error->error)

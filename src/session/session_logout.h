@@ -20,9 +20,11 @@
 // does not keep the session alive: the teardown goes on and the logout still
 // succeeds (as iscsiadm's does). If UNBIND_SESSION fails nothing else is done,
 // so devices in use never lose their session behind the caller's back.
-// Failures carry ExitCode kLogout and name the session and the step. Without
-// the DESTROY_SESSION event (lost events) the logout timeout ends the wait:
-// the logout succeeded if the session has left sysfs.
+// Failures carry ExitCode kLogout and name the session and the step. When the
+// kernel's events were lost (socket overrun), sysfs says whether the removal
+// or the destruction waited for has happened, and a Logout Response waited
+// for is given up; a DESTROY_SESSION event that never comes ends at the
+// logout timeout, successful if the session has left sysfs.
 #ifndef KISCSI_SRC_SESSION_SESSION_LOGOUT_H_
 #define KISCSI_SRC_SESSION_SESSION_LOGOUT_H_
 
@@ -54,6 +56,10 @@ struct LogoutSpec {
 // Whether the kernel will send an UNBIND_SESSION event after UNBIND_SESSION
 // for `sid`: the session is logged in and its SCSI target was scanned.
 bool ExpectsUnbindEvent(const std::string& sysfs_root, uint32_t sid);
+
+// The UNBIND_SESSION work is over: the target is neither scanned nor being
+// removed (target_state; older kernels: no target directory).
+bool UnbindFinished(const std::string& sysfs_root, uint32_t sid);
 
 // The session still has its sysfs directory.
 bool SessionInSysfs(const std::string& sysfs_root, uint32_t sid);

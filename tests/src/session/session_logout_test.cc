@@ -180,6 +180,66 @@ TEST_F(SessionLogoutTest, ALostDestroyEventEndsAtTheTimeoutBySysfs) {
   EXPECT_TRUE(outcome.ok()) << outcome;
 }
 
+TEST_F(SessionLogoutTest, LostEventsShowInSysfsThatTheRemovalEnded) {
+  SessionSysfs("LOGGED_IN", "SCANNED");
+  kernel_.HoldUnbindEvents(true);
+  kernel_.HoldDestroyEvents(true);
+  std::optional<absl::Status> outcome;
+  SessionLogout logout(*router_, Spec(absl::Seconds(30)),
+                       [&](absl::Status status) { outcome = status; });
+  logout.Start();
+  // Lost events while the disk is still being removed: the wait goes on.
+  SessionSysfs("LOGGED_IN", "UNBINDING");
+  kernel_.QueueEvent(EventsLostEvent{});
+  ASSERT_FALSE(loop_
+                   ->RunUntil([&] { return outcome.has_value(); },
+                              absl::Milliseconds(100))
+                   .ok());
+  EXPECT_THAT(kernel_.calls(), Not(Contains("SEND_PDU 1 0")));
+  // The removal ended, its event was lost: the logout goes on, and the
+  // session's end, whose event is lost too, shows in sysfs.
+  SessionSysfs("LOGGED_IN", "UNBOUND");
+  kernel_.QueueEvent(EventsLostEvent{});
+  ASSERT_TRUE(loop_
+                  ->RunUntil(
+                      [&] {
+                        return kernel_.calls().back() ==
+                               "DESTROY_SESSION_ASYNC 1";
+                      },
+                      absl::Seconds(2))
+                  .ok());
+  std::filesystem::remove_all(sysfs_ + "/class/iscsi_session/session1");
+  kernel_.QueueEvent(EventsLostEvent{});
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(2))
+          .ok());
+  EXPECT_TRUE(outcome->ok()) << *outcome;
+  EXPECT_THAT(kernel_.calls(), Contains("SEND_PDU 1 0"));
+}
+
+TEST_F(SessionLogoutTest, LostEventsGiveUpTheLogoutResponse) {
+  SessionSysfs("FAILED", "");
+  kernel_.SetPduResponder([](uint32_t, uint32_t, std::vector<uint8_t>) {
+    return std::vector<std::vector<uint8_t>>{};  // never answers
+  });
+  std::optional<absl::Status> outcome;
+  SessionLogout logout(*router_, Spec(absl::Seconds(30)),
+                       [&](absl::Status status) { outcome = status; });
+  logout.Start();
+  ASSERT_TRUE(
+      loop_
+          ->RunUntil([&] { return kernel_.calls().back() == "SEND_PDU 1 0"; },
+                     absl::Seconds(2))
+          .ok());
+  kernel_.QueueEvent(EventsLostEvent{});
+  // Well before the 30 s logout timeout.
+  ASSERT_TRUE(
+      loop_->RunUntil([&] { return outcome.has_value(); }, absl::Seconds(2))
+          .ok());
+  EXPECT_TRUE(outcome->ok()) << *outcome;
+  EXPECT_FALSE(kernel_.SessionExists(1));
+}
+
 TEST_F(SessionLogoutTest, ASessionStillInSysfsAfterTheTimeoutFails) {
   SessionSysfs("FAILED", "");
   kernel_.HoldDestroyEvents(true);
