@@ -320,20 +320,19 @@ void FakeIscsiKernel::QueueUnbind(uint32_t sid, uint32_t host_no) {
 
 void FakeIscsiKernel::HoldUnbindEvents(bool hold) {
   absl::MutexLock lock(&mu_);
-  hold_unbind_events_ = hold;
-  if (hold) return;
-  for (KernelEvent& event : std::exchange(held_unbind_events_, {})) {
-    Queue(std::move(event));
-  }
+  Hold(hold, hold_unbind_events_, held_unbind_events_);
 }
 
 void FakeIscsiKernel::HoldDestroyEvents(bool hold) {
   absl::MutexLock lock(&mu_);
-  hold_destroy_events_ = hold;
+  Hold(hold, hold_destroy_events_, held_destroy_events_);
+}
+
+void FakeIscsiKernel::Hold(bool hold, bool& holding,
+                           std::vector<KernelEvent>& held) {
+  holding = hold;
   if (hold) return;
-  for (KernelEvent& event : std::exchange(held_destroy_events_, {})) {
-    Queue(std::move(event));
-  }
+  for (KernelEvent& event : std::exchange(held, {})) Queue(std::move(event));
 }
 
 void FakeIscsiKernel::QueueEvent(KernelEvent event) {

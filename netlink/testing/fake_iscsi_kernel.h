@@ -141,6 +141,9 @@ class FakeIscsiKernel : public IscsiKernel {
   // Records `line` and returns the injected failure for `request`, if any.
   absl::Status Begin(absl::string_view request, absl::string_view what,
                      std::string line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets `holding`; when it ends, queues what was `held`.
+  void Hold(bool hold, bool& holding, std::vector<KernelEvent>& held)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // DESTROY_SESSION and DESTROY_SESSION_ASYNC (`request`): the fake has no
   // teardown to overlap, so both end the session at once.
   absl::Status Destroy(absl::string_view request, uint32_t sid)

@@ -29,6 +29,10 @@ std::optional<std::string> ReadLine(const std::string& path) {
   return text.substr(0, text.find('\n'));
 }
 
+std::string SessionDir(const std::string& sysfs_root, uint32_t sid) {
+  return absl::StrCat(sysfs_root, "/class/iscsi_session/session", sid);
+}
+
 bool HasScsiTarget(const std::string& device_dir) {
   DIR* dir = opendir(device_dir.c_str());
   if (dir == nullptr) return false;
@@ -46,8 +50,7 @@ bool HasScsiTarget(const std::string& device_dir) {
 }  // namespace
 
 bool UnbindFinished(const std::string& sysfs_root, uint32_t sid) {
-  const std::string session =
-      absl::StrCat(sysfs_root, "/class/iscsi_session/session", sid);
+  const std::string session = SessionDir(sysfs_root, sid);
   if (std::optional<std::string> state = ReadLine(session + "/target_state")) {
     return *state != "SCANNED" && *state != "UNBINDING";
   }
@@ -55,14 +58,12 @@ bool UnbindFinished(const std::string& sysfs_root, uint32_t sid) {
 }
 
 bool SessionInSysfs(const std::string& sysfs_root, uint32_t sid) {
-  const std::string session =
-      absl::StrCat(sysfs_root, "/class/iscsi_session/session", sid);
+  const std::string session = SessionDir(sysfs_root, sid);
   return access(session.c_str(), F_OK) == 0;
 }
 
 bool ExpectsUnbindEvent(const std::string& sysfs_root, uint32_t sid) {
-  const std::string session =
-      absl::StrCat(sysfs_root, "/class/iscsi_session/session", sid);
+  const std::string session = SessionDir(sysfs_root, sid);
   if (ReadLine(session + "/state") != "LOGGED_IN") return false;
   // Kernels since 5.7 say how far the target got; older ones only show it.
   if (std::optional<std::string> state = ReadLine(session + "/target_state")) {
@@ -98,10 +99,7 @@ void SessionLogout::Start() {
   const bool expect_event = ExpectsUnbindEvent(spec_.sysfs_root, spec_.sid);
   absl::Status unbound = kernel_.UnbindSession(spec_.sid);
   if (!unbound.ok()) {
-    Finish(WithExitCode(
-        absl::Status(unbound.code(), absl::StrCat(name(), ": unbind session: ",
-                                                  unbound.message())),
-        ExitCode::kLogout));
+    Finish(StepError("unbind session", unbound));
     return;
   }
   router_.Subscribe(spec_.sid, spec_.cid,
@@ -217,12 +215,9 @@ void SessionLogout::Teardown(bool wait) {
   if (timeout_timer_.has_value()) loop_.CancelTimer(*timeout_timer_);
   timeout_timer_.reset();
   absl::Status first;
-  const auto step = [&](absl::string_view what, absl::Status status) {
+  const auto step = [&](absl::string_view what, const absl::Status& status) {
     if (status.ok() || !first.ok()) return;
-    first = WithExitCode(
-        absl::Status(status.code(),
-                     absl::StrCat(name(), ": ", what, ": ", status.message())),
-        ExitCode::kLogout);
+    first = StepError(what, status);
   };
   step("stop connection",
        kernel_.StopConn(spec_.sid, spec_.cid, StopConnFlag::kTerm));
@@ -265,14 +260,19 @@ void SessionLogout::EndDestroy(absl::Status status) {
   if (destroy_timer_.has_value()) loop_.CancelTimer(*destroy_timer_);
   destroy_timer_.reset();
   if (!status.ok()) {
-    Finish(WithExitCode(
-        absl::Status(status.code(), absl::StrCat(name(), ": destroy session: ",
-                                                 status.message())),
-        ExitCode::kLogout));
+    Finish(StepError("destroy session", status));
     return;
   }
   KISCSI_LOG(kInfo) << name() << ": logged out";
   Finish(absl::OkStatus());
+}
+
+absl::Status SessionLogout::StepError(absl::string_view what,
+                                      const absl::Status& status) const {
+  return WithExitCode(
+      absl::Status(status.code(),
+                   absl::StrCat(name(), ": ", what, ": ", status.message())),
+      ExitCode::kLogout);
 }
 
 void SessionLogout::Finish(absl::Status status) {

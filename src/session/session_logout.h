@@ -89,6 +89,10 @@ class SessionLogout {
   void Teardown(bool wait);
   // The wait for the DESTROY_SESSION event ended.
   void EndDestroy(absl::Status status);
+  // `status` of step `what` as the logout's failure: names the session,
+  // ExitCode kLogout.
+  absl::Status StepError(absl::string_view what,
+                         const absl::Status& status) const;
   void Finish(absl::Status status);
 
   KernelEventRouter& router_;
