@@ -156,9 +156,11 @@ boot() {  # boot NAME
       append="ip=dhcp iscsi_initiator=$INITIATOR iscsi_target_name=$TARGET iscsi_target_ip=10.0.2.2 iscsi_target_port=$TGT_PORT iscsi_target_group=1" ;;
     *) die "unknown boot $name" ;;
   esac
-  # Both are installed on the disk: the other one's units are masked.
+  # Both are installed on the disk: open-iscsi's units are masked in kiscsi's boots; kiscsi's
+  # skip open-iscsi's boot (their condition on kiscsi_off, make_root.sh: the root mount requires
+  # kiscsid.service, which a mask would break).
   case $name in
-    open_iscsi_*) append+=" systemd.mask=kiscsid.service systemd.mask=kiscsid.socket systemd.mask=kiscsi.service" ;;
+    open_iscsi_*) append+=" kiscsi_off" ;;
     *) append+=" systemd.mask=iscsid.service systemd.mask=iscsid.socket systemd.mask=open-iscsi.service" ;;
   esac
   local run=$out/$name.run console=$out/$name.log
