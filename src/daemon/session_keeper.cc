@@ -214,7 +214,11 @@ absl::StatusOr<SessionRecovery*> SessionKeeper::Adopt(
   std::optional<SessionSpec> spec;
   std::optional<conf::Record> record =
       FindNodeRecord(session.target_name, portal);
-  if (!record.has_value()) record = FirmwareRecord(session.target_name, portal);
+  bool from_firmware = false;
+  if (!record.has_value()) {
+    record = FirmwareRecord(session.target_name, portal);
+    from_firmware = record.has_value();
+  }
   // Neither: the daemon writes one once the session is in its charge.
   const bool write_record = !record.has_value();
   if (record.has_value()) {
@@ -240,7 +244,9 @@ absl::StatusOr<SessionRecovery*> SessionKeeper::Adopt(
   recoveries_[session.sid] = std::move(recovery);
   KISCSI_LOG(kInfo) << adopted->name() << ": adopted (connection "
                     << connection.state << ", "
-                    << (from_record ? "node record" : "identity from sysfs")
+                    << (!from_record    ? "identity from sysfs"
+                        : from_firmware ? "the firmware's boot entry"
+                                        : "node record")
                     << ")";
   if (write_record) WriteNodeRecordFor(session);
   return adopted;

@@ -95,11 +95,21 @@ if [ "$opens" = 1 ] && [ "$conns" = 1 ]; then
 else
   check one_login FAIL "TCP ActiveOpens $opens, established to the target $conns: $(ss -tnH dst 10.0.2.2 | tr '\n' '|')"
 fi
+# Where kiscsid took the session's settings from. A boot from the command line leaves no record
+# of its own: kiscsid writes one (node.startup = onboot, 0600) for the next start. An iBFT boot
+# needs none: kiscsid reads the firmware's boot entry (or a record an earlier boot left).
+adoption=$(journalctl -b -u kiscsid.service --no-pager -o cat | grep -m1 ': adopted (' || true)
 record=$(grep -rls 'node.startup = onboot' /etc/iscsi/nodes 2>/dev/null | head -n 1)
-if [ -n "$record" ] && [ "$(stat -c %a "$record")" = 600 ]; then
+if grep -qw -e iscsi_auto -e rd.iscsi.firmware=1 /proc/cmdline; then
+  if [[ $adoption == *"firmware's boot entry)"* || $adoption == *"node record)"* ]]; then
+    check settings_source ok "$adoption"
+  else
+    check settings_source FAIL "kiscsid did not take the settings from the iBFT or a record: '$adoption'"
+  fi
+elif [ -n "$record" ] && [ "$(stat -c %a "$record")" = 600 ]; then
   check onboot_record ok "$record"
 else
-  check onboot_record FAIL "no node record with node.startup = onboot (mode 0600) under /etc/iscsi/nodes: $(find /etc/iscsi/nodes 2>/dev/null | tr '\n' ' ')"
+  check onboot_record FAIL "no node record with node.startup = onboot (mode 0600) under /etc/iscsi/nodes: $(find /etc/iscsi/nodes 2>/dev/null | tr '\n' ' '); adoption '$adoption'"
 fi
 nops=$(cat "/sys/class/iscsi_connection/connection${session#session}:0/ping_tmo" 2>/dev/null)
 recovery=$(cat "/sys/class/iscsi_session/$session/recovery_tmo" 2>/dev/null)
